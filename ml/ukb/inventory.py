@@ -1,0 +1,167 @@
+"""Inventory of a neck-to-knee Dixon archive from its DICOM headers.
+
+The archive's file names and order carry no meaning; everything is read from the headers:
+series are grouped by SeriesInstanceUID, typed (in / opp / F / W) by ImageType and SeriesDescription,
+grouped into acquisitions that share one slice geometry, and the acquisitions assigned to stations 1-6
+by their scale-free geometry (in-plane field of view and head-foot extent) and their position along z.
+Departures from the 24-series protocol are recorded as deviations rather than raised, so that a lab
+sees and reviews them; only an archive that cannot be read at all raises ``ArchiveError``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pydicom
+from pydicom.errors import InvalidDicomError
+
+from . import protocol
+from .archive import ArchiveError, ArchiveLimits, SafeZip, manifest_filenames, parse_archive_name
+from .stations import Acquisition, Deviation, SeriesInfo, assign_stations
+
+REQUIRED_TAGS = ("SeriesInstanceUID", "Rows", "Columns", "PixelSpacing", "ImagePositionPatient",
+                 "ImageOrientationPatient")
+UNCOMPRESSED_SYNTAXES = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"}
+
+
+@dataclass
+class ArchiveInventory:
+    """What an archive holds: kept series per station and type, and every deviation found."""
+
+    eid: int
+    field: int
+    instance: int
+    array: int
+    n_files: int
+    n_series: int
+    study_uid: str
+    study_date: str
+    manifest: str
+    stations: dict[int, dict[str, SeriesInfo]] = field(default_factory=dict)
+    deviations: list[Deviation] = field(default_factory=list)
+
+    def stations_json(self) -> dict:
+        """JSON-ready ``{"stations": {"1": {"F": {...}, ...}}}``."""
+        return {"stations": {str(number): {kind: series.summary() for kind, series in by_type.items()}
+                             for number, by_type in sorted(self.stations.items())}}
+
+    def deviations_json(self) -> list[dict]:
+        return [asdict(d) for d in self.deviations]
+
+
+@dataclass
+class _Slice:
+    member: str
+    z: float
+
+
+def inventory_archive(path: str | Path, limits: ArchiveLimits = ArchiveLimits()) -> ArchiveInventory:
+    """Read and check every member of the archive at ``path`` and inventory its Dixon series."""
+    name = parse_archive_name(path)
+    with SafeZip(path, limits) as archive:
+        manifest_info = archive.manifest()
+        series, studies, n_files = _read_series(archive)
+        manifest_text = archive.read(manifest_info).decode("utf-8", "replace") if manifest_info else None
+    if not series:
+        raise ArchiveError(path, "no DICOM series found")
+    deviations = _manifest_deviations(manifest_text, manifest_info, {s.member for x in series.values() for s in x.slices})
+    acquisitions, extra = _group_acquisitions(series.values(), deviations)
+    if not acquisitions:
+        raise ArchiveError(path, "no Dixon series (in / opp / F / W) found")
+    stations = assign_stations(acquisitions, deviations.append)
+    if len(series) != protocol.EXPECTED_SERIES:
+        deviations.append(Deviation("series_count", f"{len(series)} series instead of {protocol.EXPECTED_SERIES}"))
+    if len(studies) > 1:
+        deviations.append(Deviation("multiple_studies", f"files belong to {len(studies)} studies"))
+    study_uid, study_date = next(iter(studies.items())) if studies else ("", "")
+    return ArchiveInventory(
+        eid=name.eid, field=name.field, instance=name.instance, array=name.array, n_files=n_files,
+        n_series=len(series), study_uid=study_uid, study_date=study_date,
+        manifest=PurePosixPath(manifest_info.filename).name if manifest_info else "",
+        stations=stations, deviations=deviations,
+    )
+
+
+def _read_series(archive: SafeZip) -> tuple[dict[str, SeriesInfo], dict[str, str], int]:
+    series: dict[str, SeriesInfo] = {}
+    studies: dict[str, str] = {}
+    n_files = 0
+    for info in archive.data_members():
+        dataset = _read_dicom(archive, info.filename, archive.read(info))
+        n_files += 1
+        studies.setdefault(str(getattr(dataset, "StudyInstanceUID", "")), str(getattr(dataset, "StudyDate", "")))
+        uid = str(dataset.SeriesInstanceUID)
+        if uid not in series:
+            series[uid] = SeriesInfo.from_dataset(dataset)
+        elif not series[uid].matches(dataset):
+            raise ArchiveError(archive.path, "slice geometry differs from the rest of its series", member=info.filename)
+        series[uid].slices.append(_Slice(info.filename, _slice_position(dataset)))
+    return series, studies, n_files
+
+
+def _read_dicom(archive: SafeZip, member: str, data: bytes) -> pydicom.Dataset:
+    try:
+        dataset = pydicom.dcmread(io.BytesIO(data))
+    except InvalidDicomError:
+        raise ArchiveError(archive.path, "not a DICOM file", member=member) from None
+    except Exception as exc:  # pydicom raises many types for damaged files
+        raise ArchiveError(archive.path, f"damaged DICOM file ({exc})", member=member) from None
+    missing = [tag for tag in REQUIRED_TAGS if tag not in dataset]
+    if missing:
+        raise ArchiveError(archive.path, f"DICOM file lacks {', '.join(missing)}", member=member)
+    _check_pixel_data(archive, member, dataset)
+    return dataset
+
+
+def _check_pixel_data(archive: SafeZip, member: str, dataset: pydicom.Dataset) -> None:
+    if "PixelData" not in dataset:
+        raise ArchiveError(archive.path, "DICOM file has no pixel data", member=member)
+    syntax = str(getattr(dataset.file_meta, "TransferSyntaxUID", ""))
+    if syntax and syntax not in UNCOMPRESSED_SYNTAXES:
+        return  # compressed pixel data has no fixed length to check
+    expected = (int(dataset.Rows) * int(dataset.Columns) * int(getattr(dataset, "SamplesPerPixel", 1))
+                * int(getattr(dataset, "NumberOfFrames", 1) or 1) * int(dataset.BitsAllocated) // 8)
+    actual = len(dataset.PixelData)
+    if actual < expected:
+        raise ArchiveError(archive.path, f"truncated pixel data ({actual} of {expected} bytes)", member=member)
+
+
+def _slice_position(dataset: pydicom.Dataset) -> float:
+    """Position of the slice along its normal (z for axial slices), in mm."""
+    orientation = np.asarray(dataset.ImageOrientationPatient, dtype=float)
+    normal = np.cross(orientation[:3], orientation[3:])
+    return float(np.dot(normal, np.asarray(dataset.ImagePositionPatient, dtype=float)))
+
+
+def _manifest_deviations(text: str | None, info, members: set[str]) -> list[Deviation]:
+    if text is None:
+        return [Deviation("manifest_missing", "archive has no manifest.csv or manifest.cvs")]
+    listed = manifest_filenames(text)
+    basenames = {PurePosixPath(m).name for m in members}
+    unlisted, absent = basenames - listed, listed - basenames
+    if unlisted or absent:
+        return [Deviation("manifest_mismatch", f"{PurePosixPath(info.filename).name}: {len(absent)} listed files "
+                                               f"absent, {len(unlisted)} files not listed")]
+    return []
+
+
+def _group_acquisitions(all_series, deviations: list[Deviation]) -> tuple[list[Acquisition], list[SeriesInfo]]:
+    """Series sharing one slice geometry form one acquisition of a station (in, opp, F and W)."""
+    groups: dict[tuple, list[SeriesInfo]] = defaultdict(list)
+    extra = []
+    for series in all_series:
+        series.finish()
+        for message in series.problems:
+            deviations.append(Deviation("series_geometry", message))
+        if series.series_type is None:
+            extra.append(series)
+            deviations.append(Deviation("extra_series", f"series {series.series_number} "
+                                                        f"({series.description or 'no description'}) is not a Dixon "
+                                                        "in/opp/F/W series and was ignored"))
+            continue
+        groups[series.geometry_key()].append(series)
+    return [Acquisition(sorted(members, key=lambda s: s.series_number)) for members in groups.values()], extra

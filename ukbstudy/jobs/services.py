@@ -1,0 +1,76 @@
+"""Writes for job records. Tasks call these to report progress and outcome; nothing else edits jobs."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Job
+
+
+class JobCancelled(Exception):
+    """Raised inside a running job when a user asked to cancel it."""
+
+
+def job_create(*, kind: str, parameters: dict | None = None, user=None) -> Job:
+    return Job.objects.create(kind=kind, parameters=parameters or {}, created_by=user)
+
+
+def job_enqueue(*, job: Job, task) -> None:
+    """Queue ``task(job.pk)`` once the surrounding transaction has committed (so the worker sees the job)."""
+    def send() -> None:
+        result = task.delay(job.pk)
+        Job.objects.filter(pk=job.pk, celery_task_id="").update(celery_task_id=result.id or "")
+
+    transaction.on_commit(send)
+
+
+def job_progress(*, job: Job, done: int, total: int, message: str = "") -> None:
+    """Store progress; raises JobCancelled when cancellation was requested meanwhile."""
+    Job.objects.filter(pk=job.pk).update(progress_done=done, progress_total=total, progress_message=message[:500])
+    job.progress_done, job.progress_total, job.progress_message = done, total, message[:500]
+    if Job.objects.filter(pk=job.pk, cancel_requested=True).exists():
+        raise JobCancelled(f"job {job.pk} was cancelled")
+
+
+def job_request_cancel(*, job: Job) -> None:
+    Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+    Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(status=Job.Status.CANCELLED,
+                                                                   finished_at=timezone.now())
+
+
+@contextmanager
+def job_running(*, job_id: int, device: str = "") -> Iterator[Job]:
+    """Mark the job running for the ``with`` block, then succeeded, cancelled or failed (with the error).
+
+    The block's own writes must be atomic: a failure here only records the error on the job.
+    """
+    job = Job.objects.get(pk=job_id)
+    if job.status == Job.Status.CANCELLED:
+        raise JobCancelled(f"job {job.pk} was cancelled before it started")
+    job.status, job.started_at, job.device = Job.Status.RUNNING, timezone.now(), device
+    job.save(update_fields=["status", "started_at", "device"])
+    try:
+        yield job
+    except JobCancelled:
+        _finish(job, Job.Status.CANCELLED, error="Cancelled by user.")
+        raise
+    except BaseException as exc:
+        _finish(job, Job.Status.FAILED, error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
+        raise
+    _finish(job, Job.Status.SUCCEEDED)
+
+
+def _finish(job: Job, status: str, error: str = "") -> None:
+    job.status, job.error, job.finished_at = status, error, timezone.now()
+    job.save(update_fields=["status", "error", "finished_at", "result", "progress_done", "progress_total",
+                            "progress_message"])
+
+
+def job_progress_callback(job: Job) -> Callable[[int, int, str], None]:
+    return lambda done, total, message="": job_progress(job=job, done=done, total=total, message=message)
+

@@ -1,0 +1,94 @@
+"""Derived measurements and the model versions that produced them.
+
+A measurement carries full provenance: the scan it was measured on, the method, the model version (for
+network, segmentation and atlas methods) and the job run that wrote it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from ukbstudy.jobs.models import Job
+from ukbstudy.subjects.models import Scan, Subject, active_manager
+
+
+class Quantity(models.TextChoices):
+    LIVER_FF = "liver_ff", "Liver fat fraction"
+    BMFF_SPINE = "bmff_spine", "Bone marrow FF, spine"
+    BMFF_FEMORAL_HEAD = "bmff_femoral_head", "Bone marrow FF, femoral head"
+    BMFF_TOTAL_HIP = "bmff_total_hip", "Bone marrow FF, total hip"
+    BMFF_DIAPHYSIS = "bmff_diaphysis", "Bone marrow FF, femoral diaphysis"
+
+
+class Method(models.TextChoices):
+    NETWORK = "network", "Regression network"
+    ATLAS = "atlas", "Multi-atlas"
+    MANUAL = "manual", "Manual"
+    SEGMENTATION = "segmentation", "Segmentation network"
+
+
+class ModelVersion(models.Model):
+    """A trained model (or a fixed parameter set such as an atlas template set) with its checkpoint."""
+
+    class Task(models.TextChoices):
+        LIVER_FF = "liver_ff", "Liver fat regression"
+        BMFF_SEGMENTATION = "bmff_segmentation", "Bone marrow segmentation"
+        ATLAS = "atlas", "Multi-atlas liver fat"
+
+    task = models.CharField(max_length=32, choices=Task.choices, db_index=True)
+    name = models.CharField(max_length=100, help_text="Architecture or template set, e.g. resnet50.")
+    version = models.CharField(max_length=50)
+    checkpoint_path = models.CharField(max_length=500, blank=True, help_text="Relative to MEDIA_ROOT.")
+    config = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True, help_text="Cross-validation or validation metrics.")
+    data_fingerprint = models.CharField(max_length=64, blank=True)
+    git_revision = models.CharField(max_length=40, blank=True)
+    is_current = models.BooleanField(default=False)
+    trained_by = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="model_versions")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["task", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "name", "version"], name="model_version_unique"),
+            models.UniqueConstraint(fields=["task"], condition=Q(is_current=True), name="one_current_model_per_task"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task}:{self.name}@{self.version}"
+
+
+class Measurement(models.Model):
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="measurements")
+    scan = models.ForeignKey(Scan, on_delete=models.PROTECT, related_name="measurements")
+    quantity = models.CharField(max_length=32, choices=Quantity.choices, db_index=True)
+    method = models.CharField(max_length=16, choices=Method.choices, db_index=True)
+    value = models.FloatField()
+    unit = models.CharField(max_length=16, default="%")
+    model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="measurements")
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="measurements",
+                            help_text="The run that produced the value.")
+    details = models.JSONField(default=dict, blank=True, help_text="E.g. fold, region volume, status.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = active_manager("subject")
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["subject__eid", "quantity", "method"]
+        base_manager_name = "all_objects"
+        constraints = [
+            # One value per scan, quantity, method and model version; methods without a model version
+            # (manual) get one value per scan, quantity and method. Two partial constraints because NULLs
+            # never collide in a plain unique constraint.
+            models.UniqueConstraint(fields=["scan", "quantity", "method", "model_version"],
+                                    condition=Q(model_version__isnull=False), name="measurement_unique_versioned"),
+            models.UniqueConstraint(fields=["scan", "quantity", "method"],
+                                    condition=Q(model_version__isnull=True), name="measurement_unique_unversioned"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject.eid} {self.quantity} ({self.method}) = {self.value:g} {self.unit}"

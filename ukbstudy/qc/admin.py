@@ -1,0 +1,16 @@
+from django.contrib import admin
+
+from ukbstudy.subjects.admin import ReadOnlyAdmin
+
+from .models import QCDecision
+
+
+@admin.register(QCDecision)
+class QCDecisionAdmin(ReadOnlyAdmin):
+    """QC history is append-only: the admin lists it; decisions are recorded through the QC service."""
+
+    list_display = ("scan", "verdict", "reason", "rater", "created_at", "previous_verdict")
+    list_filter = ("verdict", "reason", "rater")
+    search_fields = ("=scan__subject__eid", "note")
+    list_select_related = ("scan__subject", "rater")
+    date_hierarchy = "created_at"

@@ -1,0 +1,77 @@
+"""Visual QC decisions: an append-only history per scan.
+
+Every decision is a new row; a scan's current status is its newest decision. Rows are never updated or
+deleted: ``save`` and ``delete`` refuse it here, and a database trigger (migration 0002) refuses it for
+any other client of the database too.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from ukbstudy.subjects.models import Scan, active_manager
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or remove a QC history row."""
+
+
+class Verdict(models.TextChoices):
+    PASS = "pass", "Pass"
+    QUESTIONABLE = "questionable", "Questionable"
+    FAIL = "fail", "Fail"
+
+
+class Reason(models.TextChoices):
+    """Failure causes named by the two papers (visual QC and bone marrow segmentation failures)."""
+
+    NONE = "", "None"
+    WATER_FAT_SWAP = "water_fat_swap", "Water-fat swap"
+    NOISE = "noise", "Noise"
+    METAL = "metal", "Metal object"
+    POSITIONING = "positioning", "Unusual positioning"
+    MOTION = "motion", "Motion artefact"
+    OTHER_ARTEFACT = "other_artefact", "Other imaging artefact"
+    DATA_STRUCTURE = "data_structure", "Data structure (missing, repeated or misplaced series)"
+    OUTSIDE_SLAB_PARTIAL = "outside_slab_partial", "Region partly outside the slab"
+    OUTSIDE_SLAB_FULL = "outside_slab_full", "Region fully outside the slab"
+    SKELETAL_ABNORMALITY = "skeletal_abnormality", "Skeletal abnormality"
+    OTHER = "other", "Other"
+
+
+class QCDecision(models.Model):
+    scan = models.ForeignKey(Scan, on_delete=models.PROTECT, related_name="qc_decisions")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="qc_decisions")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, help_text="UTC.")
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    reason = models.CharField(max_length=32, choices=Reason.choices, blank=True)
+    note = models.TextField(blank=True)
+    previous_verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True,
+                                        help_text="The scan's status before this decision.")
+
+    objects = active_manager("scan__subject")
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        base_manager_name = "all_objects"
+        get_latest_by = ["created_at", "id"]
+        verbose_name = "QC decision"
+        indexes = [models.Index(fields=["scan", "-created_at", "-id"], name="qc_scan_newest")]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(verdict="fail") | ~models.Q(reason=""),
+                                   name="qc_fail_needs_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scan} {self.verdict} by {self.rater} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("QC decisions are append-only: record a new decision instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("QC decisions are append-only and cannot be deleted.")

@@ -1,0 +1,1 @@
+"""Settings modules: ``base`` (shared), ``local`` (laptop default), ``test`` and ``production``."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SubjectsConfig(AppConfig):
+    name = "ukbstudy.subjects"
+    label = "subjects"
+    verbose_name = "Subjects and scans"

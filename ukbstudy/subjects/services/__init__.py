@@ -1,0 +1,1 @@
+"""Writes for subjects, scans and showcase values (imports, withdrawal)."""
