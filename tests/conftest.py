@@ -1,0 +1,22 @@
+"""Shared fixtures: a private MEDIA_ROOT per test, users, and small synthetic cohorts (session-scoped)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Every test writes archives and derived files into its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def rater(django_user_model):
+    return django_user_model.objects.create_user("rater", password="rater-password-123")
+
+
+@pytest.fixture
+def other_rater(django_user_model):
+    return django_user_model.objects.create_user("rater2", password="rater-password-456")

@@ -1,0 +1,26 @@
+"""Small builders for rows that tests need but do not import from archives."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+
+from ukbstudy.subjects.models import ImportBatch, Scan, Subject
+
+_counter = itertools.count(1)
+
+
+def make_subject(eid: int | None = None, **attributes) -> Subject:
+    return Subject.all_objects.create(eid=eid or 2_000_000 + next(_counter), **attributes)
+
+
+def make_scan(subject: Subject | None = None, instance: int = 2, **attributes) -> Scan:
+    subject = subject or make_subject()
+    batch = ImportBatch.objects.create(kind=ImportBatch.Kind.ARCHIVES, source="factory")
+    sha = hashlib.sha256(f"{subject.eid}-{instance}-{next(_counter)}".encode()).hexdigest()
+    values = dict(subject=subject, instance=instance, archive_sha256=sha,
+                  archive_path=f"archives/20201/{subject.eid}/{sha[:16]}/{subject.eid}_20201_{instance}_0.zip",
+                  archive_name=f"{subject.eid}_20201_{instance}_0.zip", archive_bytes=1, n_series=24,
+                  n_files=24, import_batch=batch)
+    values.update(attributes)
+    return Scan.all_objects.create(**values)

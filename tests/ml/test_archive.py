@@ -1,0 +1,83 @@
+"""Zip safety and manifest parsing, without Django."""
+
+import zipfile
+
+import pytest
+
+from ml.ukb.archive import ArchiveError, ArchiveLimits, SafeZip, manifest_filenames, parse_archive_name
+
+
+def make_zip(path, members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED):
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_archive_name_gives_eid_field_instance_and_array():
+    name = parse_archive_name("/data/1234567_20201_3_0.zip")
+    assert (name.eid, name.field, name.instance, name.array) == (1234567, 20201, 3, 0)
+
+
+@pytest.mark.parametrize("name", ["scan.zip", "1234567_20201_2.zip", "abc_20201_2_0.zip", "1234567_20201_2_0.tar"])
+def test_archive_name_of_another_form_is_refused(name):
+    with pytest.raises(ArchiveError, match="file name is not of the form"):
+        parse_archive_name(name)
+
+
+def test_a_file_that_is_not_a_zip_is_refused(tmp_path):
+    path = tmp_path / "1_20201_2_0.zip"
+    path.write_bytes(b"this is not a zip file at all")
+    with pytest.raises(ArchiveError, match="not a zip archive"):
+        SafeZip(path)
+
+
+@pytest.mark.parametrize("member", ["../evil.dcm", "a/../../evil.dcm", "/etc/passwd", "C:/evil.dcm", "..\\evil.dcm"])
+def test_members_escaping_the_archive_are_refused(tmp_path, member):
+    path = make_zip(tmp_path / "1_20201_2_0.zip", {"ok.dcm": b"x", member: b"y"})
+    with pytest.raises(ArchiveError, match="unsafe path") as excinfo:
+        SafeZip(path)
+    assert excinfo.value.member == member
+
+
+def test_a_zip_bomb_is_refused_before_extraction(tmp_path):
+    path = make_zip(tmp_path / "1_20201_2_0.zip", {"bomb.dcm": b"\0" * (20 * 1024**2)})
+    with pytest.raises(ArchiveError, match=r"compression ratio \d+ is above 100 \(zip bomb\?\)"):
+        SafeZip(path, ArchiveLimits(max_ratio=100))
+
+
+def test_total_uncompressed_size_is_capped(tmp_path):
+    path = make_zip(tmp_path / "1_20201_2_0.zip", {f"{i}.dcm": bytes(range(256)) * 400 for i in range(5)},
+                    compression=zipfile.ZIP_STORED)
+    with pytest.raises(ArchiveError, match="uncompressed size"):
+        SafeZip(path, ArchiveLimits(max_uncompressed_bytes=300_000))
+
+
+def test_a_member_whose_data_is_damaged_is_named(tmp_path):
+    path = make_zip(tmp_path / "1_20201_2_0.zip", {"a.dcm": b"A" * 5000 + bytes(range(256)) * 20},
+                    compression=zipfile.ZIP_STORED)
+    raw = bytearray(path.read_bytes())
+    start = raw.index(b"AAAA")
+    raw[start:start + 10] = b"BBBBBBBBBB"  # CRC no longer matches
+    path.write_bytes(bytes(raw))
+    with SafeZip(path) as archive, pytest.raises(ArchiveError, match="cannot be read") as excinfo:
+        archive.read(archive.members[0])
+    assert excinfo.value.member == "a.dcm"
+
+
+def test_symbolic_links_are_refused(tmp_path):
+    path = tmp_path / "1_20201_2_0.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        info = zipfile.ZipInfo("link.dcm")
+        info.external_attr = (0o120777 << 16)
+        archive.writestr(info, "/etc/passwd")
+    with pytest.raises(ArchiveError, match="symbolic links"):
+        SafeZip(path)
+
+
+def test_manifest_names_survive_unquoted_dates_and_a_bad_header():
+    text = ("filename,patientid,studyid,aetitle,date,time\n"
+            "1.3.12.2.1107.5.2.18.41754.1.dcm,1234567,1.3.12,AWP41754,Mar 12, 2017,142231\n"
+            "\n"
+            "1.3.12.2.1107.5.2.18.41754.2.dcm,1234567,1.3.12,AWP41754,Mar 12, 2017,142232\n")
+    assert manifest_filenames(text) == {"1.3.12.2.1107.5.2.18.41754.1.dcm", "1.3.12.2.1107.5.2.18.41754.2.dcm"}

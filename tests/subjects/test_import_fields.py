@@ -1,0 +1,109 @@
+"""import_fields: subjects, reference values and covariates from a showcase CSV."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from ml.ukb.showcase import ShowcaseError
+from tests.subjects.snapshot import database_snapshot
+from ukbstudy.subjects.models import CovariateValue, ImportBatch, ReferenceValue, Subject
+from ukbstudy.subjects.services.fields import subjects_import_fields
+
+pytestmark = pytest.mark.django_db
+
+BASKET = (
+    "eid,31-0.0,21003-2.0,50-2.0,21001-2.0,54-2.0,22402-2.0,22436-2.0,23226-2.0,99999-2.0\n"
+    "1000001,0,63,165.0,24.1,11025,3.4,,1.10,7\n"
+    "1000002,1,70,180.5,27.9,11026,,5.1,1.25,\n"
+    "1000003,1,58,175.0,31.0,11027,12.5,11.9,,\n"
+)
+
+
+@pytest.fixture
+def basket(tmp_path):
+    path = tmp_path / "basket.csv"
+    path.write_text(BASKET)
+    return path
+
+
+def test_it_creates_subjects_with_their_attributes(basket):
+    subjects_import_fields(path=basket)
+    subject = Subject.objects.get(eid=1000001)
+    assert (subject.sex, subject.age, subject.height_cm, subject.bmi, subject.centre) == ("F", 63, 165.0, 24.1, 11025)
+    assert Subject.objects.get(eid=1000002).sex == "M"
+
+
+def test_it_stores_reference_values_and_covariates_with_units_and_batch(basket):
+    report = subjects_import_fields(path=basket)
+    reference = ReferenceValue.objects.get(subject__eid=1000003, field_id="22402-2.0")
+    assert (reference.value, reference.unit) == (12.5, "%")
+    assert reference.import_batch_id == report.batch_id
+    assert ReferenceValue.objects.count() == 4
+    assert CovariateValue.objects.get(subject__eid=1000002, field_id="23226-2.0").value == 1.25
+    assert report.values_created == {"reference": 4, "covariate": 2}
+
+
+def test_it_reports_unknown_columns(basket):
+    report = subjects_import_fields(path=basket)
+    assert report.unknown_columns == ["99999-2.0 (field 99999 is not in the field catalogue)"]
+
+
+def test_reimporting_the_same_file_changes_nothing(basket):
+    subjects_import_fields(path=basket)
+    before = database_snapshot()
+    report = subjects_import_fields(path=basket)
+    assert not report.changed and report.batch_id is None
+    assert report.values_unchanged == {"reference": 4, "covariate": 2}
+    assert database_snapshot() == before
+
+
+def test_a_changed_value_is_updated_in_a_new_batch(basket, tmp_path):
+    subjects_import_fields(path=basket)
+    changed = tmp_path / "basket2.csv"
+    changed.write_text(BASKET.replace("1000003,1,58,175.0,31.0,11027,12.5", "1000003,1,58,175.0,31.5,11027,11.0"))
+    report = subjects_import_fields(path=changed)
+    assert (report.subjects_updated, report.values_updated["reference"]) == (1, 1)
+    assert Subject.objects.get(eid=1000003).bmi == 31.5
+    value = ReferenceValue.objects.get(subject__eid=1000003, field_id="22402-2.0")
+    assert value.value == 11.0 and value.import_batch_id == report.batch_id
+    assert ImportBatch.objects.count() == 2
+
+
+def test_a_non_numeric_value_rejects_the_whole_file(basket, tmp_path):
+    subjects_import_fields(path=basket)
+    before = database_snapshot()
+    bad = tmp_path / "bad.csv"
+    bad.write_text(BASKET.replace("12.5", "12,5").replace("eid,", "eid,") + "1000004,0,60,160,22,11025,n/a,,,\n")
+    with pytest.raises(ShowcaseError) as excinfo:
+        subjects_import_fields(path=bad)
+    assert "line 5, column 22402-2.0: 'n/a' is not a number" in excinfo.value.errors
+    assert database_snapshot() == before
+
+
+def test_a_reference_row_for_an_unknown_eid_rejects_the_whole_file(basket, tmp_path):
+    subjects_import_fields(path=basket)
+    before = database_snapshot()
+    references = tmp_path / "liver.csv"
+    references.write_text("eid,22402-2.0\n1000001,3.0\n7654321,4.2\n")
+    with pytest.raises(ShowcaseError, match="line 3: eid 7654321 is unknown"):
+        subjects_import_fields(path=references)
+    assert database_snapshot() == before
+
+
+def test_rows_of_withdrawn_participants_are_skipped(basket, tmp_path):
+    subjects_import_fields(path=basket)
+    Subject.objects.filter(eid=1000001).update(withdrawn=True)
+    changed = tmp_path / "basket2.csv"
+    changed.write_text(BASKET.replace("1000001,0,63,165.0,24.1", "1000001,0,64,165.0,26.0"))
+    report = subjects_import_fields(path=changed)
+    assert report.withdrawn_skipped == [1000001]
+    assert Subject.all_objects.get(eid=1000001).bmi == 24.1
+
+
+def test_the_command_prints_counts_and_fails_loudly_on_bad_input(basket, tmp_path, capsys):
+    call_command("import_fields", str(basket))
+    out, err = capsys.readouterr()
+    assert "3 rows: subjects 3 created" in out and "column not imported: 99999-2.0" in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("eid,50-2.0\n1000001,tall\n")
+    with pytest.raises(CommandError, match="nothing imported. bad.csv: 1 problem"):
+        call_command("import_fields", str(bad))
