@@ -31,6 +31,9 @@ class ArchiveError(Exception):
         where = f"{self.archive}: {member}" if member else self.archive
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self):  # picklable, so a Celery worker can report it
+        return (type(self), (self.archive, self.reason, self.member))
+
 
 @dataclass(frozen=True)
 class ArchiveLimits:

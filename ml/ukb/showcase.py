@@ -26,6 +26,9 @@ class ShowcaseError(Exception):
         more = f"\n... and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
         super().__init__(f"{self.path.name}: {len(errors)} problem(s):\n" + "\n".join(shown) + more)
 
+    def __reduce__(self):  # picklable, so a Celery worker can report it
+        return (type(self), (self.path, self.errors))
+
 
 @dataclass(frozen=True)
 class KnownColumn:

@@ -81,3 +81,10 @@ def test_manifest_names_survive_unquoted_dates_and_a_bad_header():
             "\n"
             "1.3.12.2.1107.5.2.18.41754.2.dcm,1234567,1.3.12,AWP41754,Mar 12, 2017,142232\n")
     assert manifest_filenames(text) == {"1.3.12.2.1107.5.2.18.41754.1.dcm", "1.3.12.2.1107.5.2.18.41754.2.dcm"}
+
+
+def test_archive_errors_survive_pickling_for_celery():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(ArchiveError("/x/1_20201_2_0.zip", "not a DICOM file", member="a.dcm")))
+    assert (str(error), error.member) == ("1_20201_2_0.zip: a.dcm: not a DICOM file", "a.dcm")

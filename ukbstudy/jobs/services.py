@@ -6,6 +6,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,7 +24,7 @@ def job_create(*, kind: str, parameters: dict | None = None, user=None) -> Job:
 def job_enqueue(*, job: Job, task) -> None:
     """Queue ``task(job.pk)`` once the surrounding transaction has committed (so the worker sees the job)."""
     def send() -> None:
-        result = task.delay(job.pk)
+        result = task.apply_async(args=(job.pk,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
         Job.objects.filter(pk=job.pk, celery_task_id="").update(celery_task_id=result.id or "")
 
     transaction.on_commit(send)

@@ -1,0 +1,29 @@
+"""Import jobs run as Celery tasks and report through their Job row (on a real worker in CI)."""
+
+import pytest
+
+from tests.jobs.conftest import wait_for
+from ukbstudy.jobs.models import Job
+from ukbstudy.subjects.models import ReferenceValue, Subject
+from ukbstudy.subjects.services.jobs import import_fields_start
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_fields_import_job_succeeds_and_records_its_result(job_worker, tmp_path):
+    path = tmp_path / "basket.csv"
+    path.write_text("eid,31-0.0,21003-2.0,22402-2.0\n1000001,0,63,3.4\n1000002,1,70,\n")
+    job = wait_for(import_fields_start(path=path))
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert job.result["subjects_created"] == 2
+    assert job.started_at and job.finished_at and job.started_at <= job.finished_at
+    assert ReferenceValue.objects.get(subject__eid=1000001).value == 3.4
+
+
+def test_a_failing_job_records_why_and_writes_nothing(job_worker, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("eid,31-0.0,21003-2.0\n1000001,0,63\n1000002,1,old\n")
+    job = wait_for(import_fields_start(path=path))
+    assert job.status == Job.Status.FAILED
+    assert "line 3, column 21003-2.0: 'old' is not a number" in job.error
+    assert Subject.all_objects.count() == 0

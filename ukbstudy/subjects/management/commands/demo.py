@@ -1,0 +1,61 @@
+"""python manage.py demo : the whole study pipeline on a synthetic cohort, then the web app.
+
+Steps: migrate, write a synthetic cohort (once per seed and size), import its showcase CSV and archives,
+create a ``demo`` administrator with a fresh password, and serve the app on 127.0.0.1.
+"""
+
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from ml.synthetic import make_cohort
+from ukbstudy.subjects.models import Scan, Subject
+from ukbstudy.subjects.services.archives import scans_import_archives
+from ukbstudy.subjects.services.fields import subjects_import_fields
+
+
+class Command(BaseCommand):
+    help = "Run the pipeline on a synthetic demo cohort and serve the web app."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--subjects", type=int, default=24)
+        parser.add_argument("--scale", type=float, default=0.5)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument("--no-serve", action="store_true", help="Stop after the pipeline.")
+
+    def handle(self, *args, subjects, scale, seed, addrport, no_serve, **options):
+        call_command("migrate", verbosity=0)
+        cohort = self._cohort(subjects, scale, seed)
+        fields = subjects_import_fields(path=cohort / "showcase.csv")
+        self.stdout.write(f"showcase: {fields.subjects_created} subjects created, "
+                          f"{sum(fields.values_created.values())} values created")
+        report = scans_import_archives(paths=[cohort / "archives"])
+        self.stdout.write("archives: " + ", ".join(f"{n} {status}" for status, n in report.counts.items()))
+        flagged = Scan.objects.filter(n_deviations__gt=0).count()
+        self.stdout.write(f"study: {Subject.objects.count()} subjects, {Scan.objects.count()} scans "
+                          f"({flagged} with deviations from the protocol)")
+        password = self._demo_admin()
+        self.stdout.write(self.style.SUCCESS(f"\nLog in at http://{addrport}/admin/ as demo / {password}\n"))
+        if not no_serve:
+            call_command("runserver", addrport, use_reloader=False)
+
+    def _cohort(self, subjects: int, scale: float, seed: int) -> Path:
+        folder = Path(settings.DATA_DIR) / "demo" / f"cohort-n{subjects}-s{scale:g}-seed{seed}"
+        if not (folder / "showcase.csv").exists():
+            self.stdout.write(f"writing a synthetic cohort of {subjects} subjects to {folder} ...")
+            make_cohort(folder, subjects, seed=seed, scale=scale)
+        return folder
+
+    def _demo_admin(self) -> str:
+        """A local administrator with a new random password on every run (printed, never stored)."""
+        password = secrets.token_urlsafe(12)
+        user, _ = get_user_model().objects.get_or_create(username="demo", defaults={"email": "demo@localhost"})
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        return password
