@@ -15,13 +15,12 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
-import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
 
 from . import protocol
 from .archive import ArchiveError, ArchiveLimits, SafeZip, manifest_filenames, parse_archive_name
-from .stations import Acquisition, Deviation, SeriesInfo, assign_stations
+from .stations import Acquisition, Deviation, SeriesInfo, SliceGeometry, assign_stations
 
 REQUIRED_TAGS = ("SeriesInstanceUID", "Rows", "Columns", "PixelSpacing", "ImagePositionPatient",
                  "ImageOrientationPatient")
@@ -92,14 +91,15 @@ def _read_series(archive: SafeZip) -> tuple[dict[str, SeriesInfo], dict[str, str
     n_files = 0
     for info in archive.data_members():
         dataset = _read_dicom(archive, info.filename, archive.read(info))
+        geometry = SliceGeometry.from_dataset(dataset)
         n_files += 1
-        studies.setdefault(str(getattr(dataset, "StudyInstanceUID", "")), str(getattr(dataset, "StudyDate", "")))
+        studies.setdefault(str(dataset.get("StudyInstanceUID", "")), str(dataset.get("StudyDate", "")))
         uid = str(dataset.SeriesInstanceUID)
         if uid not in series:
-            series[uid] = SeriesInfo.from_dataset(dataset)
-        elif not series[uid].matches(dataset):
+            series[uid] = SeriesInfo.from_dataset(dataset, geometry)
+        elif series[uid].geometry != geometry:
             raise ArchiveError(archive.path, "slice geometry differs from the rest of its series", member=info.filename)
-        series[uid].slices.append(_Slice(info.filename, _slice_position(dataset)))
+        series[uid].slices.append(_Slice(info.filename, _slice_position(dataset, geometry)))
     return series, studies, n_files
 
 
@@ -120,21 +120,21 @@ def _read_dicom(archive: SafeZip, member: str, data: bytes) -> pydicom.Dataset:
 def _check_pixel_data(archive: SafeZip, member: str, dataset: pydicom.Dataset) -> None:
     if "PixelData" not in dataset:
         raise ArchiveError(archive.path, "DICOM file has no pixel data", member=member)
-    syntax = str(getattr(dataset.file_meta, "TransferSyntaxUID", ""))
+    syntax = str(dataset.file_meta.get("TransferSyntaxUID", ""))
     if syntax and syntax not in UNCOMPRESSED_SYNTAXES:
         return  # compressed pixel data has no fixed length to check
-    expected = (int(dataset.Rows) * int(dataset.Columns) * int(getattr(dataset, "SamplesPerPixel", 1))
-                * int(getattr(dataset, "NumberOfFrames", 1) or 1) * int(dataset.BitsAllocated) // 8)
+    expected = (dataset.Rows * dataset.Columns * int(dataset.get("SamplesPerPixel", 1))
+                * int(dataset.get("NumberOfFrames", 1) or 1) * int(dataset.BitsAllocated) // 8)
     actual = len(dataset.PixelData)
     if actual < expected:
         raise ArchiveError(archive.path, f"truncated pixel data ({actual} of {expected} bytes)", member=member)
 
 
-def _slice_position(dataset: pydicom.Dataset) -> float:
+def _slice_position(dataset: pydicom.Dataset, geometry: SliceGeometry) -> float:
     """Position of the slice along its normal (z for axial slices), in mm."""
-    orientation = np.asarray(dataset.ImageOrientationPatient, dtype=float)
-    normal = np.cross(orientation[:3], orientation[3:])
-    return float(np.dot(normal, np.asarray(dataset.ImagePositionPatient, dtype=float)))
+    (rx, ry, rz), (cx, cy, cz) = geometry.orientation[:3], geometry.orientation[3:]
+    normal = (ry * cz - rz * cy, rz * cx - rx * cz, rx * cy - ry * cx)
+    return sum(n * float(p) for n, p in zip(normal, dataset.ImagePositionPatient))
 
 
 def _manifest_deviations(text: str | None, info, members: set[str]) -> list[Deviation]:

@@ -21,6 +21,21 @@ TYPE_BY_SUFFIX = {kind.lower(): kind for kind in protocol.SERIES_TYPES}
 GEOMETRY_TOLERANCE = 0.08  # summed relative differences of field of view and extent
 
 
+@dataclass(frozen=True)
+class SliceGeometry:
+    """In-plane geometry that every slice of a series shares (read once per file, compared cheaply)."""
+
+    rows: int
+    columns: int
+    pixel_spacing: tuple[float, float]
+    orientation: tuple[float, ...]
+
+    @classmethod
+    def from_dataset(cls, ds) -> "SliceGeometry":
+        return cls(int(ds.Rows), int(ds.Columns), tuple(round(float(v), 4) for v in ds.PixelSpacing),
+                   tuple(round(float(v), 4) for v in ds.ImageOrientationPatient))
+
+
 @dataclass
 class SeriesInfo:
     """One DICOM series: header facts and its slices (member name and z), sorted head to foot."""
@@ -29,35 +44,36 @@ class SeriesInfo:
     series_number: int
     description: str
     image_type: tuple[str, ...]
-    rows: int
-    columns: int
-    pixel_spacing: tuple[float, float]
+    geometry: SliceGeometry
     slice_thickness: float
-    orientation: tuple[float, ...]
     acquisition_time: str
     slices: list = field(default_factory=list)
     series_type: str | None = None
     problems: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_dataset(cls, ds) -> "SeriesInfo":
+    def from_dataset(cls, ds, geometry: SliceGeometry) -> "SeriesInfo":
         return cls(
             series_uid=str(ds.SeriesInstanceUID),
             series_number=int(getattr(ds, "SeriesNumber", 0) or 0),
             description=str(getattr(ds, "SeriesDescription", "")),
             image_type=tuple(str(v).upper() for v in getattr(ds, "ImageType", ())),
-            rows=int(ds.Rows),
-            columns=int(ds.Columns),
-            pixel_spacing=(float(ds.PixelSpacing[0]), float(ds.PixelSpacing[1])),
+            geometry=geometry,
             slice_thickness=float(getattr(ds, "SliceThickness", 0) or 0),
-            orientation=tuple(round(float(v), 4) for v in ds.ImageOrientationPatient),
             acquisition_time=str(getattr(ds, "AcquisitionTime", "") or getattr(ds, "SeriesTime", "")),
         )
 
-    def matches(self, ds) -> bool:
-        return (int(ds.Rows), int(ds.Columns)) == (self.rows, self.columns) and \
-            tuple(round(float(v), 4) for v in ds.ImageOrientationPatient) == self.orientation and \
-            np.allclose([float(v) for v in ds.PixelSpacing], self.pixel_spacing, atol=1e-3)
+    @property
+    def rows(self) -> int:
+        return self.geometry.rows
+
+    @property
+    def columns(self) -> int:
+        return self.geometry.columns
+
+    @property
+    def pixel_spacing(self) -> tuple[float, float]:
+        return self.geometry.pixel_spacing
 
     def finish(self) -> None:
         """Sort slices head to foot, type the series and note problems; call once all slices are in."""
@@ -91,8 +107,7 @@ class SeriesInfo:
         return self.slice_thickness
 
     def geometry_key(self) -> tuple:
-        return (self.rows, self.columns, len(self.slices), round(self.z_top, 1), round(self.z_bottom, 1),
-                self.orientation)
+        return (self.geometry, len(self.slices), round(self.z_top, 1), round(self.z_bottom, 1))
 
     def summary(self) -> dict:
         return {
