@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -33,6 +34,7 @@ def main() -> None:
 
     cohort = ROOT / "bench" / "out" / f"cohort-n{args.subjects}-s{args.scale:g}-seed{args.seed}"
     if not (cohort / "showcase.csv").exists():
+        shutil.rmtree(cohort, ignore_errors=True)  # an interrupted earlier run
         print(f"writing {args.subjects} synthetic subjects at scale {args.scale:g} to {cohort} ...")
         started = time.perf_counter()
         make_cohort(cohort, args.subjects, seed=args.seed, scale=args.scale, repeat_fraction=0.0)

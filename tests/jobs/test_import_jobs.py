@@ -2,10 +2,11 @@
 
 import pytest
 
+from tests.archives import cohort_archives
 from tests.jobs.conftest import wait_for
 from ukbstudy.jobs.models import Job
-from ukbstudy.subjects.models import ReferenceValue, Subject
-from ukbstudy.subjects.services.jobs import import_fields_start
+from ukbstudy.subjects.models import ReferenceValue, Scan, Subject
+from ukbstudy.subjects.services.jobs import import_archives_start, import_fields_start
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -27,3 +28,12 @@ def test_a_failing_job_records_why_and_writes_nothing(job_worker, tmp_path):
     assert job.status == Job.Status.FAILED
     assert "line 3, column 21003-2.0: 'old' is not a number" in job.error
     assert Subject.all_objects.count() == 0
+
+
+def test_an_archive_import_job_reports_progress_per_file(job_worker, tmp_path):
+    archives = cohort_archives(tmp_path / "cohort", 2, seed=21)
+    job = wait_for(import_archives_start(paths=[tmp_path / "cohort" / "archives"]))
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert (job.progress_done, job.progress_total) == (2, 2)
+    assert job.result["counts"] == {"imported": 2, "duplicate": 0, "rejected": 0}
+    assert sorted(Scan.objects.values_list("archive_name", flat=True)) == sorted(p.name for p in archives)

@@ -5,6 +5,7 @@ create a ``demo`` administrator with a fresh password, and serve the app on 127.
 """
 
 import secrets
+import shutil
 from pathlib import Path
 
 from django.conf import settings
@@ -46,9 +47,12 @@ class Command(BaseCommand):
 
     def _cohort(self, subjects: int, scale: float, seed: int) -> Path:
         folder = Path(settings.DATA_DIR) / "demo" / f"cohort-n{subjects}-s{scale:g}-seed{seed}"
-        if not (folder / "showcase.csv").exists():
+        if not folder.exists():
             self.stdout.write(f"writing a synthetic cohort of {subjects} subjects to {folder} ...")
-            make_cohort(folder, subjects, seed=seed, scale=scale)
+            partial = folder.with_name(folder.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)  # left over from an interrupted run
+            make_cohort(partial, subjects, seed=seed, scale=scale)
+            partial.rename(folder)  # the cohort folder appears complete or not at all
         return folder
 
     def _demo_admin(self) -> str:

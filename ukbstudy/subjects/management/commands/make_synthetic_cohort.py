@@ -31,7 +31,10 @@ class Command(BaseCommand):
             if verbosity >= 2 or done == total:
                 self.stdout.write(f"[{done}/{total}] subjects written")
 
-        summary = make_cohort(Path(out), subjects, seed=seed, scale=scale, repeat_fraction=repeat_fraction,
-                              fault_rates={} if clean else None, progress=progress)
+        try:
+            summary = make_cohort(Path(out), subjects, seed=seed, scale=scale, repeat_fraction=repeat_fraction,
+                                  fault_rates={} if clean else None, progress=progress)
+        except FileExistsError as exc:
+            raise CommandError(f"{exc}; choose an empty or new --out folder") from None
         self.stdout.write(f"{len(summary.archives)} archives, {summary.showcase_csv} and {summary.ground_truth_csv} "
                           f"written in {summary.seconds:.1f} s")

@@ -1,0 +1,73 @@
+"""The cohort's tables: the showcase CSV, the ground truth per archive and the cohort description.
+
+All three are written byte-for-byte deterministically (fixed column order, fixed number formats, no
+dates or timings), so two runs with the same seed give identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ml.synthetic.population import Subject, Visit
+from ml.ukb.fields import FIELDS, SEX_CODES
+
+GENERATOR_VERSION = "1"
+GROUND_TRUTH_COLUMNS = ("eid", "instance", "archive", "sex", "liver_ff_true", "liver_ff_image", "bmff_spine",
+                        "bmff_femoral_head", "bmff_total_hip", "bmff_diaphysis", "faults", "fault_detail",
+                        "labels_dir")
+
+
+def showcase_columns() -> list[tuple[str, str]]:
+    """(field key, column name) of every showcase column after ``eid``, e.g. ("bmi", "21001-2.0")."""
+    columns = []
+    for spec in FIELDS:
+        instance = spec.subject_instance if spec.subject_instance is not None else 2
+        columns.append((spec.key, f"{spec.field}-{instance}.0"))
+    return columns
+
+
+def _cell(value: float | int | None) -> str:
+    """Empty for missing; integers plainly; floats in their shortest exact form (already rounded)."""
+    return "" if value is None else str(value)
+
+
+def write_showcase(path: Path, subjects: Sequence[Subject]) -> None:
+    """One row per participant: ``eid`` then FIELD-INSTANCE.ARRAY columns, empty cells when missing."""
+    columns = showcase_columns()
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["eid", *(name for _, name in columns)])
+        for subject in subjects:
+            writer.writerow([subject.eid, *(_cell(subject.showcase[key]) for key, _ in columns)])
+
+
+def ground_truth_row(visit: Visit, fault_detail: str) -> dict[str, str]:
+    """The truth behind one archive: fat fractions as written into its images, faults and labels."""
+    row = {
+        "eid": str(visit.subject.eid),
+        "instance": str(visit.instance),
+        "archive": f"{visit.name}.zip",
+        "sex": SEX_CODES[visit.subject.sex],
+        "liver_ff_true": f"{visit.liver_ff_true:.3f}",
+        "liver_ff_image": f"{visit.liver_ff_image:.3f}",
+    }
+    row.update({f"bmff_{region}": f"{ff:.3f}" for region, ff in visit.bmff.items()})
+    row.update({"faults": ";".join(visit.faults.codes), "fault_detail": fault_detail,
+                "labels_dir": f"labels/{visit.name}"})
+    return row
+
+
+def write_ground_truth(path: Path, rows: Sequence[Mapping[str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, GROUND_TRUTH_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_cohort_json(path: Path, settings: Mapping[str, object]) -> None:
+    """Generator settings and version (no dates), for tracing a cohort back to how it was made."""
+    document = {"generator": "ml.synthetic", "version": GENERATOR_VERSION, **settings}
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
