@@ -11,7 +11,6 @@ sees and reviews them; only an archive that cannot be read at all raises ``Archi
 from __future__ import annotations
 
 import io
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -20,9 +19,9 @@ from pydicom.errors import InvalidDicomError
 
 from . import protocol
 from .archive import ArchiveError, ArchiveLimits, SafeZip, manifest_filenames, parse_archive_name
-from .stations import Acquisition, Deviation, SeriesInfo, SliceGeometry, assign_stations
+from .stations import Deviation, SeriesInfo, SliceGeometry, assign_stations, group_acquisitions
 
-REQUIRED_TAGS = ("SeriesInstanceUID", "Rows", "Columns", "PixelSpacing", "ImagePositionPatient",
+REQUIRED_TAGS = ("SeriesInstanceUID", "Rows", "Columns", "BitsAllocated", "PixelSpacing", "ImagePositionPatient",
                  "ImageOrientationPatient")
 UNCOMPRESSED_SYNTAXES = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"}
 
@@ -68,10 +67,10 @@ def inventory_archive(path: str | Path, limits: ArchiveLimits = ArchiveLimits())
     if not series:
         raise ArchiveError(path, "no DICOM series found")
     deviations = _manifest_deviations(manifest_text, manifest_info, {s.member for x in series.values() for s in x.slices})
-    acquisitions, extra = _group_acquisitions(series.values(), deviations)
-    if not acquisitions:
-        raise ArchiveError(path, "no Dixon series (in / opp / F / W) found")
+    acquisitions = group_acquisitions(_dixon_series(series.values(), deviations), deviations.append)
     stations = assign_stations(acquisitions, deviations.append)
+    if not stations:
+        raise ArchiveError(path, "no Dixon series (in / opp / F / W) of a known station found")
     if len(series) != protocol.EXPECTED_SERIES:
         deviations.append(Deviation("series_count", f"{len(series)} series instead of {protocol.EXPECTED_SERIES}"))
     if len(studies) > 1:
@@ -91,15 +90,20 @@ def _read_series(archive: SafeZip) -> tuple[dict[str, SeriesInfo], dict[str, str
     n_files = 0
     for info in archive.data_members():
         dataset = _read_dicom(archive, info.filename, archive.read(info))
-        geometry = SliceGeometry.from_dataset(dataset)
-        n_files += 1
-        studies.setdefault(str(dataset.get("StudyInstanceUID", "")), str(dataset.get("StudyDate", "")))
-        uid = str(dataset.SeriesInstanceUID)
-        if uid not in series:
-            series[uid] = SeriesInfo.from_dataset(dataset, geometry)
-        elif series[uid].geometry != geometry:
+        try:
+            geometry = SliceGeometry.from_dataset(dataset)
+            uid = str(dataset.SeriesInstanceUID)
+            if uid not in series:
+                series[uid] = SeriesInfo.from_dataset(dataset, geometry)
+            position = _slice_position(dataset, geometry)
+        except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
+            raise ArchiveError(archive.path, f"malformed DICOM header ({type(exc).__name__}: {exc})",
+                               member=info.filename) from None
+        if series[uid].geometry != geometry:
             raise ArchiveError(archive.path, "slice geometry differs from the rest of its series", member=info.filename)
-        series[uid].slices.append(_Slice(info.filename, _slice_position(dataset, geometry)))
+        series[uid].slices.append(_Slice(info.filename, position))
+        studies.setdefault(str(dataset.get("StudyInstanceUID", "")), str(dataset.get("StudyDate", "")))
+        n_files += 1
     return series, studies, n_files
 
 
@@ -113,7 +117,10 @@ def _read_dicom(archive: SafeZip, member: str, data: bytes) -> pydicom.Dataset:
     missing = [tag for tag in REQUIRED_TAGS if tag not in dataset]
     if missing:
         raise ArchiveError(archive.path, f"DICOM file lacks {', '.join(missing)}", member=member)
-    _check_pixel_data(archive, member, dataset)
+    try:
+        _check_pixel_data(archive, member, dataset)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ArchiveError(archive.path, f"malformed image header ({type(exc).__name__}: {exc})", member=member) from None
     return dataset
 
 
@@ -149,19 +156,16 @@ def _manifest_deviations(text: str | None, info, members: set[str]) -> list[Devi
     return []
 
 
-def _group_acquisitions(all_series, deviations: list[Deviation]) -> tuple[list[Acquisition], list[SeriesInfo]]:
-    """Series sharing one slice geometry form one acquisition of a station (in, opp, F and W)."""
-    groups: dict[tuple, list[SeriesInfo]] = defaultdict(list)
-    extra = []
+def _dixon_series(all_series, deviations: list[Deviation]) -> list[SeriesInfo]:
+    """Finish every series; keep the Dixon ones and record the others as extra series."""
+    dixon = []
     for series in all_series:
         series.finish()
-        for message in series.problems:
-            deviations.append(Deviation("series_geometry", message))
+        deviations.extend(Deviation("series_geometry", message) for message in series.problems)
         if series.series_type is None:
-            extra.append(series)
             deviations.append(Deviation("extra_series", f"series {series.series_number} "
                                                         f"({series.description or 'no description'}) is not a Dixon "
                                                         "in/opp/F/W series and was ignored"))
-            continue
-        groups[series.geometry_key()].append(series)
-    return [Acquisition(sorted(members, key=lambda s: s.series_number)) for members in groups.values()], extra
+        else:
+            dixon.append(series)
+    return dixon

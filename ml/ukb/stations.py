@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from statistics import median
 
 import numpy as np
@@ -32,8 +33,12 @@ class SliceGeometry:
 
     @classmethod
     def from_dataset(cls, ds) -> "SliceGeometry":
-        return cls(int(ds.Rows), int(ds.Columns), tuple(round(float(v), 4) for v in ds.PixelSpacing),
-                   tuple(round(float(v), 4) for v in ds.ImageOrientationPatient))
+        """Raises ValueError (or TypeError) when the header values are not what DICOM prescribes."""
+        spacing = tuple(round(float(v), 4) for v in ds.PixelSpacing)
+        orientation = tuple(round(float(v), 4) for v in ds.ImageOrientationPatient)
+        if len(spacing) != 2 or len(orientation) != 6 or len(ds.ImagePositionPatient) != 3:
+            raise ValueError("PixelSpacing needs 2 values, ImageOrientationPatient 6, ImagePositionPatient 3")
+        return cls(int(ds.Rows), int(ds.Columns), spacing, orientation)
 
 
 @dataclass
@@ -106,9 +111,6 @@ class SeriesInfo:
             return (self.z_top - self.z_bottom) / (len(self.slices) - 1)
         return self.slice_thickness
 
-    def geometry_key(self) -> tuple:
-        return (self.geometry, len(self.slices), round(self.z_top, 1), round(self.z_bottom, 1))
-
     def summary(self) -> dict:
         return {
             "series_number": self.series_number, "series_uid": self.series_uid, "description": self.description,
@@ -118,6 +120,18 @@ class SeriesInfo:
             "z_top": round(self.z_top, 3), "z_bottom": round(self.z_bottom, 3),
             "acquisition_time": self.acquisition_time,
         }
+
+
+@dataclass
+class Deviation:
+    """A departure from the protocol, kept on the scan for raters to see."""
+
+    code: str
+    message: str
+    station: int | None = None
+
+
+Report = Callable[[Deviation], None]
 
 
 @dataclass
@@ -147,36 +161,74 @@ class Acquisition:
         nominal_fov = spec.rows * protocol.IN_PLANE_SPACING_MM
         return abs(self.fov_mm - nominal_fov) / nominal_fov + abs(self.extent_mm - spec.extent_mm) / spec.extent_mm
 
+    @cached_property
+    def geometry_candidates(self) -> list[int]:
+        """Stations whose nominal geometry this acquisition matches (2, 3 and 4 share one)."""
+        distances = {spec.number: self.geometry_distance(spec) for spec in protocol.STATIONS}
+        best = min(distances.values())
+        if best > GEOMETRY_TOLERANCE:
+            return []
+        return [n for n, d in distances.items() if d <= best * 1.05 + 1e-6]
+
+    def accepts(self, series: SeriesInfo) -> bool:
+        """Whether ``series`` belongs to this run: same in-plane geometry, nearly the same z range, new type."""
+        first = self.first
+        if series.geometry != first.geometry or any(s.series_type == series.series_type for s in self.series):
+            return False
+        overlap = min(first.z_top, series.z_top) - max(first.z_bottom, series.z_bottom)
+        shorter = min(first.z_top - first.z_bottom, series.z_top - series.z_bottom)
+        return overlap >= 0.9 * shorter - 1e-6
+
+    def report_uneven_slices(self, report: Report) -> None:
+        counts = {s.series_number: len(s.slices) for s in self.series}
+        if len(set(counts.values())) > 1:
+            expected = max(counts.values())
+            short = ", ".join(f"series {n} has {c}" for n, c in counts.items() if c < expected)
+            report(Deviation("incomplete_series", f"{self.label()}: {short} of {expected} slices"))
+
     def label(self) -> str:
         numbers = sorted(s.series_number for s in self.series)
         return f"series {numbers[0]}-{numbers[-1]}" if len(numbers) > 1 else f"series {numbers[0]}"
 
 
-@dataclass
-class Deviation:
-    """A departure from the protocol, kept on the scan for raters to see."""
-
-    code: str
-    message: str
-    station: int | None = None
 
 
-Report = Callable[[Deviation], None]
+def group_acquisitions(dixon_series: list[SeriesInfo], report: Report) -> list[Acquisition]:
+    """Group typed series into acquisitions: one run of in, opp, F and W over one slab.
+
+    A series joins the latest earlier group with the same in-plane geometry, nearly the same z range and
+    no series of its type yet; otherwise it starts a new group. So a series missing a slice still joins
+    its station, while a station run again (at the same or at a wrong position) forms a group of its own.
+    """
+    groups: list[Acquisition] = []
+    for series in sorted(dixon_series, key=lambda s: (s.series_number, s.acquisition_time)):
+        home = next((g for g in reversed(groups) if g.accepts(series)), None)
+        if home is None:
+            groups.append(Acquisition([series]))
+        else:
+            home.series.append(series)
+    for group in groups:
+        group.report_uneven_slices(report)
+    return groups
 
 
 def assign_stations(acquisitions: list[Acquisition], report: Report) -> dict[int, dict[str, SeriesInfo]]:
-    """Station number -> series type -> the series kept; deviations go to ``report``."""
-    candidates = {id(a): _geometry_candidates(a) for a in acquisitions}
-    top_of_station_1 = _estimate_top_of_station_1(acquisitions, candidates)
-    nominal_tops = protocol.nominal_station_tops_mm(top_of_station_1)
+    """Station number -> series type -> the series kept; deviations go to ``report``.
+
+    Stations are acquired head to foot, so acquisitions in time order get non-decreasing station numbers.
+    Among the assignments that respect this, the one chosen keeps, for every station, a last acquisition
+    close to where the station should be (``protocol.nominal_station_tops_mm``, anchored on the stations
+    whose geometry is unique) with the fewest stations left empty. Earlier runs of a station (e.g. at a
+    wrong landmark) are dropped wherever they lie, so they never displace a neighbouring station.
+    """
+    usable = [a for a in acquisitions if _usable(a, report)]
+    if not usable:
+        return {}
+    ordered = sorted(usable, key=lambda a: a.order_key)
+    nominal_tops = protocol.nominal_station_tops_mm(_estimate_top_of_station_1(ordered))
+    numbers = _best_station_sequence(ordered, nominal_tops)
     by_station: dict[int, list[Acquisition]] = {}
-    for acquisition in acquisitions:
-        options = candidates[id(acquisition)]
-        if len(options) == len(protocol.STATIONS):
-            report(Deviation("station_geometry", f"{acquisition.label()}: geometry matches no station "
-                                                 f"({acquisition.fov_mm:.0f} mm field of view, "
-                                                 f"{acquisition.extent_mm:.0f} mm extent)"))
-        number = min(options, key=lambda n: abs(acquisition.first.z_top - nominal_tops[n]))
+    for acquisition, number in zip(ordered, numbers):
         by_station.setdefault(number, []).append(acquisition)
     stations = {}
     for number in sorted(by_station):
@@ -185,45 +237,77 @@ def assign_stations(acquisitions: list[Acquisition], report: Report) -> dict[int
     for spec in protocol.STATIONS:
         if spec.number not in stations:
             report(Deviation("missing_station", f"station {spec.number} is missing", station=spec.number))
-    _check_station_order(stations, report)
     return stations
 
 
-def _geometry_candidates(acquisition: Acquisition) -> list[int]:
-    distances = {spec.number: acquisition.geometry_distance(spec) for spec in protocol.STATIONS}
-    best = min(distances.values())
-    if best > GEOMETRY_TOLERANCE:
-        return [spec.number for spec in protocol.STATIONS]
-    return [n for n, d in distances.items() if d <= best + 1e-6 or d < best * 1.05]
+# Costs of the assignment, in millimetres of distance from a station's nominal position.
+MISSING_STATION_COST = 1000.0
+DROPPED_RUN_COST = 10.0
+WRONG_GEOMETRY_COST = 1e6  # never put an acquisition where its geometry does not fit
 
 
-def _estimate_top_of_station_1(acquisitions: list[Acquisition], candidates: dict) -> float:
+def _usable(acquisition: Acquisition, report: Report) -> bool:
+    if acquisition.geometry_candidates:
+        return True
+    report(Deviation("station_geometry", f"{acquisition.label()}: geometry matches no station "
+                                         f"({acquisition.fov_mm:.0f} mm field of view, {acquisition.extent_mm:.0f} mm "
+                                         "extent); ignored"))
+    return False
+
+
+def _keep_cost(acquisition: Acquisition, number: int, nominal_tops: dict[int, float]) -> float:
+    geometry = 0.0 if number in acquisition.geometry_candidates else WRONG_GEOMETRY_COST
+    return abs(acquisition.first.z_top - nominal_tops[number]) + geometry
+
+
+def _best_station_sequence(ordered: list[Acquisition], nominal_tops: dict[int, float]) -> list[int]:
+    """Non-decreasing station numbers for the time-ordered acquisitions, by dynamic programming."""
+    numbers = [spec.number for spec in protocol.STATIONS]
+    last = numbers[-1]
+    # cost[i][s]: best cost of acquisitions 0..i with acquisition i at station s (its own cost not yet counted,
+    # since it is dropped if the next acquisition takes the same station).
+    cost = [{s: MISSING_STATION_COST * (s - 1) for s in numbers}]
+    back: list[dict[int, int]] = [{}]
+    for i in range(1, len(ordered)):
+        row, links = {}, {}
+        for s in numbers:
+            options = {p: cost[i - 1][p] + (DROPPED_RUN_COST if p == s else
+                                            _keep_cost(ordered[i - 1], p, nominal_tops) + MISSING_STATION_COST * (s - p - 1))
+                       for p in numbers if p <= s}
+            links[s] = min(options, key=options.get)
+            row[s] = options[links[s]]
+        cost.append(row)
+        back.append(links)
+    final = {s: cost[-1][s] + _keep_cost(ordered[-1], s, nominal_tops) + MISSING_STATION_COST * (last - s)
+             for s in numbers}
+    sequence = [min(final, key=final.get)]
+    for i in range(len(ordered) - 1, 0, -1):
+        sequence.append(back[i][sequence[-1]])
+    return sequence[::-1]
+
+
+def _estimate_top_of_station_1(acquisitions: list[Acquisition]) -> float:
     """Where station 1 starts, from the acquisitions whose geometry names their station uniquely."""
     offsets = protocol.nominal_station_tops_mm(0.0)
-    anchors = [a.first.z_top - offsets[candidates[id(a)][0]] for a in acquisitions if len(candidates[id(a)]) == 1]
+    anchors = [a.first.z_top - offsets[a.geometry_candidates[0]] for a in acquisitions
+               if len(a.geometry_candidates) == 1]
     if anchors:
         return median(anchors)
     highest = max(acquisitions, key=lambda a: a.first.z_top)
-    return highest.first.z_top - offsets[min(candidates[id(highest)])]
+    return highest.first.z_top - offsets[min(highest.geometry_candidates)]
 
 
 def _keep_latest(number: int, acquisitions: list[Acquisition], report: Report) -> Acquisition:
-    ordered = sorted(acquisitions, key=lambda a: a.order_key)
-    kept = ordered[-1]
-    if len(ordered) > 1:
-        dropped = ", ".join(a.label() for a in ordered[:-1])
-        report(Deviation("repeated_station", f"station {number} acquired {len(ordered)} times: kept "
+    kept = acquisitions[-1]  # already in time order
+    if len(acquisitions) > 1:
+        dropped = ", ".join(a.label() for a in acquisitions[:-1])
+        report(Deviation("repeated_station", f"station {number} acquired {len(acquisitions)} times: kept "
                                              f"{kept.label()}, ignored {dropped}", station=number))
     return kept
 
 
 def _series_by_type(number: int, acquisition: Acquisition, report: Report) -> dict[str, SeriesInfo]:
-    by_type: dict[str, SeriesInfo] = {}
-    for series in acquisition.series:  # sorted by series number: a later duplicate replaces an earlier one
-        if series.series_type in by_type:
-            report(Deviation("duplicate_series", f"station {number}: two {series.series_type} series; kept "
-                                                 f"series {series.series_number}", station=number))
-        by_type[series.series_type] = series
+    by_type = {series.series_type: series for series in acquisition.series}
     missing = [t for t in protocol.SERIES_TYPES if t not in by_type]
     if missing:
         names = ", ".join(protocol.SERIES_TYPE_NAMES[t] for t in missing)
@@ -239,9 +323,3 @@ def _series_by_type(number: int, acquisition: Acquisition, report: Report) -> di
         else:
             report(Deviation("series_order", f"station {number}: series in order {'/'.join(order)}", station=number))
     return by_type
-
-
-def _check_station_order(stations: dict[int, dict[str, SeriesInfo]], report: Report) -> None:
-    firsts = [min(s.series_number for s in by_type.values()) for _, by_type in sorted(stations.items())]
-    if firsts != sorted(firsts):
-        report(Deviation("series_order", "stations are not numbered head to foot"))
