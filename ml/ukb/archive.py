@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 ARCHIVE_NAME = re.compile(r"^(?P<eid>\d+)_(?P<field>\d+)_(?P<instance>\d+)_(?P<array>\d+)\.zip$", re.IGNORECASE)
 MANIFEST_NAMES = ("manifest.csv", "manifest.cvs")
@@ -62,11 +63,14 @@ def parse_archive_name(path: str | Path) -> ArchiveName:
     return ArchiveName(*(int(match[k]) for k in ("eid", "field", "instance", "array")))
 
 
-def sha256_of(path: str | Path, chunk_bytes: int = 4 * 1024**2) -> str:
+def sha256_of(path: str | Path, copy_to: BinaryIO | None = None, chunk_bytes: int = 4 * 1024**2) -> str:
+    """SHA-256 of the file; with ``copy_to`` the bytes hashed are also written there (one read for both)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(chunk_bytes):
             digest.update(chunk)
+            if copy_to is not None:
+                copy_to.write(chunk)
     return digest.hexdigest()
 
 
@@ -76,9 +80,9 @@ class SafeZip:
     def __init__(self, path: str | Path, limits: ArchiveLimits = ArchiveLimits()):
         self.path = Path(path)
         self.limits = limits
-        size = self.path.stat().st_size
-        if size > limits.max_archive_bytes:
-            raise ArchiveError(path, f"archive is {size} bytes, above the limit of {limits.max_archive_bytes}")
+        self.size = self.path.stat().st_size
+        if self.size > limits.max_archive_bytes:
+            raise ArchiveError(path, f"archive is {self.size} bytes, above the limit of {limits.max_archive_bytes}")
         if not zipfile.is_zipfile(self.path):
             raise ArchiveError(path, "not a zip archive")
         try:
@@ -97,6 +101,10 @@ class SafeZip:
     def _check_members(self) -> None:
         if len(self.members) > self.limits.max_members:
             raise ArchiveError(self.path, f"{len(self.members)} members, above the limit of {self.limits.max_members}")
+        names = [info.filename for info in self.members]
+        if len(set(names)) != len(names):
+            duplicate = next(name for name in names if names.count(name) > 1)
+            raise ArchiveError(self.path, "the archive holds two members of this name", member=duplicate)
         total = 0
         for info in self.members:
             self._check_member(info)
@@ -105,6 +113,8 @@ class SafeZip:
             raise ArchiveError(self.path, f"uncompressed size {total} bytes is above the limit of "
                                           f"{self.limits.max_uncompressed_bytes} (zip bomb?)")
         compressed = sum(info.compress_size for info in self.members)
+        if compressed > self.size:
+            raise ArchiveError(self.path, "damaged zip directory (members larger than the archive)")
         if total > self.limits.max_ratio * max(compressed, 1):
             raise ArchiveError(self.path, f"overall compression ratio {total / max(compressed, 1):.0f} is above "
                                           f"{self.limits.max_ratio:.0f} (zip bomb?)")
@@ -118,6 +128,8 @@ class SafeZip:
             raise ArchiveError(self.path, "symbolic links are not allowed", member=name)
         if info.flag_bits & 0x1:
             raise ArchiveError(self.path, "encrypted members are not supported", member=name)
+        if info.compress_size > self.size:
+            raise ArchiveError(self.path, "damaged zip directory (member larger than the archive)", member=name)
         if info.file_size > self.limits.max_member_bytes:
             raise ArchiveError(self.path, f"member is {info.file_size} bytes, above the limit of "
                                           f"{self.limits.max_member_bytes}", member=name)

@@ -7,13 +7,16 @@ column, so a lab fixes a file in one pass, and an importer can refuse the file a
 from __future__ import annotations
 
 import csv
-import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .fields import CENTRE_NAMES, SEX_CODES, Column, FieldSpec, parse_column
 
 MAX_REPORTED_ERRORS = 50
+EID_PATTERN = re.compile(r"^[0-9]+$")
+MAX_EID = 2**31 - 1  # fits the database's integer column on every backend
+NUMBER_PATTERN = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 
 
 class ShowcaseError(Exception):
@@ -40,7 +43,8 @@ class KnownColumn:
     def target(self) -> str:
         """Where values go: a subject attribute (for its instance), or reference / covariate rows."""
         if self.spec.kind == "subject":
-            return "subject" if self.column.instance == self.spec.subject_instance else "covariate"
+            on_subject = self.column.instance == self.spec.subject_instance and self.column.array == 0
+            return "subject" if on_subject else "covariate"
         return self.spec.kind
 
 
@@ -69,8 +73,8 @@ def parse_showcase(path: str | Path, catalogue: dict[int, FieldSpec]) -> ParsedS
             header = next(reader, None)
             if header is None:
                 raise ShowcaseError(path, ["file is empty"])
-            eid_index, columns, unknown, errors = _read_header(header, catalogue)
-            rows = _read_rows(reader, eid_index, columns, len(header), errors) if eid_index is not None else []
+            eid_index, columns, unnamed, unknown, errors = _read_header(header, catalogue)
+            rows = _read_rows(reader, eid_index, columns, unnamed, len(header), errors) if eid_index is not None else []
     except UnicodeDecodeError as exc:
         raise ShowcaseError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
     except csv.Error as exc:
@@ -82,11 +86,14 @@ def parse_showcase(path: str | Path, catalogue: dict[int, FieldSpec]) -> ParsedS
 
 def _read_header(header: list[str], catalogue: dict[int, FieldSpec]):
     names = [h.strip() for h in header]
-    errors, unknown, columns = [], [], []
+    errors, unknown, columns, unnamed = [], [], [], []
     if "eid" not in names:
         errors.append("line 1: no 'eid' column")
     seen = set()
     for index, name in enumerate(names):
+        if not name:
+            unnamed.append(index)  # spreadsheet programs add unnamed trailing columns; they must stay empty
+            continue
         if name in seen:
             errors.append(f"line 1: column {name!r} appears twice")
         seen.add(name)
@@ -100,10 +107,10 @@ def _read_header(header: list[str], catalogue: dict[int, FieldSpec]):
         else:
             columns.append((index, KnownColumn(name, column, catalogue[column.field])))
     eid_index = names.index("eid") if "eid" in names else None
-    return eid_index, columns, unknown, errors
+    return eid_index, columns, unnamed, unknown, errors
 
 
-def _read_rows(reader, eid_index: int, columns, width: int, errors: list[str]) -> list[ShowcaseRow]:
+def _read_rows(reader, eid_index: int, columns, unnamed: list[int], width: int, errors: list[str]) -> list[ShowcaseRow]:
     rows, lines_by_eid = [], {}
     for line, record in enumerate(reader, start=2):
         if not any(cell.strip() for cell in record):
@@ -111,6 +118,8 @@ def _read_rows(reader, eid_index: int, columns, width: int, errors: list[str]) -
         if len(record) != width:
             errors.append(f"line {line}: {len(record)} cells but the header has {width}")
             continue
+        if any(record[i].strip() for i in unnamed):
+            errors.append(f"line {line}: a value in a column without a name")
         eid = _parse_eid(record[eid_index], line, errors)
         if eid is None:
             continue
@@ -124,7 +133,7 @@ def _read_rows(reader, eid_index: int, columns, width: int, errors: list[str]) -
 
 def _parse_eid(cell: str, line: int, errors: list[str]) -> int | None:
     text = cell.strip()
-    if not text.isdigit() or int(text) == 0:
+    if not EID_PATTERN.match(text) or not 0 < int(text) <= MAX_EID:
         errors.append(f"line {line}, column eid: {cell!r} is not a participant id")
         return None
     return int(text)
@@ -153,11 +162,9 @@ def _parse_row(record: list[str], line: int, eid: int, columns, errors: list[str
 
 
 def _parse_number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
+    if not NUMBER_PATTERN.match(text):  # stricter than float(): no '1_000', 'inf', 'nan' or non-ASCII digits
         return None
-    return value if math.isfinite(value) else None
+    return float(text)
 
 
 def _subject_value(key: str, value: float) -> object | None:

@@ -88,3 +88,23 @@ def test_archive_errors_survive_pickling_for_celery():
 
     error = pickle.loads(pickle.dumps(ArchiveError("/x/1_20201_2_0.zip", "not a DICOM file", member="a.dcm")))
     assert (str(error), error.member) == ("1_20201_2_0.zip: a.dcm: not a DICOM file", "a.dcm")
+
+
+def test_two_members_of_one_name_are_refused(tmp_path):
+    path = tmp_path / "1_20201_2_0.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a.dcm", b"first")
+        with pytest.warns(UserWarning):
+            archive.writestr("a.dcm", b"second")
+    with pytest.raises(ArchiveError, match="two members of this name"):
+        SafeZip(path)
+
+
+def test_a_directory_that_overstates_compressed_sizes_is_refused(tmp_path):
+    path = make_zip(tmp_path / "1_20201_2_0.zip", {"a.dcm": b"\0" * 100_000})
+    raw = bytearray(path.read_bytes())
+    central = raw.rindex(b"PK\x01\x02")
+    raw[central + 20:central + 24] = (60 * 1024**2).to_bytes(4, "little")  # compressed size field
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ArchiveError, match="damaged zip directory"):
+        SafeZip(path)

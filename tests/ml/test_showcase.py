@@ -69,3 +69,28 @@ def test_extra_fields_extend_the_catalogue(tmp_path):
                   name="extra.csv")
     parsed = parse_showcase(write(tmp_path, "eid,40061-2.0\n1000001,4.5\n"), load_catalogue(extra))
     assert parsed.rows[0].reference == {"40061-2.0": 4.5}
+
+
+def test_strict_numbers_and_eids(tmp_path):
+    path = write(tmp_path, "eid,22402-2.0\n1000001,1_5\n²,1\n99999999999,2\n1000004,nan\n")
+    with pytest.raises(ShowcaseError) as excinfo:
+        parse_showcase(path, CATALOGUE)
+    assert excinfo.value.errors == [
+        "line 2, column 22402-2.0: '1_5' is not a number",
+        "line 3, column eid: '²' is not a participant id",
+        "line 4, column eid: '99999999999' is not a participant id",
+        "line 5, column 22402-2.0: 'nan' is not a number",
+    ]
+
+
+def test_another_array_index_of_a_subject_field_does_not_overwrite_the_subject(tmp_path):
+    parsed = parse_showcase(write(tmp_path, "eid,21001-2.0,21001-2.1\n1000001,24.0,40.0\n"), CATALOGUE)
+    assert parsed.rows[0].subject == {"bmi": 24.0}
+    assert parsed.rows[0].covariate == {"21001-2.1": 40.0}
+
+
+def test_unnamed_trailing_columns_are_accepted_while_empty(tmp_path):
+    parsed = parse_showcase(write(tmp_path, "eid,50-2.0,,\r\n1000001,170,,\r\n"), CATALOGUE)
+    assert parsed.rows[0].subject == {"height": 170.0}
+    with pytest.raises(ShowcaseError, match="line 2: a value in a column without a name"):
+        parse_showcase(write(tmp_path, "eid,50-2.0,\n1000001,170,x\n", name="b.csv"), CATALOGUE)

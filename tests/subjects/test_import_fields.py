@@ -72,7 +72,7 @@ def test_a_non_numeric_value_rejects_the_whole_file(basket, tmp_path):
     subjects_import_fields(path=basket)
     before = database_snapshot()
     bad = tmp_path / "bad.csv"
-    bad.write_text(BASKET.replace("12.5", "12,5").replace("eid,", "eid,") + "1000004,0,60,160,22,11025,n/a,,,\n")
+    bad.write_text(BASKET + "1000004,0,60,160,22,11025,n/a,,,\n")
     with pytest.raises(ShowcaseError) as excinfo:
         subjects_import_fields(path=bad)
     assert "line 5, column 22402-2.0: 'n/a' is not a number" in excinfo.value.errors
@@ -86,6 +86,10 @@ def test_a_reference_row_for_an_unknown_eid_rejects_the_whole_file(basket, tmp_p
     references.write_text("eid,22402-2.0\n1000001,3.0\n7654321,4.2\n")
     with pytest.raises(ShowcaseError, match="line 3: eid 7654321 is unknown"):
         subjects_import_fields(path=references)
+    centre_only = tmp_path / "centre.csv"
+    centre_only.write_text("eid,54-2.0,22402-2.0\n7777777,11025,5.0\n")
+    with pytest.raises(ShowcaseError, match="line 2: eid 7777777 is unknown and the row has no sex"):
+        subjects_import_fields(path=centre_only)
     assert database_snapshot() == before
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -107,6 +106,10 @@ def scan_import_archive(*, path: Path, batch: _LazyBatch) -> ArchiveResult:
     except ArchiveError as exc:
         logger.info("rejected %s", exc)
         return ArchiveResult(path=str(path), status="rejected", reason=str(exc))
+    except Exception as exc:  # one bad file must not stop a batch of thousands: report it and go on
+        logger.exception("unexpected error importing %s", path)
+        return ArchiveResult(path=str(path), status="rejected",
+                             reason=f"{Path(path).name}: unexpected error ({type(exc).__name__}: {exc})")
 
 
 def _import_archive(path: Path, batch: _LazyBatch) -> ArchiveResult:
@@ -115,26 +118,35 @@ def _import_archive(path: Path, batch: _LazyBatch) -> ArchiveResult:
     name = parse_archive_name(path)
     _check_field_and_instance(path, name)
     sha = sha256_of(path)
-    duplicate = Scan.all_objects.filter(archive_sha256=sha).select_related("subject").first()
+    duplicate = _duplicate_result(path, sha)
     if duplicate:
-        return ArchiveResult(path=str(path), status="duplicate", eid=name.eid, scan_id=duplicate.pk,
-                             reason=f"already imported as scan {duplicate}")
+        return duplicate
     _check_subject(path, name)
-    inventory = inventory_archive(path, import_limits())
     stored = _store_archive(path, name, sha)
     try:
+        # Everything from here on reads the stored copy, whose hash was checked: what is recorded is
+        # exactly what is kept, even if the source changes meanwhile.
+        inventory = inventory_archive(stored, import_limits())
         scan = _record_scan(path, sha, stored, inventory, batch)
     except IntegrityError:
         _discard(stored)
-        existing = Scan.all_objects.filter(archive_sha256=sha).first()
-        if existing:  # imported by a concurrent worker in the meantime
-            return ArchiveResult(path=str(path), status="duplicate", eid=name.eid, scan_id=existing.pk)
+        concurrent = _duplicate_result(path, sha)
+        if concurrent:
+            return concurrent
         raise ArchiveError(path, "a scan for this participant and visit was imported concurrently") from None
     except BaseException:
         _discard(stored)
         raise
     return ArchiveResult(path=str(path), status="imported", eid=name.eid, scan_id=scan.pk,
                          deviations=[d.message for d in inventory.deviations])
+
+
+def _duplicate_result(path: Path, sha: str) -> ArchiveResult | None:
+    scan = Scan.all_objects.filter(archive_sha256=sha).select_related("subject").first()
+    if scan is None:
+        return None
+    return ArchiveResult(path=str(path), status="duplicate", eid=scan.subject.eid, scan_id=scan.pk,
+                         reason=f"already imported as scan {scan}")
 
 
 def _check_field_and_instance(path: Path, name) -> None:
@@ -164,9 +176,11 @@ def _store_archive(path: Path, name, sha: str) -> Path:
     target = Path(settings.MEDIA_ROOT) / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".importing-", suffix=".zip")
-    os.close(handle)
     try:
-        shutil.copyfile(path, temporary)
+        with os.fdopen(handle, "wb") as out:
+            copied_sha = sha256_of(path, copy_to=out)
+        if copied_sha != sha:
+            raise ArchiveError(path, "the file changed while it was being imported; import it again")
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -174,11 +188,17 @@ def _store_archive(path: Path, name, sha: str) -> Path:
     return target
 
 
+
 def _discard(stored: Path) -> None:
     """Remove a copy that no scan row refers to (a concurrent import of the same archive may own it)."""
     relative = str(stored.relative_to(settings.MEDIA_ROOT))
     if not Scan.all_objects.filter(archive_path=relative).exists():
         stored.unlink(missing_ok=True)
+        for folder in (stored.parent, stored.parent.parent):  # the hash and eid folders, if now empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def _record_scan(path: Path, sha: str, stored: Path, inventory: ArchiveInventory, batch: _LazyBatch) -> Scan:

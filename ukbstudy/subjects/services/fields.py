@@ -68,12 +68,12 @@ def subjects_import_fields(*, path: str | Path, user=None) -> FieldsReport:
 
 
 def _check_unknown_eids(path: Path, parsed: ParsedShowcase, subjects: dict[int, Subject]) -> None:
-    """A row may create a participant only if it describes them (sex, age, ...); a row carrying only
-    values for an eid the study does not know is an error: usually a file from another application,
-    whose eids are encoded differently."""
-    errors = [f"line {row.line}: eid {row.eid} is unknown and the row has no subject fields (sex, age, height, "
-              "BMI, centre) to create it; import the participants first"
-              for row in parsed.rows if row.eid not in subjects and not row.subject and (row.reference or row.covariate)]
+    """A row creates a participant only if it gives their sex (field 31, present for every UK Biobank
+    participant); a row for an eid the study does not know without it is an error: usually a file from
+    another application, whose eids are encoded differently."""
+    errors = [f"line {row.line}: eid {row.eid} is unknown and the row has no sex (31-0.0) to create the "
+              "participant; import the participants first"
+              for row in parsed.rows if row.eid not in subjects and "sex" not in row.subject]
     if errors:
         raise ShowcaseError(path, errors)
 
