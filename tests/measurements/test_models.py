@@ -4,15 +4,18 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from tests.factories import make_scan
+from ukbstudy.qc.models import QCDecision
+from ukbstudy.subjects.models import Scan, Subject
 from ukbstudy.jobs.models import Job
 from ukbstudy.measurements.models import Measurement, ModelVersion
+from ukbstudy.measurements.services import measurement_record
 
 pytestmark = pytest.mark.django_db
 
 
 def measure(scan, model_version=None, method="network", value=4.2, **extra):
-    return Measurement.objects.create(subject=scan.subject, scan=scan, quantity="liver_ff", method=method,
-                                      value=value, model_version=model_version, **extra)
+    return measurement_record(scan=scan, quantity="liver_ff", method=method, value=value,
+                              model_version=model_version, **extra)
 
 
 def test_a_second_value_for_the_same_model_version_is_refused():
@@ -46,3 +49,25 @@ def test_only_one_model_version_per_task_is_current():
     with pytest.raises(IntegrityError), transaction.atomic():
         ModelVersion.objects.create(task="liver_ff", name="resnet50", version="2", is_current=True)
     ModelVersion.objects.create(task="atlas", name="templates", version="1", is_current=True)
+
+
+def test_a_measurement_takes_its_subject_from_its_scan():
+    scan = make_scan()
+    assert measure(scan).subject == scan.subject
+
+
+def test_a_measurement_on_a_withdrawn_subjects_scan_is_hidden_even_if_mislabelled():
+    scan = make_scan()
+    mislabelled = Measurement.objects.create(subject=make_scan().subject, scan=scan, quantity="liver_ff",
+                                             method="manual", value=1.0)
+    scan.subject.withdrawn = True
+    scan.subject.save()
+    assert not Measurement.objects.filter(pk=mislabelled.pk).exists()
+
+
+def test_querysets_can_be_pickled_for_caches_and_tasks():
+    import pickle
+
+    measure(make_scan())
+    for queryset in (Measurement.objects.all(), Scan.objects.all(), QCDecision.objects.all(), Subject.objects.all()):
+        assert list(pickle.loads(pickle.dumps(queryset))) == list(queryset)

@@ -59,3 +59,17 @@ def test_the_database_refuses_updates_and_deletes_from_any_client(rater):
         QCDecision.all_objects.filter(pk=decision.pk).update(note="rewritten")
     decision.refresh_from_db()
     assert (decision.verdict, decision.note) == ("pass", "")
+
+
+def test_triggers_lost_in_a_table_rebuild_come_back_after_migrate(rater):
+    from django.core.management import call_command
+
+    from ukbstudy.qc.triggers import append_only_triggers_present, remove_append_only_triggers
+
+    decision = qc_decision_record(scan=make_scan(), rater=rater, verdict="pass")
+    remove_append_only_triggers(connection)  # what SQLite does when a migration rebuilds the table
+    assert not append_only_triggers_present(connection)
+    call_command("migrate", verbosity=0)
+    assert append_only_triggers_present(connection)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        QCDecision.all_objects.filter(pk=decision.pk).update(note="rewritten")

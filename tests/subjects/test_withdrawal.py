@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from tests.factories import make_scan, make_subject
 from ukbstudy.measurements.models import Measurement
+from ukbstudy.measurements.services import measurement_record
 from ukbstudy.qc.models import QCDecision
 from ukbstudy.qc.services import qc_decision_record
 from ukbstudy.subjects.models import ReferenceValue, Scan, Subject
@@ -18,7 +19,7 @@ def test_a_withdrawn_subject_and_everything_about_them_disappears(rater):
     for subject in (kept, leaving):
         scan = make_scan(subject)
         qc_decision_record(scan=scan, rater=rater, verdict="pass")
-        Measurement.objects.create(subject=subject, scan=scan, quantity="liver_ff", method="manual", value=3.0)
+        measurement_record(scan=scan, quantity="liver_ff", method="manual", value=3.0)
         ReferenceValue.objects.create(subject=subject, field_id="22402-2.0", value=3.1, import_batch=scan.import_batch)
     outcome = subjects_withdraw(eids=[leaving.eid, 9999999])
     assert outcome == {"withdrawn": [leaving.eid], "already_withdrawn": [], "unknown": [9999999]}

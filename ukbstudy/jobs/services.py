@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -44,26 +43,29 @@ def job_request_cancel(*, job: Job) -> None:
                                                                    finished_at=timezone.now())
 
 
-@contextmanager
-def job_running(*, job_id: int, device: str = "") -> Iterator[Job]:
-    """Mark the job running for the ``with`` block, then succeeded, cancelled or failed (with the error).
+def run_job(*, job_id: int, body: Callable[[Job], None], device: str = "") -> Job | None:
+    """Run ``body(job)`` as the job: running, then succeeded, cancelled or failed (with the error).
 
-    The block's own writes must be atomic: a failure here only records the error on the job.
+    The job is claimed with a conditional update, so a task delivered twice (Celery redelivers a task
+    whose worker died) never reruns a finished or cancelled job, and a cancel that arrives before the
+    start wins. A job left running by a dead worker is started again; the body's writes must therefore be
+    atomic and idempotent, as every service's are. Returns the job, or None when it was not run.
     """
+    claimed = Job.objects.filter(pk=job_id, status__in=(Job.Status.QUEUED, Job.Status.RUNNING)).update(
+        status=Job.Status.RUNNING, started_at=timezone.now(), device=device)
+    if not claimed:
+        return None
     job = Job.objects.get(pk=job_id)
-    if job.status == Job.Status.CANCELLED:
-        raise JobCancelled(f"job {job.pk} was cancelled before it started")
-    job.status, job.started_at, job.device = Job.Status.RUNNING, timezone.now(), device
-    job.save(update_fields=["status", "started_at", "device"])
     try:
-        yield job
+        body(job)
     except JobCancelled:
         _finish(job, Job.Status.CANCELLED, error="Cancelled by user.")
-        raise
+        return job
     except BaseException as exc:
         _finish(job, Job.Status.FAILED, error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
         raise
     _finish(job, Job.Status.SUCCEEDED)
+    return job
 
 
 def _finish(job: Job, status: str, error: str = "") -> None:

@@ -8,7 +8,7 @@ from .models import Measurement, ModelVersion
 @admin.register(Measurement)
 class MeasurementAdmin(ReadOnlyAdmin):
     list_display = ("subject", "scan", "quantity", "method", "value", "unit", "model_version", "job", "created_at")
-    list_filter = ("quantity", "method", "model_version")
+    list_filter = ("quantity", "method", "model_version", "subject__withdrawn")
     search_fields = ("=subject__eid",)
     list_select_related = ("subject", "scan__subject", "model_version", "job")
 

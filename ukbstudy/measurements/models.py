@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from ukbstudy.jobs.models import Job
-from ukbstudy.subjects.models import Scan, Subject, active_manager
+from ukbstudy.subjects.models import Scan, Subject, SubjectRowQuerySet, active_manager
 
 
 class Quantity(models.TextChoices):
@@ -60,7 +60,14 @@ class ModelVersion(models.Model):
         return f"{self.task}:{self.name}@{self.version}"
 
 
+class MeasurementQuerySet(SubjectRowQuerySet):
+    subject_paths = ("subject", "scan__subject")
+
+
 class Measurement(models.Model):
+    """A derived value. Its ``subject`` is always its scan's subject (set by ``measurement_record``); it is
+    stored too so that per-subject queries need no join."""
+
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="measurements")
     scan = models.ForeignKey(Scan, on_delete=models.PROTECT, related_name="measurements")
     quantity = models.CharField(max_length=32, choices=Quantity.choices, db_index=True)
@@ -74,7 +81,7 @@ class Measurement(models.Model):
     details = models.JSONField(default=dict, blank=True, help_text="E.g. fold, region volume, status.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
-    objects = active_manager("subject")
+    objects = active_manager(MeasurementQuerySet)
     all_objects = models.Manager()
 
     class Meta:

@@ -10,7 +10,7 @@ class QCDecisionAdmin(ReadOnlyAdmin):
     """QC history is append-only: the admin lists it; decisions are recorded through the QC service."""
 
     list_display = ("scan", "verdict", "reason", "rater", "created_at", "previous_verdict")
-    list_filter = ("verdict", "reason", "rater")
+    list_filter = ("verdict", "reason", "rater", "scan__subject__withdrawn")
     search_fields = ("=scan__subject__eid", "note")
     list_select_related = ("scan__subject", "rater")
     date_hierarchy = "created_at"

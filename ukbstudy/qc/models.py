@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from ukbstudy.subjects.models import Scan, active_manager
+from ukbstudy.subjects.models import Scan, ScanRowQuerySet, active_manager
 
 
 class AppendOnlyError(Exception):
@@ -51,7 +51,7 @@ class QCDecision(models.Model):
     previous_verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True,
                                         help_text="The scan's status before this decision.")
 
-    objects = active_manager("scan__subject")
+    objects = active_manager(ScanRowQuerySet)
     all_objects = models.Manager()
 
     class Meta:

@@ -9,7 +9,16 @@ from .services.withdrawal import subjects_withdraw
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by importers: visible and searchable, but changed only by importing again."""
+    """Rows written by importers and services: visible and searchable, changed only through them.
+
+    The admin is the one place that also shows withdrawn participants' rows (filter on "withdrawn").
+    """
+
+    def get_queryset(self, request):
+        manager = getattr(self.model, "all_objects", self.model._default_manager)
+        queryset = manager.get_queryset()
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -33,8 +42,7 @@ class SubjectAdmin(ReadOnlyAdmin):
     actions = ("withdraw",)
 
     def get_queryset(self, request):
-        # The admin is the one place that shows withdrawn participants (filter "withdrawn").
-        return Subject.all_objects.annotate(scan_count=Count("scans"))
+        return super().get_queryset(request).annotate(scan_count=Count("scans"))
 
     @admin.display(description="scans", ordering="scan_count")
     def n_scans(self, obj):
@@ -52,7 +60,7 @@ class SubjectAdmin(ReadOnlyAdmin):
 @admin.register(Scan)
 class ScanAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "instance", "study_date", "n_series", "n_deviations", "processing_state", "created_at")
-    list_filter = ("instance", "processing_state", "n_deviations", "import_batch")
+    list_filter = ("instance", "processing_state", "n_deviations", "subject__withdrawn", "import_batch")
     search_fields = ("=subject__eid", "archive_sha256", "archive_name")
     list_select_related = ("subject",)
     readonly_fields = ("inventory_pretty", "deviations_pretty")
@@ -69,7 +77,7 @@ class ScanAdmin(ReadOnlyAdmin):
 
 class ValueAdmin(ReadOnlyAdmin):
     list_display = ("subject", "field_id", "value", "unit", "import_batch", "updated_at")
-    list_filter = ("field_id", "import_batch")
+    list_filter = ("field_id", "subject__withdrawn", "import_batch")
     search_fields = ("=subject__eid", "field_id")
     list_select_related = ("subject", "import_batch")
 

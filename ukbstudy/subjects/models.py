@@ -14,34 +14,35 @@ from ml.ukb import fields as ukb_fields
 from ml.ukb import protocol
 
 
-class ActiveSubjectQuerySet(models.QuerySet):
-    """Rows whose subject has not withdrawn; ``subject_path`` is the lookup path to the subject."""
+class SubjectRowQuerySet(models.QuerySet):
+    """Rows that belong to a subject through ``subject_paths``; ``active()`` drops withdrawn subjects."""
 
-    subject_path = "subject"
+    subject_paths: tuple[str, ...] = ("subject",)
 
     def active(self):
-        return self.filter(**{f"{self.subject_path}__withdrawn": False})
+        return self.filter(**{f"{path}__withdrawn": False for path in self.subject_paths})
 
 
-def active_manager(subject_path: str) -> models.Manager:
-    """A default manager hiding rows of withdrawn subjects (``subject_path`` leads to the Subject)."""
-    queryset_class = type("ActiveQuerySet", (ActiveSubjectQuerySet,), {"subject_path": subject_path})
+class ScanRowQuerySet(SubjectRowQuerySet):
+    """Rows that hang off a scan (QC decisions)."""
 
-    class ActiveManager(models.Manager.from_queryset(queryset_class)):
-        def get_queryset(self):
-            return super().get_queryset().active()
+    subject_paths = ("scan__subject",)
 
-    return ActiveManager()
+
+class ActiveManager(models.Manager):
+    """Default manager that hides rows of withdrawn subjects; use with ``from_queryset``."""
+
+    def get_queryset(self):
+        return super().get_queryset().active()
+
+
+def active_manager(queryset_class: type[models.QuerySet] = SubjectRowQuerySet) -> models.Manager:
+    return ActiveManager.from_queryset(queryset_class)()
 
 
 class SubjectQuerySet(models.QuerySet):
     def active(self):
         return self.filter(withdrawn=False)
-
-
-class ActiveSubjectManager(models.Manager.from_queryset(SubjectQuerySet)):
-    def get_queryset(self):
-        return super().get_queryset().active()
 
 
 class ImportBatch(models.Model):
@@ -87,7 +88,7 @@ class Subject(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ActiveSubjectManager()
+    objects = active_manager(SubjectQuerySet)
     all_objects = models.Manager()
 
     class Meta:
@@ -135,7 +136,7 @@ class Scan(models.Model):
     import_batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="scans")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = active_manager("subject")
+    objects = active_manager()
     all_objects = models.Manager()
 
     class Meta:
@@ -164,7 +165,7 @@ class ShowcaseValue(models.Model):
     import_batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = active_manager("subject")
+    objects = active_manager()
     all_objects = models.Manager()
 
     class Meta:

@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from ukbstudy.jobs.services import job_progress_callback, job_running
+from ukbstudy.jobs.models import Job
+from ukbstudy.jobs.services import job_progress_callback, run_job
 
 from .services.archives import scans_import_archives
 from .services.fields import subjects_import_fields
@@ -10,13 +11,17 @@ from .services.fields import subjects_import_fields
 
 @shared_task(name="subjects.import_archives")
 def import_archives(job_id: int) -> None:
-    with job_running(job_id=job_id) as job:
+    def body(job: Job) -> None:
         report = scans_import_archives(paths=job.parameters["paths"], user=job.created_by,
                                        progress=job_progress_callback(job))
         job.result = report.as_dict()
 
+    run_job(job_id=job_id, body=body)
+
 
 @shared_task(name="subjects.import_fields")
 def import_fields(job_id: int) -> None:
-    with job_running(job_id=job_id) as job:
+    def body(job: Job) -> None:
         job.result = subjects_import_fields(path=job.parameters["path"], user=job.created_by).as_dict()
+
+    run_job(job_id=job_id, body=body)
