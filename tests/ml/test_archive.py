@@ -108,3 +108,20 @@ def test_a_directory_that_overstates_compressed_sizes_is_refused(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(ArchiveError, match="damaged zip directory"):
         SafeZip(path)
+
+
+def test_the_number_of_members_is_capped(tmp_path):
+    path = make_zip(tmp_path / "1_20201_2_0.zip", {f"{i}.dcm": b"x" for i in range(6)})
+    with pytest.raises(ArchiveError, match="6 members, above the limit of 5"):
+        SafeZip(path, ArchiveLimits(max_members=5))
+
+
+def test_encrypted_members_are_refused(tmp_path):
+    path = make_zip(tmp_path / "1_20201_2_0.zip", {"a.dcm": b"secret"}, compression=zipfile.ZIP_STORED)
+    raw = bytearray(path.read_bytes())
+    for signature, flag_offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local and central headers
+        at = raw.index(signature)
+        raw[at + flag_offset] |= 0x1
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ArchiveError, match="encrypted members"):
+        SafeZip(path)

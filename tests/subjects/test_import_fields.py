@@ -111,3 +111,13 @@ def test_the_command_prints_counts_and_fails_loudly_on_bad_input(basket, tmp_pat
     bad.write_text("eid,50-2.0\n1000001,tall\n")
     with pytest.raises(CommandError, match="nothing imported. bad.csv: 1 problem"):
         call_command("import_fields", str(bad))
+
+
+def test_extra_fields_from_settings_are_imported(basket, tmp_path, settings):
+    extra = tmp_path / "extra.csv"
+    extra.write_text("field,key,name,kind,unit\n99999,special,A special covariate,covariate,mm\n")
+    settings.UKB_EXTRA_FIELDS = str(extra)
+    report = subjects_import_fields(path=basket)
+    assert report.unknown_columns == []
+    value = CovariateValue.objects.get(subject__eid=1000001, field_id="99999-2.0")
+    assert (value.value, value.unit) == (7.0, "mm")

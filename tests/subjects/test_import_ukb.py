@@ -138,6 +138,7 @@ def test_an_archive_without_manifest_is_imported_with_a_deviation(clean_archives
     ("unsafe", "../../outside.dcm: unsafe path"),
     ("not_zip", "not a zip archive"),
     ("wrong_field", "field 20204 is not 20201"),
+    ("wrong_instance", "instance 0 is not an imaging visit"),
 ])
 def test_bad_archives_are_rejected_with_the_reason_and_nothing_is_written(case, expected, clean_archives, tmp_path,
                                                                           media_root):
@@ -151,8 +152,10 @@ def test_bad_archives_are_rejected_with_the_reason_and_nothing_is_written(case, 
     elif case == "not_zip":
         path = tmp_path / source.name
         path.write_bytes(source.read_bytes()[: 1000])
-    else:
+    elif case == "wrong_field":
         path = rewrite_archive(source, tmp_path, name=source.name.replace("_20201_", "_20204_"))
+    else:
+        path = rewrite_archive(source, tmp_path, name=source.name.replace("_20201_2_", "_20201_0_"))
     before = database_snapshot()
     result = import_one(path)
     assert result.status == "rejected"

@@ -1,8 +1,8 @@
-import json
-
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+
+from ml.ukb import protocol
 
 from .models import CovariateValue, ImportBatch, ReferenceValue, Scan, Subject
 from .services.withdrawal import subjects_withdraw
@@ -30,8 +30,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-def pretty_json(value) -> str:
-    return format_html("<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(value, indent=2, sort_keys=True))
+def inventory_table(inventory: dict) -> str:
+    """Station by series type: series number, description, matrix, slices and z range."""
+    rows = []
+    for number, by_type in sorted(inventory.get("stations", {}).items(), key=lambda item: int(item[0])):
+        for kind in protocol.SERIES_TYPES:
+            series = by_type.get(kind)
+            if series:
+                rows.append((number, kind, series["series_number"], series["description"],
+                             f"{series['columns']} x {series['rows']}", series["slices"],
+                             f"{series['z_top']:.1f} to {series['z_bottom']:.1f}"))
+    header = format_html("<tr>{}</tr>", format_html_join("", "<th>{}</th>", (
+        (h,) for h in ("station", "type", "series", "description", "matrix", "slices", "z (mm)"))))
+    body = format_html_join("", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((c,) for c in row)),)
+                                               for row in rows))
+    return format_html("<table>{}{}</table><p>manifest: {}</p>", header, body, inventory.get("manifest") or "none")
 
 
 @admin.register(Subject)
@@ -68,11 +81,14 @@ class ScanAdmin(ReadOnlyAdmin):
 
     @admin.display(description="inventory")
     def inventory_pretty(self, obj):
-        return pretty_json(obj.inventory)
+        return inventory_table(obj.inventory)
 
     @admin.display(description="deviations")
     def deviations_pretty(self, obj):
-        return pretty_json(obj.deviations)
+        if not obj.deviations:
+            return "none"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li><code>{}</code> {}</li>", (
+            (d["code"], d["message"]) for d in obj.deviations)))
 
 
 class ValueAdmin(ReadOnlyAdmin):

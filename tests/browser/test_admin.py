@@ -1,0 +1,28 @@
+"""A study administrator logs in and finds an imported scan, its inventory and deviations."""
+
+import pytest
+
+from tests.archives import cohort_archives
+from ukbstudy.subjects.models import Scan
+from ukbstudy.subjects.services.archives import scans_import_archives
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_administrator_finds_an_imported_scan(page, live_server, django_user_model, tmp_path):
+    django_user_model.objects.create_superuser("admin", "admin@example.org", "a-long-admin-password")
+    archive = cohort_archives(tmp_path / "cohort", 1, seed=31, faults={"repeated_station": 1.0})[0]
+    scans_import_archives(paths=[archive])
+    scan = Scan.objects.get()
+
+    page.goto(f"{live_server.url}/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "a-long-admin-password")
+    page.click("input[type=submit]")
+    page.get_by_role("link", name="Scans", exact=True).click()
+    page.fill("#searchbar", str(scan.subject.eid))
+    page.press("#searchbar", "Enter")
+    page.get_by_role("link", name=str(scan), exact=True).click()
+    body = page.inner_text("body")
+    assert "repeated_station" in body and "Dixon_BH_17s_F" in body
+    page.screenshot(path=str(tmp_path / "scan.png"), full_page=True)
