@@ -1,6 +1,7 @@
 """A study administrator logs in and finds an imported scan, its inventory and deviations."""
 
 import pytest
+expect = pytest.importorskip("playwright.sync_api").expect
 
 from tests.archives import cohort_archives
 from ukbstudy.subjects.models import Scan
@@ -23,6 +24,7 @@ def test_an_administrator_finds_an_imported_scan(page, live_server, django_user_
     page.fill("#searchbar", str(scan.subject.eid))
     page.press("#searchbar", "Enter")
     page.get_by_role("link", name=str(scan), exact=True).click()
-    body = page.inner_text("body")
-    assert "repeated_station" in body and "Dixon_BH_17s_F" in body
+    expect(page.locator("h2")).to_have_text(str(scan))  # waits for the scan's page
+    expect(page.locator(".field-deviations_pretty")).to_contain_text("repeated_station")
+    expect(page.locator(".field-inventory_pretty")).to_contain_text("Dixon_BH_17s_F")
     page.screenshot(path=str(tmp_path / "scan.png"), full_page=True)
