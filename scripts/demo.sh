@@ -4,5 +4,5 @@
 # Options go to `manage.py demo`, e.g. bash scripts/demo.sh --subjects 50 --no-serve
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup_env.sh
+REQUIREMENTS=requirements.txt source scripts/setup_env.sh
 exec .venv/bin/python manage.py demo "$@"

@@ -47,6 +47,9 @@ class ArchiveLimits:
     max_members: int = 20000
 
 
+DEFAULT_LIMITS = ArchiveLimits()
+
+
 @dataclass(frozen=True)
 class ArchiveName:
     eid: int
@@ -77,7 +80,7 @@ def sha256_of(path: str | Path, copy_to: BinaryIO | None = None, chunk_bytes: in
 class SafeZip:
     """A zip archive whose members have been checked against ``limits`` on opening."""
 
-    def __init__(self, path: str | Path, limits: ArchiveLimits = ArchiveLimits()):
+    def __init__(self, path: str | Path, limits: ArchiveLimits = DEFAULT_LIMITS):
         self.path = Path(path)
         self.limits = limits
         self.size = self.path.stat().st_size
@@ -92,7 +95,7 @@ class SafeZip:
             raise ArchiveError(path, f"damaged zip archive ({exc})") from None
         self._check_members()
 
-    def __enter__(self) -> "SafeZip":
+    def __enter__(self) -> SafeZip:
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -18,7 +18,7 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 
 from . import protocol
-from .archive import ArchiveError, ArchiveLimits, SafeZip, manifest_filenames, parse_archive_name
+from .archive import DEFAULT_LIMITS, ArchiveError, ArchiveLimits, SafeZip, manifest_filenames, parse_archive_name
 from .stations import Deviation, SeriesInfo, SliceGeometry, assign_stations, group_acquisitions
 
 REQUIRED_TAGS = ("SeriesInstanceUID", "Rows", "Columns", "BitsAllocated", "PixelSpacing", "ImagePositionPatient",
@@ -57,7 +57,7 @@ class _Slice:
     z: float
 
 
-def inventory_archive(path: str | Path, limits: ArchiveLimits = ArchiveLimits()) -> ArchiveInventory:
+def inventory_archive(path: str | Path, limits: ArchiveLimits = DEFAULT_LIMITS) -> ArchiveInventory:
     """Read and check every member of the archive at ``path`` and inventory its Dixon series."""
     name = parse_archive_name(path)
     with SafeZip(path, limits) as archive:
@@ -66,7 +66,8 @@ def inventory_archive(path: str | Path, limits: ArchiveLimits = ArchiveLimits())
         manifest_text = archive.read(manifest_info).decode("utf-8", "replace") if manifest_info else None
     if not series:
         raise ArchiveError(path, "no DICOM series found")
-    deviations = _manifest_deviations(manifest_text, manifest_info, {s.member for x in series.values() for s in x.slices})
+    members = {s.member for one in series.values() for s in one.slices}
+    deviations = _manifest_deviations(manifest_text, manifest_info, members)
     acquisitions = group_acquisitions(_dixon_series(series.values(), deviations), deviations.append)
     stations = assign_stations(acquisitions, deviations.append)
     if not stations:
@@ -120,7 +121,8 @@ def _read_dicom(archive: SafeZip, member: str, data: bytes) -> pydicom.Dataset:
     try:
         _check_pixel_data(archive, member, dataset)
     except (TypeError, ValueError, AttributeError) as exc:
-        raise ArchiveError(archive.path, f"malformed image header ({type(exc).__name__}: {exc})", member=member) from None
+        reason = f"malformed image header ({type(exc).__name__}: {exc})"
+        raise ArchiveError(archive.path, reason, member=member) from None
     return dataset
 
 
@@ -141,7 +143,7 @@ def _slice_position(dataset: pydicom.Dataset, geometry: SliceGeometry) -> float:
     """Position of the slice along its normal (z for axial slices), in mm."""
     (rx, ry, rz), (cx, cy, cz) = geometry.orientation[:3], geometry.orientation[3:]
     normal = (ry * cz - rz * cy, rz * cx - rx * cz, rx * cy - ry * cx)
-    return sum(n * float(p) for n, p in zip(normal, dataset.ImagePositionPatient))
+    return sum(n * float(p) for n, p in zip(normal, dataset.ImagePositionPatient, strict=True))
 
 
 def _manifest_deviations(text: str | None, info, members: set[str]) -> list[Deviation]:

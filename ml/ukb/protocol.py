@@ -36,7 +36,7 @@ class StationSpec:
         """Head-foot coverage of the station in millimetres."""
         return self.slices * self.slice_thickness_mm
 
-    def scaled(self, scale: float) -> "StationSpec":
+    def scaled(self, scale: float) -> StationSpec:
         """The same field of view sampled with ``scale`` times as many voxels along every axis."""
         if scale == 1:
             return self

@@ -32,7 +32,7 @@ class SliceGeometry:
     orientation: tuple[float, ...]
 
     @classmethod
-    def from_dataset(cls, ds) -> "SliceGeometry":
+    def from_dataset(cls, ds) -> SliceGeometry:
         """Raises ValueError (or TypeError) when the header values are not what DICOM prescribes."""
         spacing = tuple(round(float(v), 4) for v in ds.PixelSpacing)
         orientation = tuple(round(float(v), 4) for v in ds.ImageOrientationPatient)
@@ -57,7 +57,7 @@ class SeriesInfo:
     problems: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_dataset(cls, ds, geometry: SliceGeometry) -> "SeriesInfo":
+    def from_dataset(cls, ds, geometry: SliceGeometry) -> SeriesInfo:
         return cls(
             series_uid=str(ds.SeriesInstanceUID),
             series_number=int(getattr(ds, "SeriesNumber", 0) or 0),
@@ -228,7 +228,7 @@ def assign_stations(acquisitions: list[Acquisition], report: Report) -> dict[int
     nominal_tops = protocol.nominal_station_tops_mm(_estimate_top_of_station_1(ordered))
     numbers = _best_station_sequence(ordered, nominal_tops)
     by_station: dict[int, list[Acquisition]] = {}
-    for acquisition, number in zip(ordered, numbers):
+    for acquisition, number in zip(ordered, numbers, strict=True):
         by_station.setdefault(number, []).append(acquisition)
     stations = {}
     for number in sorted(by_station):
@@ -271,8 +271,7 @@ def _best_station_sequence(ordered: list[Acquisition], nominal_tops: dict[int, f
     for i in range(1, len(ordered)):
         row, links = {}, {}
         for s in numbers:
-            options = {p: cost[i - 1][p] + (DROPPED_RUN_COST if p == s else
-                                            _keep_cost(ordered[i - 1], p, nominal_tops) + MISSING_STATION_COST * (s - p - 1))
+            options = {p: cost[i - 1][p] + _transition_cost(ordered[i - 1], p, s, nominal_tops)
                        for p in numbers if p <= s}
             links[s] = min(options, key=options.get)
             row[s] = options[links[s]]
@@ -284,6 +283,13 @@ def _best_station_sequence(ordered: list[Acquisition], nominal_tops: dict[int, f
     for i in range(len(ordered) - 1, 0, -1):
         sequence.append(back[i][sequence[-1]])
     return sequence[::-1]
+
+
+def _transition_cost(previous: Acquisition, p: int, s: int, nominal_tops: dict[int, float]) -> float:
+    """Cost of the previous acquisition at station ``p`` when the next one takes station ``s`` >= ``p``."""
+    if p == s:
+        return DROPPED_RUN_COST  # the previous run is superseded by the next one at the same station
+    return _keep_cost(previous, p, nominal_tops) + MISSING_STATION_COST * (s - p - 1)
 
 
 def _estimate_top_of_station_1(acquisitions: list[Acquisition]) -> float:

@@ -1,11 +1,12 @@
 """A study administrator logs in and finds an imported scan, its inventory and deviations."""
 
 import pytest
-expect = pytest.importorskip("playwright.sync_api").expect
 
 from tests.archives import cohort_archives
 from ukbstudy.subjects.models import Scan
 from ukbstudy.subjects.services.archives import scans_import_archives
+
+expect = pytest.importorskip("playwright.sync_api").expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

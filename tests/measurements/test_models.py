@@ -4,11 +4,11 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from tests.factories import make_scan
-from ukbstudy.qc.models import QCDecision
-from ukbstudy.subjects.models import Scan, Subject
 from ukbstudy.jobs.models import Job
 from ukbstudy.measurements.models import Measurement, ModelVersion
 from ukbstudy.measurements.services import measurement_record
+from ukbstudy.qc.models import QCDecision
+from ukbstudy.subjects.models import Scan, Subject
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,8 @@ class Protocol:
 
     def acquire(self, station: int, shift: float = 0.0, order=protocol.SERIES_TYPES, rows: int | None = None):
         spec = protocol.STATION_BY_NUMBER[station]
-        geometry = SliceGeometry(rows or spec.rows, spec.columns, (protocol.IN_PLANE_SPACING_MM,) * 2, (1, 0, 0, 0, 1, 0))
+        spacing = (protocol.IN_PLANE_SPACING_MM,) * 2
+        geometry = SliceGeometry(rows or spec.rows, spec.columns, spacing, (1, 0, 0, 0, 1, 0))
         top = self.tops[station] + shift
         for kind in order:
             series = SeriesInfo(f"uid{self.number}", self.number, protocol.series_description(spec, kind),
@@ -50,10 +51,12 @@ def test_six_acquisitions_become_stations_one_to_six():
         exam.acquire(station)
     stations, deviations = exam.inventory()
     assert deviations == []
-    assert {n: kept_numbers(stations, n) for n in stations} == {n: list(range(4 * n - 3, 4 * n + 1)) for n in range(1, 7)}
+    expected = {n: list(range(4 * n - 3, 4 * n + 1)) for n in range(1, 7)}
+    assert {n: kept_numbers(stations, n) for n in stations} == expected
 
 
-RERUNS = [(repeated, shift, missing_first) for repeated in range(1, 7) for shift in (-120, -90, -60, -30, 30, 60, 90, 120)
+SHIFTS_MM = (-120, -90, -60, -30, 30, 60, 90, 120)
+RERUNS = [(repeated, shift, missing_first) for repeated in range(1, 7) for shift in SHIFTS_MM
           for missing_first in (False, True) if not (missing_first and repeated == 1)]
 
 

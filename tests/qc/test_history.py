@@ -52,7 +52,8 @@ def test_the_model_refuses_to_change_or_delete_a_decision(rater):
 
 def test_the_database_refuses_updates_and_deletes_from_any_client(rater):
     decision = qc_decision_record(scan=make_scan(), rater=rater, verdict="pass")
-    for statement in ("UPDATE qc_qcdecision SET verdict = 'fail' WHERE id = %s", "DELETE FROM qc_qcdecision WHERE id = %s"):
+    statements = ("UPDATE qc_qcdecision SET verdict = 'fail' WHERE id = %s", "DELETE FROM qc_qcdecision WHERE id = %s")
+    for statement in statements:
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement, [decision.pk])
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():

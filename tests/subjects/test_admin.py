@@ -24,7 +24,8 @@ def test_withdrawn_participants_scans_stay_reachable_in_the_admin(admin_client_)
 
 def test_the_withdraw_action_hides_a_participant(admin_client_):
     scan = make_scan()
-    response = admin_client_.post("/admin/subjects/subject/", {"action": "withdraw", "_selected_action": [scan.subject.pk]})
+    form = {"action": "withdraw", "_selected_action": [scan.subject.pk]}
+    response = admin_client_.post("/admin/subjects/subject/", form)
     assert response.status_code == 302
     scan.subject.refresh_from_db()
     assert scan.subject.withdrawn

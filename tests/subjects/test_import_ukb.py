@@ -120,7 +120,8 @@ def test_a_missing_station_is_recorded_not_fatal(faulty_archive):
 
 
 def test_an_extra_non_dixon_series_is_recorded_and_ignored(clean_archives, tmp_path):
-    path = rewrite_archive(clean_archives[1], tmp_path, add={"extra/MR_small.dcm": pydicom_test_file("MR_small.dcm").read_bytes()})
+    extra = pydicom_test_file("MR_small.dcm").read_bytes()
+    path = rewrite_archive(clean_archives[1], tmp_path, add={"extra/MR_small.dcm": extra})
     scan = Scan.objects.get(pk=import_one(path).scan_id)
     assert "extra_series" in deviation_codes(scan) and scan.n_series == 25
     assert scan.stations == [1, 2, 3, 4, 5, 6]
@@ -144,7 +145,8 @@ def test_bad_archives_are_rejected_with_the_reason_and_nothing_is_written(case, 
                                                                           media_root):
     source = clean_archives[2]
     if case == "truncated":
-        path = rewrite_archive(source, tmp_path, add={"MR_truncated.dcm": pydicom_test_file("MR_truncated.dcm").read_bytes()})
+        truncated = pydicom_test_file("MR_truncated.dcm").read_bytes()
+        path = rewrite_archive(source, tmp_path, add={"MR_truncated.dcm": truncated})
     elif case == "not_dicom":
         path = rewrite_archive(source, tmp_path, add={"notes.dcm": b"some notes, not an image"})
     elif case == "unsafe":

@@ -85,7 +85,8 @@ class _LazyBatch:
         return self.batch
 
 
-def scans_import_archives(*, paths: Iterable[str | Path], user=None, progress: Progress | None = None) -> ArchivesReport:
+def scans_import_archives(*, paths: Iterable[str | Path], user=None,
+                          progress: Progress | None = None) -> ArchivesReport:
     """Import every archive in ``paths`` (files or folders); one result per file."""
     files = archive_paths_expand(paths)
     batch = _LazyBatch(source="\n".join(str(p) for p in paths), user=user)

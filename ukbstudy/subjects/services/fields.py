@@ -113,7 +113,8 @@ def _write_subjects(rows: list[ShowcaseRow], subjects: dict[int, Subject], repor
 def _write_values(model, target: str, rows, subjects, parsed: ParsedShowcase, batch: ImportBatch,
                   report: FieldsReport) -> None:
     units = {c.column.field_id: c.spec.unit for c in parsed.columns}
-    wanted = {(subjects[row.eid].pk, field_id): value for row in rows for field_id, value in getattr(row, target).items()}
+    wanted = {(subjects[row.eid].pk, field_id): value
+              for row in rows for field_id, value in getattr(row, target).items()}
     if not wanted:
         return
     field_ids = {field_id for _, field_id in wanted}
