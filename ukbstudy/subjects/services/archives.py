@@ -189,7 +189,6 @@ def _store_archive(path: Path, name, sha: str) -> Path:
     return target
 
 
-
 def _discard(stored: Path) -> None:
     """Remove a copy that no scan row refers to (a concurrent import of the same archive may own it)."""
     relative = str(stored.relative_to(settings.MEDIA_ROOT))
