@@ -50,6 +50,11 @@ class ArchiveInventory:
     def deviations_json(self) -> list[dict]:
         return [asdict(d) for d in self.deviations]
 
+    def series_members(self) -> dict[str, list[str]]:
+        """Archive members of every kept series, head to foot: lets readers skip the other files."""
+        return {series.series_uid: [s.member for s in series.slices]
+                for by_type in self.stations.values() for series in by_type.values()}
+
 
 @dataclass
 class _Slice:

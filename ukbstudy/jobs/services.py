@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from .models import Job
@@ -77,3 +78,41 @@ def _finish(job: Job, status: str, error: str = "") -> None:
 def job_progress_callback(job: Job) -> Callable[[int, int, str], None]:
     return lambda done, total, message="": job_progress(job=job, done=done, total=total, message=message)
 
+
+
+def job_item_run(*, job_id: int, item: str, body: Callable[[], tuple[bool, str]]) -> None:
+    """One item of a job fanned out over many tasks (e.g. one scan of a cohort run).
+
+    ``body`` returns (ok, reason). The job is running while items are; each finished item counts towards
+    its progress and a failed one is listed with its reason in ``result["failed"]``; the last item finishes
+    the job (cancelled if a cancel was asked for, when the remaining items are skipped).
+    """
+    claimed = Job.objects.filter(pk=job_id, status__in=(Job.Status.QUEUED, Job.Status.RUNNING)).update(
+        status=Job.Status.RUNNING, started_at=Coalesce("started_at", Now()))
+    if not claimed:
+        return
+    if Job.objects.filter(pk=job_id, cancel_requested=True).exists():
+        ok, reason, skipped = False, "", True
+    else:
+        skipped = False
+        try:
+            ok, reason = body()
+        except Exception as exc:  # the item fails, the job goes on
+            ok, reason = False, f"{type(exc).__name__}: {exc}"
+    _count_item(job_id, item, ok, reason, skipped)
+
+
+def _count_item(job_id: int, item: str, ok: bool, reason: str, skipped: bool) -> None:
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        job.progress_done += 1
+        if skipped:
+            job.result["skipped"] = job.result.get("skipped", 0) + 1
+        elif not ok:
+            job.result.setdefault("failed", []).append({"item": item, "reason": reason})
+        failed = len(job.result.get("failed", []))
+        job.progress_message = f"{job.progress_done} of {job.progress_total} done, {failed} failed"
+        if job.progress_done >= job.progress_total:
+            job.status = Job.Status.CANCELLED if job.cancel_requested else Job.Status.SUCCEEDED
+            job.finished_at = timezone.now()
+        job.save(update_fields=["progress_done", "progress_message", "result", "status", "finished_at"])

@@ -128,4 +128,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # One line per finished task is noise when tasks run in-process from a command.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }

@@ -133,6 +133,11 @@ class Scan(models.Model):
     processing_error = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     derived = models.JSONField(default=dict, blank=True, help_text="Derived image paths, relative to MEDIA_ROOT.")
+    preprocessing = models.JSONField(default=dict, blank=True,
+                                     help_text="Grid, network input parameters, statistics and timings.")
+    qc_hints = models.JSONField(default=list, blank=True, help_text="Automatic QC hints, most severe first.")
+    hint_rank = models.PositiveSmallIntegerField(
+        default=3, db_index=True, help_text="Most severe hint: 0 high, 1 medium, 2 low, 3 none (orders the QC queue).")
     import_batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="scans")
     created_at = models.DateTimeField(auto_now_add=True)
 

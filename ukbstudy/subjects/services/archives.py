@@ -7,6 +7,7 @@ with the reason and nothing written. Re-importing an archive with a known SHA-25
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -65,6 +66,17 @@ def archive_paths_expand(paths: Iterable[str | Path]) -> list[Path]:
         else:
             expanded.append(path)
     return expanded
+
+
+def archive_index_path(stored: Path) -> Path:
+    """The JSON index (series UID -> member names) kept beside a stored archive."""
+    return stored.with_name(stored.name + ".index.json")
+
+
+def write_json_atomically(path: Path, value) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(value))
+    os.replace(temporary, path)
 
 
 def import_limits() -> ArchiveLimits:
@@ -128,6 +140,7 @@ def _import_archive(path: Path, batch: _LazyBatch) -> ArchiveResult:
         # Everything from here on reads the stored copy, whose hash was checked: what is recorded is
         # exactly what is kept, even if the source changes meanwhile.
         inventory = inventory_archive(stored, import_limits())
+        write_json_atomically(archive_index_path(stored), inventory.series_members())
         scan = _record_scan(path, sha, stored, inventory, batch)
     except IntegrityError:
         _discard(stored)
@@ -194,6 +207,7 @@ def _discard(stored: Path) -> None:
     relative = str(stored.relative_to(settings.MEDIA_ROOT))
     if not Scan.all_objects.filter(archive_path=relative).exists():
         stored.unlink(missing_ok=True)
+        archive_index_path(stored).unlink(missing_ok=True)
         for folder in (stored.parent, stored.parent.parent):  # the hash and eid folders, if now empty
             try:
                 folder.rmdir()

@@ -1,0 +1,229 @@
+"""Paper-style tables from result types, rendered as plain text or CSV without recomputing anything.
+
+A :class:`Table` is a title, a header, rows of formatted cells and notes. ``*_table`` functions build one
+from results; :func:`render_text` and :func:`render_csv` render any table; ``render_*_table`` do both steps
+(``fmt='text'`` or ``'csv'``). Formats follow the papers: liver Table 1 (MAE 2 decimals, R2 and ROC-AUC 3,
+LoA 2, Sens/Spec in % with 1), BMFF Table 4 (beta (lower, upper), P as 1.25E-03 below 0.001) and Tables 5-8
+(beta (lower to upper) with stars, Adj. R2 2 decimals, AIC 1). A missing figure prints as '-'.
+CSV holds only the grid (header + rows); cells that a spreadsheet would run as a formula are escaped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from analysis.results import (
+    AgreementResult,
+    Coefficient,
+    GroupComparison,
+    ModelSequence,
+    OutlierRanking,
+    UnivariableFamily,
+)
+from analysis.validation import AnalysisError
+
+MISSING = "-"
+FORMATS = ("text", "csv")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A rendered-ready table; ``group_columns`` leading columns are blanked in text when they repeat."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...] = ()
+    group_columns: int = 0
+
+    def to_rows(self) -> list[dict[str, str]]:
+        """Rows as dictionaries keyed by the header."""
+        return [dict(zip(self.header, row, strict=True)) for row in self.rows]
+
+
+# --- number formatting ----------------------------------------------------------------------------------------
+
+
+def num(value: float, decimals: int) -> str:
+    """Fixed decimals; scientific notation when a non-zero value would round to zero; '-' for NaN."""
+    if math.isnan(value):
+        return MISSING
+    if value != 0 and abs(value) < 0.5 * 10.0**-decimals:
+        return f"{value:.2e}"
+    return f"{value:.{decimals}f}"
+
+
+def p_value(p: float) -> str:
+    """P as the BMFF paper prints it: '1.25E-03' below 0.001, else 3 decimals; '-' for NaN."""
+    if math.isnan(p):
+        return MISSING
+    return f"{p:.2E}" if p < 0.001 else f"{p:.3f}"
+
+
+def percent(fraction: float) -> str:
+    """A fraction as a percentage with one decimal ('89.3'); '-' for NaN."""
+    return num(fraction * 100.0, 1)
+
+
+# --- tables -----------------------------------------------------------------------------------------------------
+
+
+def agreement_table(results: Sequence[tuple[str, AgreementResult]], title: str = "Method comparison") -> Table:
+    """Liver paper Table 1: one row per ``(label, result)``, label like 'Reference vs Network'."""
+    rows = tuple(
+        (label, num(r.mae, 2), num(r.r2, 3), f"({num(r.loa_lower, 2)} to {num(r.loa_upper, 2)})",
+         num(r.roc_auc, 3), percent(r.sensitivity), percent(r.specificity))
+        for label, r in results
+    )
+    thresholds = sorted({r.threshold for _, r in results})
+    notes = [
+        "Differences are first minus second named method; LoA = bias +/- 1.96 SD.",
+        f"ROC-AUC, Sens and Spec (%) threshold at {', '.join(f'{t:g}' for t in thresholds)} "
+        "(value above threshold = positive), first named method as ground truth.",
+    ]
+    notes += [f"{label}: n = {r.n}" + (f" ({r.n_dropped} incomplete pairs dropped)" if r.n_dropped else "")
+              + "".join(f"; {note}" for note in r.notes) for label, r in results]
+    header = ("Comparison", "MAE", "R2", "LoA", "ROC-AUC", "Sens", "Spec")
+    return Table(title, header, rows, tuple(notes))
+
+
+def univariable_table(family: UnivariableFamily, title: str = "Univariable associations") -> Table:
+    """BMFF paper Table 4 / Supplemental Tables: Both row and, where the interaction is significant, strata."""
+    rows = tuple(
+        (r.explanatory, r.dependent, r.stratum, f"{num(r.beta, 3)} ({num(r.ci_low, 3)}, {num(r.ci_high, 3)})",
+         num(r.adj_r2, 3), p_value(r.p), p_value(r.p_interaction), "yes" if r.significant else "")
+        for r in family.rows
+    )
+    notes = (
+        f"Bonferroni-adjusted alpha for P (Exp) = {family.alpha:g}/{family.n_tests} = {family.adjusted_alpha:.4g}; "
+        "Sig. marks P (Exp) below it.",
+        f"P (Exp*Sex) from dependent ~ explanatory * sex; sex-stratified rows where it is < "
+        f"{family.interaction_alpha:g}.",
+        "Rows: " + "; ".join(f"{r.dependent} ~ {r.explanatory} ({r.stratum}) n = {r.n}" for r in family.rows),
+    )
+    header = ("Explanatory variable", "Dependent variable", "Sex", "beta (95% CI)", "Adj. R2", "P (Exp)",
+              "P (Exp*Sex)", "Sig.")
+    return Table(title, header, rows, notes, group_columns=2)
+
+
+def model_table(sequence: ModelSequence, title: str | None = None, decimals: int = 3) -> Table:
+    """BMFF paper Tables 5-8: one row per model; covariate cells 'beta (lower to upper)' plus stars."""
+    rows = tuple(
+        (fit.name, num(fit.adj_r2, 2), num(fit.aic, 1),
+         *(_beta_cell(fit.coefficient(label), decimals) for label in sequence.labels))
+        for fit in sequence.fits
+    )
+    sizes = {(fit.n, fit.n_dropped) for fit in sequence.fits}
+    size_note = (f"n = {sequence.fits[0].n} ({sequence.fits[0].n_dropped} incomplete rows dropped)"
+                 if len(sizes) == 1 else "; ".join(f"{fit.name}: n = {fit.n}" for fit in sequence.fits))
+    transform = " (rank-based inverse normal transformed)" if sequence.transform == "rint" else ""
+    notes = (
+        f"Dependent variable: {sequence.dependent}{transform}; {size_note}.",
+        "beta (95% CI); * P < 0.05, ** P < 0.01, *** P < 0.001; AIC as R's AIC(lm).",
+    )
+    header = ("Model", "Adj. R2", "AIC", *sequence.labels)
+    return Table(title or f"Multivariable regression: {sequence.dependent}", header, rows, notes)
+
+
+def _beta_cell(coefficient: Coefficient | None, decimals: int) -> str:
+    if coefficient is None:
+        return MISSING
+    c = coefficient
+    return f"{num(c.beta, decimals)} ({num(c.ci_low, decimals)} to {num(c.ci_high, decimals)}){c.stars}"
+
+
+def group_table(results: Sequence[tuple[str, GroupComparison]], title: str = "Group comparison",
+                decimals: int = 2) -> Table:
+    """One row per variable: each group's mean ± SEM or median [IQR], the test used and its P."""
+    names = results[0][1].names if results else ()
+    if any(result.names != names for _, result in results):
+        raise AnalysisError("group_table needs the same groups, in the same order, for every variable")
+    rows = tuple(
+        (label, *(d.summary(decimals) for d in result.groups), result.test, p_value(result.p))
+        for label, result in results
+    )
+    notes = ("Normal (Anderson-Darling, 5 %): mean ± SEM, ANOVA + Sidak; otherwise median [IQR], "
+             "Kruskal-Wallis + Dunn.",)
+    return Table(title, ("Variable", *names, "Test", "P"), rows, notes)
+
+
+def outlier_table(ranking: OutlierRanking, a_label: str = "a", b_label: str = "b",
+                  title: str = "Largest disagreements") -> Table:
+    """Ranked subjects with both values and the difference a - b."""
+    rows = tuple((str(r.rank), str(r.id), num(r.a, 2), num(r.b, 2), num(r.difference, 2)) for r in ranking.rows)
+    notes = (f"Ranked by |{a_label} - {b_label}| over {ranking.n} complete pairs "
+             f"({ranking.n_dropped} incomplete dropped); ties keep input order.",)
+    return Table(title, ("Rank", "ID", a_label, b_label, f"{a_label} - {b_label}"), rows, notes)
+
+
+# --- rendering ------------------------------------------------------------------------------------------------------
+
+
+def render_text(table: Table) -> str:
+    """Fixed-width plain text: title, header, rule, rows (label columns left-aligned, others right), notes."""
+    rows = _blank_repeats(table.rows, table.group_columns)
+    widths = [max(len(cell) for cell in column) for column in zip(table.header, *rows, strict=True)]
+    left = max(table.group_columns, 1)
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    body = [table.title, line(table.header), "  ".join("-" * w for w in widths), *map(line, rows)]
+    return "\n".join(body + ([""] + list(table.notes) if table.notes else [])) + "\n"
+
+
+def _blank_repeats(rows: Sequence[tuple[str, ...]], columns: int) -> list[tuple[str, ...]]:
+    out, previous = [], ("",) * columns
+    for row in rows:
+        key = row[:columns]
+        shown = tuple("" if key[: i + 1] == previous[: i + 1] else key[i] for i in range(columns))
+        out.append(shown + row[columns:])
+        previous = key
+    return out
+
+
+def render_csv(table: Table) -> str:
+    """The header and rows as CSV (RFC 4180, csv module).
+
+    Text that comes from callers (the header and the label columns: the first ``max(group_columns, 1)``) is
+    escaped against spreadsheet formula injection: a cell starting with = + - @ tab or CR gets a leading "'".
+    Figure cells are produced here from numbers and are written as they are.
+    """
+    labels = max(table.group_columns, 1)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_safe(cell) for cell in table.header])
+    writer.writerows([*map(_safe, row[:labels]), *row[labels:]] for row in table.rows)
+    return buffer.getvalue()
+
+
+def _safe(cell: str) -> str:
+    """Prefix "'" to text a spreadsheet would evaluate (starting with = + - @ tab CR)."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+def render(table: Table, fmt: str = "text") -> str:
+    """Render a table as 'text' or 'csv'."""
+    if fmt not in FORMATS:
+        raise AnalysisError(f"fmt must be one of {FORMATS}, got {fmt!r}")
+    return render_text(table) if fmt == "text" else render_csv(table)
+
+
+def render_agreement_table(results: Sequence[tuple[str, AgreementResult]], fmt: str = "text") -> str:
+    """:func:`agreement_table` rendered as text or CSV."""
+    return render(agreement_table(results), fmt)
+
+
+def render_univariable_table(family: UnivariableFamily, fmt: str = "text") -> str:
+    """:func:`univariable_table` rendered as text or CSV."""
+    return render(univariable_table(family), fmt)
+
+
+def render_model_table(sequence: ModelSequence, fmt: str = "text") -> str:
+    """:func:`model_table` rendered as text or CSV."""
+    return render(model_table(sequence), fmt)

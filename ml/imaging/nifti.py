@@ -1,0 +1,39 @@
+"""NIfTI writing for (z, y, x) volumes with a RAS affine; arrays are stored as (x, y, z)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+from isal import igzip
+
+FRACTION_SLOPE = 1e-4  # fractions stored as uint16 in 1/10,000 (0.01 percentage points)
+
+
+def save_volume(path: Path, volume: np.ndarray, affine: np.ndarray, kind: str) -> None:
+    """Write ``volume`` (z, y, x) as NIfTI. ``kind``: "signal" (uint16), "fraction" (uint16 scaled to 0-1
+    by the header's slope, so viewers and nibabel read fractions) or "mask" (uint8)."""
+    data = np.asarray(volume).transpose(2, 1, 0)  # (x, y, z), Fortran-contiguous view: written without copy
+    if kind == "signal":
+        image = nib.Nifti1Image(np.clip(np.rint(data), 0, 65535).astype(np.uint16), affine)
+    elif kind == "fraction":
+        image = nib.Nifti1Image(np.rint(np.clip(data, 0, 1) / FRACTION_SLOPE).astype(np.uint16), affine)
+        image.header.set_slope_inter(FRACTION_SLOPE, 0.0)
+    elif kind == "mask":
+        image = nib.Nifti1Image(data.astype(np.uint8), affine)
+    else:
+        raise ValueError(f"unknown volume kind {kind!r}")
+    image.header.set_xyzt_units("mm")
+    image.set_qform(affine, code=1)
+    image.set_sform(affine, code=1)
+    if path.name.endswith(".gz"):
+        # Standard gzip, written by ISA-L: about four times faster than zlib at the same size.
+        path.write_bytes(igzip.compress(image.to_bytes(), compresslevel=1))
+    else:
+        nib.save(image, path)
+
+
+def load_volume(path: Path) -> np.ndarray:
+    """A saved volume back as float32 (z, y, x), scaling applied."""
+    return np.asarray(nib.load(path).get_fdata(dtype=np.float32)).transpose(2, 1, 0)

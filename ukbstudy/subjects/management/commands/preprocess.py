@@ -1,0 +1,59 @@
+"""python manage.py preprocess [--all | --pending | --failed | --eid EID ...] [--wait]"""
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from ukbstudy.jobs.models import Job
+from ukbstudy.subjects.models import Scan
+from ukbstudy.subjects.services.jobs import preprocess_start
+
+
+class Command(BaseCommand):
+    help = ("Fuse stations and write derived maps, network inputs, QC images and hints for scans, as one job "
+            "(in-process without a broker, on the Celery workers with one).")
+
+    def add_arguments(self, parser):
+        which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument("--all", action="store_true", help="Every scan (reprocess).")
+        which.add_argument("--pending", action="store_true", help="Scans not processed yet.")
+        which.add_argument("--failed", action="store_true", help="Scans whose processing failed.")
+        which.add_argument("--eid", type=int, nargs="+", help="The scans of these participants.")
+        parser.add_argument("--wait", action="store_true", help="With workers: wait and report the outcome.")
+
+    def handle(self, *args, all, pending, failed, eid, wait, **options):
+        scans = Scan.objects.all()
+        if pending:
+            scans = scans.exclude(processing_state=Scan.State.PROCESSED)
+        elif failed:
+            scans = scans.filter(processing_state=Scan.State.FAILED)
+        elif eid:
+            scans = scans.filter(subject__eid__in=eid)
+            if not scans.exists():
+                raise CommandError(f"no scans for eid {', '.join(map(str, eid))}")
+        job = preprocess_start(scans=scans)
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
+            self.stdout.write(f"job {job.pk}: {job.progress_total} scan(s) queued for the workers")
+            if not wait:
+                return
+            job = self._wait(job)
+        job.refresh_from_db()
+        self._report(job)
+
+    def _wait(self, job: Job) -> Job:
+        while not job.is_finished:
+            time.sleep(2)
+            job.refresh_from_db()
+            self.stdout.write(f"  {job.progress_message or 'waiting for a worker'}")
+        return job
+
+    def _report(self, job: Job) -> None:
+        failed = job.result.get("failed", [])
+        for failure in failed:
+            scan = Scan.all_objects.filter(pk=int(failure["item"])).first()
+            self.stderr.write(f"failed    {scan or failure['item']}: {failure['reason']}")
+        self.stdout.write(f"job {job.pk} {job.status}: {job.progress_done - len(failed)} of {job.progress_total} "
+                          f"scan(s) processed, {len(failed)} failed")
+        if failed:
+            raise CommandError(f"{len(failed)} scan(s) failed")

@@ -1,0 +1,76 @@
+"""Preprocessing of imported scans: the image pipeline (``ml.imaging``) run per scan, results recorded.
+
+Each run writes into a new folder; only when every file is there does one transaction point the scan at
+it, and the previous folder is removed after the commit. A scan is therefore never half-processed: it
+shows either the last complete results or, after a failure, the reason with its earlier results intact.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ml.imaging.hints import SEVERITY_RANK
+from ml.imaging.pipeline import preprocess_archive
+
+from ..models import Scan
+from .archives import archive_index_path
+
+logger = logging.getLogger(__name__)
+NO_HINT_RANK = len(SEVERITY_RANK)
+
+
+@dataclass
+class PreprocessOutcome:
+    scan_id: int
+    ok: bool
+    reason: str = ""
+    seconds: float = 0.0
+
+
+def scan_preprocess(*, scan: Scan) -> PreprocessOutcome:
+    """Run the image pipeline on one scan and record its derived files, hints and statistics."""
+    media = Path(settings.MEDIA_ROOT)
+    scan_dir = media / "derived" / str(scan.field_id) / str(scan.subject.eid) / f"{scan.instance}_{scan.array_index}"
+    run_dir = scan_dir / f"run-{timezone.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    Scan.all_objects.filter(pk=scan.pk).update(processing_state=Scan.State.PROCESSING)
+    try:
+        run_dir.mkdir(parents=True)
+        result = preprocess_archive(media / scan.archive_path, scan.inventory.get("stations", {}), scan.deviations,
+                                    run_dir, _archive_index(media / scan.archive_path))
+    except Exception as exc:  # every failure fails this scan only, with its reason; the cohort run goes on
+        shutil.rmtree(run_dir, ignore_errors=True)
+        reason = f"{type(exc).__name__}: {exc}"
+        logger.warning("preprocessing scan %s failed: %s", scan, reason)
+        Scan.all_objects.filter(pk=scan.pk).update(processing_state=Scan.State.FAILED, processing_error=reason)
+        return PreprocessOutcome(scan.pk, False, reason)
+    previous = scan.derived.get("folder")
+    _record(scan, run_dir.relative_to(media), result)
+    if previous and previous != str(run_dir.relative_to(media)):
+        transaction.on_commit(lambda: shutil.rmtree(media / previous, ignore_errors=True))
+    return PreprocessOutcome(scan.pk, True, seconds=round(sum(result.timings.values()), 3))
+
+
+def _archive_index(archive: Path) -> dict | None:
+    path = archive_index_path(archive)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _record(scan: Scan, folder: Path, result) -> None:
+    hints = [h.as_dict() for h in result.hints]
+    derived = {"folder": str(folder), **{name: str(folder / file) for name, file in result.files.items()}}
+    with transaction.atomic():
+        Scan.all_objects.filter(pk=scan.pk).update(
+            derived=derived, qc_hints=hints, hint_rank=min((SEVERITY_RANK[h["severity"]] for h in hints),
+                                                           default=NO_HINT_RANK),
+            preprocessing={k: v for k, v in result.summary().items() if k not in ("files", "hints")},
+            processing_state=Scan.State.PROCESSED, processing_error="", processed_at=timezone.now())
+    scan.refresh_from_db()
