@@ -32,7 +32,8 @@ def describe(values: ArrayLike, name: str = "values") -> Description:
     Input: a numeric vector (NaN = missing, dropped and counted in ``n_missing``); at least 2 values.
     Output: :class:`Description` with mean, SD (ddof=1), SEM = SD / sqrt(n), median and quartiles
     (``numpy.percentile``, linear interpolation = Hyndman-Fan type 7, the R and pandas default), and
-    ``normal`` = ``scipy.stats.anderson(x, 'norm').statistic <= critical value at 5 %``.
+    ``normal`` = ``scipy.stats.anderson(x, 'norm').statistic <= critical value at 5 %`` (scipy's
+    Stephens 1974 table: A2 against 0.787 / (1 + 4/n - 25/n^2)).
     With fewer than 8 values, or constant values, normality is not tested: ``normal`` is False (the
     variable is then summarised as median [IQR] and compared non-parametrically) and ``note`` says why.
     """
@@ -132,8 +133,7 @@ def who_category(t_scores: ArrayLike) -> pd.Series:
     ``WHO_CATEGORIES`` (normal, osteopaenia, osteoporosis). Raises AnalysisError on infinite or text values.
     """
     vector = as_vector(t_scores, "T-score")
-    labels = np.select([vector <= -2.5, vector <= -1.0, vector > -1.0],
-                       ["osteoporosis", "osteopaenia", "normal"], default="")
+    codes = np.select([vector <= -2.5, vector <= -1.0, vector > -1.0], [2, 1, 0], default=-1)  # NaN: -1
     index = t_scores.index if isinstance(t_scores, pd.Series) else None
-    category = pd.Categorical(labels, categories=WHO_CATEGORIES)  # '' is not a category, so it becomes NaN
+    category = pd.Categorical.from_codes(codes, categories=WHO_CATEGORIES)
     return pd.Series(category, index=index, name="who_category")

@@ -6,6 +6,7 @@ dependent or predictor, collinear predictors (rank-deficient design).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from statsmodels.regression.linear_model import RegressionResultsWrapper
+from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from analysis.results import Coefficient
 from analysis.validation import AnalysisError, as_vector, is_constant
@@ -53,14 +55,18 @@ def fit_matrix(y: np.ndarray, design: np.ndarray, terms: Sequence[str], what: st
     check_size(y.size, design.shape[1], what)
     if is_constant(y):
         raise AnalysisError(f"{what}: the dependent variable is constant over {y.size} rows")
-    fit = sm.OLS(y, design).fit()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SingularMatrixWarning)  # _check_rank turns it into an error
+        fit = sm.OLS(y, design).fit()
     _check_rank(fit, terms, what)
     return fit
 
 
 def fit_formula(formula: str, frame: pd.DataFrame, what: str) -> RegressionResultsWrapper:
     """``statsmodels.formula.api.ols(formula, frame).fit()`` after the size and rank checks."""
-    fit = smf.ols(formula, frame).fit()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SingularMatrixWarning)  # _check_rank turns it into an error
+        fit = smf.ols(formula, frame).fit()
     check_size(int(fit.nobs), len(fit.params), what)
     _check_rank(fit, list(fit.params.index), what)
     return fit

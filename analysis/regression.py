@@ -112,6 +112,7 @@ def _fit(spec: _Spec, selected: tuple[pd.DataFrame, int], covariates: Sequence[s
     return ModelFit(
         name=name, dependent=label_of(spec.dependent, spec.labels), n=int(fit.nobs), n_dropped=n_dropped,
         r2=float(fit.rsquared), adj_r2=float(fit.rsquared_adj), aic=r_aic(fit), log_likelihood=float(fit.llf),
+        residual_sd=float(np.sqrt(fit.scale)),
         coefficients=coefficients(fit, terms, labels),
     )
 

@@ -244,7 +244,7 @@ class UnivariableFamily(_Result):
 class ModelFit(_Result):
     """One multivariable OLS model: fit statistics and its coefficients (intercept first).
 
-    ``aic`` follows R's ``AIC(lm)`` (as finalfit reports): ``-2 logLik + 2 (k + 1)`` with k coefficients
+    ``residual_sd`` is ``sqrt(SSR / (n - k))``. ``aic`` follows R's ``AIC(lm)`` (as finalfit reports): ``-2 logLik + 2 (k + 1)`` with k coefficients
     including the intercept, the +1 counting the residual variance; it is statsmodels' ``aic + 2``.
     """
 
@@ -256,6 +256,7 @@ class ModelFit(_Result):
     adj_r2: float
     aic: float
     log_likelihood: float
+    residual_sd: float
     coefficients: tuple[Coefficient, ...]
 
     def coefficient(self, label: str) -> Coefficient | None:

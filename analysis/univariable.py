@@ -56,6 +56,7 @@ def univariable(
         "x": numeric_column(frame, explanatory, ""),
         "male": _sex_indicator(frame[sex], levels, sex),
     })
+    _require_slope_in_each_sex(work["x"], work["male"], explanatory, level_labels)
     names = (label_of(explanatory, labels), label_of(dependent, labels))
     interaction = fit_formula("y ~ x * male", work, f"{dependent} ~ {explanatory} * {sex}")
     p_interaction = float(interaction.pvalues["x:male"])
@@ -79,15 +80,23 @@ def _sex_indicator(values: pd.Series, levels: tuple[Any, Any], column: str) -> n
     return male
 
 
+def _require_slope_in_each_sex(x: pd.Series, male: pd.Series, column: str, level_labels: tuple[str, str]) -> None:
+    """The x*sex interaction needs x to vary within each sex."""
+    for code, stratum in zip((0.0, 1.0), level_labels, strict=True):
+        within = x[male == code].to_numpy()
+        if within.size < 2 or is_constant(within):
+            raise AnalysisError(f"{column!r} does not vary within {stratum} ({within.size} rows): "
+                                "the explanatory x sex interaction is undefined")
+
+
 def _stratum_row(work: pd.DataFrame, code: float, stratum: str, names: tuple[str, str], n_dropped: int,
                  alpha: float) -> UnivariableRow:
     """``y ~ x`` within one sex."""
     subset = work.loc[work["male"] == code, ["y", "x"]]
     what = f"{names[1]} ~ {names[0]} in {stratum}"
     check_size(len(subset), 2, what)
-    for column, name in (("y", names[1]), ("x", names[0])):
-        if is_constant(subset[column].to_numpy()):
-            raise AnalysisError(f"{name!r} is constant over the {len(subset)} rows of stratum {stratum}")
+    if is_constant(subset["y"].to_numpy()):
+        raise AnalysisError(f"{names[1]!r} is constant over the {len(subset)} rows of stratum {stratum}")
     return _row(fit_formula("y ~ x", subset, what), names, stratum, n_dropped, np.nan, alpha)
 
 

@@ -62,10 +62,15 @@ def load_stations(archive: str | Path, stations: dict, index: dict[str, list[str
               for number, by_type in stations.items() for kind in KINDS if kind in by_type}
     slices: dict[tuple[int, str], list[tuple[float, np.ndarray, tuple]]] = {key: [] for key in wanted.values()}
     with zipfile.ZipFile(archive) as zipped:
-        members = _members(zipped, wanted, index)
-        for member in members:
-            dataset = pydicom.dcmread(io.BytesIO(zipped.read(member)))
-            key = wanted.get(str(dataset.SeriesInstanceUID))
+        for member, expected in _members(zipped, wanted, index):
+            where = f"station {expected[0]} {expected[1]}: {member}" if expected else member
+            try:
+                dataset = pydicom.dcmread(io.BytesIO(zipped.read(member)))
+                key = wanted.get(str(dataset.SeriesInstanceUID))
+            except Exception as exc:  # a damaged file in a stored archive: name it
+                raise ImagingError(f"{where} cannot be read ({type(exc).__name__}: {exc})") from None
+            if expected and key != expected:
+                raise ImagingError(f"{where} belongs to another series than the import recorded")
             if key is not None:
                 slices[key].append(_slice(dataset, member, key))
     return {number: _station(number, slices[(number, "F")], slices[(number, "W")])
@@ -73,10 +78,12 @@ def load_stations(archive: str | Path, stations: dict, index: dict[str, list[str
             if (number, "F") in slices and (number, "W") in slices}
 
 
-def _members(zipped: zipfile.ZipFile, wanted: dict, index: dict[str, list[str]] | None) -> list[str]:
+def _members(zipped: zipfile.ZipFile, wanted: dict, index: dict[str, list[str]] | None):
+    """(member, (station, kind)) pairs to read: from the import's index when it has every series wanted,
+    else every file in the archive with the series still unknown."""
     if index and all(uid in index for uid in wanted):
-        return [member for uid in wanted for member in index[uid]]
-    return [name for name in zipped.namelist() if not name.lower().startswith("manifest")]
+        return [(member, key) for uid, key in wanted.items() for member in index[uid]]
+    return [(name, None) for name in zipped.namelist() if not name.lower().startswith("manifest")]
 
 
 def _slice(dataset, member: str, key: tuple[int, str]) -> tuple[float, np.ndarray, tuple]:

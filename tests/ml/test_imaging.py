@@ -1,0 +1,178 @@
+"""The image pipeline against the synthetic cohort's ground truth (scale 0.25, no Django)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from ml.imaging.fusion import fused_grid
+from ml.imaging.network_input import HEIGHT, SAGITTAL_WIDTH
+from ml.imaging.pipeline import preprocess_archive
+from ml.imaging.volumes import ImagingError, load_stations
+from ml.synthetic import make_cohort
+from ml.ukb.inventory import inventory_archive
+
+SCALE = 0.25
+
+
+def processed(root: Path, out: Path) -> list[dict]:
+    """Every archive of a cohort preprocessed: ground truth row, inventory and result per archive."""
+    rows = {row["archive"]: row for row in csv.DictReader((root / "ground_truth.csv").open())}
+    results = []
+    for archive in sorted((root / "archives").glob("*.zip")):
+        inventory = inventory_archive(archive)
+        target = out / archive.stem
+        target.mkdir(parents=True)
+        result = preprocess_archive(archive, inventory.stations_json()["stations"], inventory.deviations_json(),
+                                    target, inventory.series_members())
+        results.append({"truth": rows[archive.name], "result": result, "dir": target, "archive": archive,
+                        "inventory": inventory})
+    return results
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    root = tmp_path_factory.mktemp("imaging")
+    runs = {}
+    for name, n, seed, faults in (("clean", 5, 41, {}), ("swap", 4, 42, {"water_fat_swap": 1.0}),
+                                  ("missing", 1, 43, {"missing_station": 1.0}), ("noise", 2, 44, {"noise": 1.0})):
+        make_cohort(root / name, n, seed=seed, scale=SCALE, repeat_fraction=0.0, fault_rates=faults)
+        runs[name] = processed(root / name, root / f"{name}-out")
+    runs["root"] = root
+    return runs
+
+
+def fault_station(row: dict) -> int:
+    return int(re.search(r"station (\d)", row["fault_detail"]).group(1))
+
+
+def liver_label(run: dict) -> nib.Nifti1Image:
+    root = run["archive"].parent.parent
+    return nib.load(root / "labels" / run["archive"].stem / "liver.nii.gz")
+
+
+def test_the_fused_grid_is_the_generators_fused_grid(cohort):
+    for run in cohort["clean"]:
+        ff, label = nib.load(run["dir"] / "ff.nii.gz"), liver_label(run)
+        assert ff.shape == label.shape
+        np.testing.assert_allclose(ff.affine, label.affine, atol=1e-3)
+
+
+def test_liver_fat_fraction_in_the_fused_map_matches_the_truth(cohort):
+    errors = []
+    for run in cohort["clean"] + cohort["swap"]:
+        if "water_fat_swap" in run["truth"]["faults"] and fault_station(run["truth"]) in (2, 3):
+            continue  # the liver's own station is swapped there
+        ff = nib.load(run["dir"] / "ff.nii.gz").get_fdata()
+        inside = np.asarray(liver_label(run).dataobj) > 0
+        errors.append(abs(100 * np.median(ff[inside]) - float(run["truth"]["liver_ff_image"])))
+    assert len(errors) >= 5 and np.median(errors) < 0.5, errors
+
+
+def test_station_boundaries_land_where_the_stations_are(cohort):
+    """Each station's slab, mapped through the fused affine, starts within one voxel of its DICOM position."""
+    run = cohort["clean"][0]
+    stations = load_stations(run["archive"], run["inventory"].stations_json()["stations"],
+                             run["inventory"].series_members())
+    grid = fused_grid(stations)
+    for station in stations.values():
+        index = (grid.z[0] - station.z[0]) / grid.spacing[0]
+        assert abs(index - round(index)) <= 1.0 and 0 <= round(index) < grid.shape[0]
+    ras = nib.load(run["dir"] / "fat.nii.gz").affine @ np.array([0, 0, 0, 1.0])
+    assert ras[2] == pytest.approx(stations[1].z[0], abs=1e-3)
+
+
+def test_a_planted_water_fat_swap_is_hinted_on_its_station(cohort):
+    for run in cohort["swap"]:
+        swaps = [h.station for h in run["result"].hints if h.code == "water_fat_swap"]
+        assert swaps == [fault_station(run["truth"])], (run["truth"]["fault_detail"], run["result"].hints)
+
+
+def test_clean_scans_get_no_hints(cohort):
+    for run in cohort["clean"]:
+        assert run["result"].hints == []
+
+
+def test_a_missing_station_is_hinted_and_the_rest_is_fused(cohort):
+    run = cohort["missing"][0]
+    missing = fault_station(run["truth"])
+    assert [(h.code, h.station) for h in run["result"].hints] == [("missing_station", missing)]
+    assert nib.load(run["dir"] / "fat.nii.gz").shape == nib.load(run["dir"] / "ff.nii.gz").shape
+
+
+def test_heavy_noise_is_hinted(cohort):
+    for run in cohort["noise"]:
+        noisy = {h.station for h in run["result"].hints if h.code == "noise"}
+        planted = {int(n) for n in re.search(r"stations? ([\d, ]+)", run["truth"]["fault_detail"]).group(1).split(",")}
+        assert noisy == planted
+
+
+def test_network_input_is_the_papers_8_bit_format(cohort):
+    run = cohort["clean"][0]
+    image = np.load(run["dir"] / "network_input.npy")
+    ff = nib.load(run["dir"] / "ff.nii.gz").get_fdata().transpose(2, 1, 0)  # (z, y, x)
+    parameters = run["result"].network_input
+    assert image.dtype == np.uint8
+    assert image.shape == (round(HEIGHT * SCALE), ff.shape[2] + round(SAGITTAL_WIDTH * SCALE))
+    expected = np.round(np.clip(ff[:parameters.slices, parameters.coronal_row, :] / 0.5, 0, 1) * 255)
+    np.testing.assert_allclose(image[:, :ff.shape[2]], expected, atol=1)
+    mask = nib.load(run["dir"] / "body_mask.nii.gz").get_fdata().transpose(2, 1, 0)
+    quarter = np.searchsorted(np.cumsum(mask.sum(axis=(0, 1))), 0.25 * mask.sum())
+    assert parameters.sagittal_column == quarter and parameters.sagittal_column < ff.shape[2] / 2  # right side
+
+
+def test_fractions_add_up_and_stay_in_range(cohort):
+    run = cohort["clean"][1]
+    ff, wf = (nib.load(run["dir"] / f"{name}.nii.gz").get_fdata() for name in ("ff", "wf"))
+    fat, water = (nib.load(run["dir"] / f"{name}.nii.gz").get_fdata() for name in ("fat", "water"))
+    signal = (fat + water) > 1
+    assert ff.min() >= 0 and ff.max() <= 1
+    np.testing.assert_allclose((ff + wf)[signal], 1, atol=2e-4)
+    assert np.all(ff[(fat + water) == 0] == 0)
+
+
+def test_body_mask_has_a_plausible_volume(cohort):
+    for run in cohort["clean"]:
+        assert 15 < run["result"].statistics["body_litres"] < 150
+
+
+def test_stations_are_kept_on_their_own_grids(cohort):
+    run = cohort["clean"][0]
+    spine = nib.load(run["archive"].parent.parent / "labels" / run["archive"].stem / "spine.nii.gz")
+    station2 = nib.load(run["dir"] / "station2_fat.nii.gz")
+    assert station2.shape == spine.shape
+    np.testing.assert_allclose(station2.affine, spine.affine, atol=1e-3)
+
+
+def test_qc_images_are_pngs_with_square_pixels(cohort):
+    from PIL import Image
+
+    run = cohort["clean"][0]
+    coronal = Image.open(run["dir"] / "qc_fat_coronal.png")
+    dz, dy, dx = run["result"].grid["spacing_zyx_mm"]
+    nz, ny, nx = run["result"].grid["shape_zyx"]
+    assert coronal.size == (nx, round(nz * dz / dx))
+    assert {name for name in run["result"].files if name.startswith("qc_")} == {
+        "qc_water_coronal", "qc_fat_coronal", "qc_water_sagittal", "qc_fat_sagittal"}
+
+
+def test_a_corrupt_station_fails_with_the_file_named(cohort, tmp_path):
+    run = cohort["clean"][2]
+    stations = run["inventory"].stations_json()["stations"]
+    index = run["inventory"].series_members()
+    fat_uid = stations["3"]["F"]["series_uid"]
+    damaged = tmp_path / run["archive"].name
+    import zipfile
+
+    victim = index[fat_uid][5]
+    with zipfile.ZipFile(run["archive"]) as source, zipfile.ZipFile(damaged, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info, data[:400] if info.filename == victim else data)
+    with pytest.raises(ImagingError, match=f"station 3 F: {re.escape(victim)}"):
+        preprocess_archive(damaged, stations, [], tmp_path, index)
