@@ -5,7 +5,8 @@ Conventions, used everywhere in this module:
   method from the first);
 - at the threshold a subject is positive when its value is strictly *above* it (``value > threshold``,
   the paper's "above the NAFLD risk level of 5.5 FF"), the first method giving the ground truth;
-- pairs with a missing value are dropped and counted in ``n_dropped``; at least 3 complete pairs are needed.
+- pairs with a missing value are dropped and counted in ``n_dropped``; at least 3 complete pairs are needed;
+- values pair by position; pandas Series must share one index (differently ordered eids are refused).
 """
 
 from __future__ import annotations

@@ -36,11 +36,11 @@ def complete_rows(data: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFr
     return subset.loc[keep], int(keep.size - keep.sum())
 
 
-def numeric_column(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
+def numeric_column(frame: pd.DataFrame, column: str) -> np.ndarray:
     """A non-constant numeric column as a float array; AnalysisError when text, infinite or constant."""
     vector = as_vector(frame[column], column)
     if is_constant(vector):
-        raise AnalysisError(f"{column!r} is constant over the {vector.size} analysed rows{where}")
+        raise AnalysisError(f"{column!r} is constant over the {vector.size} analysed rows")
     return vector
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.results import OutlierRanking, OutlierRow
-from analysis.validation import AnalysisError, ArrayLike, as_vector
+from analysis.validation import AnalysisError, ArrayLike, as_vector, require_aligned
 
 
 def top_disagreements(a: ArrayLike, b: ArrayLike, ids: Sequence[Any] | pd.Index | None = None,
@@ -21,10 +21,12 @@ def top_disagreements(a: ArrayLike, b: ArrayLike, ids: Sequence[Any] | pd.Index 
     skipped and counted in ``n_dropped``. Ties keep their input order (``numpy.argsort(kind='stable')`` on
     ``-|a - b|``), so the ranking is reproducible. Output: :class:`OutlierRanking` whose rows carry rank
     (1-based), id, both values, ``difference = a - b`` and its absolute value; fewer than ``n`` rows when
-    fewer complete pairs exist. Raises AnalysisError on mismatched lengths or ``n`` < 1.
+    fewer complete pairs exist. Raises AnalysisError on mismatched lengths, differently indexed Series
+    or ``n`` < 1.
     """
     if n < 1:
         raise AnalysisError(f"n must be at least 1, got {n}")
+    require_aligned({"a": a, "b": b})
     va, vb = as_vector(a, "a"), as_vector(b, "b")
     labels = _ids(a, ids, va.size)
     if not va.size == vb.size == len(labels):

@@ -105,7 +105,7 @@ def _fit(spec: _Spec, selected: tuple[pd.DataFrame, int], covariates: Sequence[s
     what = f"{name} ({spec.dependent} ~ {' + '.join(covariates)})"
     check_size(len(frame), len(covariates) + 1, what)
     design, terms, labels = _design(frame, covariates, spec)
-    y = numeric_column(frame, spec.dependent, "")
+    y = numeric_column(frame, spec.dependent)
     if spec.transform == "rint":
         y = rank_inverse_normal(y)
     fit = fit_matrix(y, design, terms, what)
@@ -140,4 +140,4 @@ def _numeric_covariate(frame: pd.DataFrame, column: str) -> np.ndarray:
     if not pd.api.types.is_numeric_dtype(values) and pd.to_numeric(values, errors="coerce").isna().any():
         raise AnalysisError(f"covariate {column!r} is not numeric; declare a categorical covariate with "
                             f"categorical={{{column!r}: reference level}}")
-    return numeric_column(frame, column, "")
+    return numeric_column(frame, column)

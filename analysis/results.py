@@ -244,8 +244,9 @@ class UnivariableFamily(_Result):
 class ModelFit(_Result):
     """One multivariable OLS model: fit statistics and its coefficients (intercept first).
 
-    ``residual_sd`` is ``sqrt(SSR / (n - k))``. ``aic`` follows R's ``AIC(lm)`` (as finalfit reports): ``-2 logLik + 2 (k + 1)`` with k coefficients
-    including the intercept, the +1 counting the residual variance; it is statsmodels' ``aic + 2``.
+    ``residual_sd`` is ``sqrt(SSR / (n - k))``. ``aic`` follows R's ``AIC(lm)`` (as finalfit reports):
+    ``-2 logLik + 2 (k + 1)`` with k coefficients including the intercept, the +1 counting the residual
+    variance; it is statsmodels' ``aic + 2``.
     """
 
     name: str

@@ -52,8 +52,8 @@ def univariable(
     frame, n_dropped = complete_rows(data, [dependent, explanatory, sex])
     check_size(len(frame), 4, f"{dependent} ~ {explanatory} * {sex}")
     work = pd.DataFrame({
-        "y": numeric_column(frame, dependent, ""),
-        "x": numeric_column(frame, explanatory, ""),
+        "y": numeric_column(frame, dependent),
+        "x": numeric_column(frame, explanatory),
         "male": _sex_indicator(frame[sex], levels, sex),
     })
     _require_slope_in_each_sex(work["x"], work["male"], explanatory, level_labels)

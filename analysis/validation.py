@@ -47,8 +47,9 @@ def complete_pairs(named: dict[str, ArrayLike]) -> tuple[list[np.ndarray], int]:
 
     Input: ``{name: values}`` (names are used in error messages). Output: the cleaned vectors in the same
     order, and how many rows were dropped because at least one value was missing.
-    Raises AnalysisError when the lengths differ.
+    Raises AnalysisError when the lengths differ or pandas Series carry different indexes.
     """
+    require_aligned(named)
     vectors = [as_vector(values, name) for name, values in named.items()]
     lengths = {name: len(vector) for name, vector in zip(named, vectors, strict=True)}
     if len(set(lengths.values())) > 1:
@@ -56,6 +57,18 @@ def complete_pairs(named: dict[str, ArrayLike]) -> tuple[list[np.ndarray], int]:
         raise AnalysisError(f"mismatched lengths: {detail} values")
     keep = np.logical_and.reduce([~np.isnan(vector) for vector in vectors])
     return [vector[keep] for vector in vectors], int(keep.size - keep.sum())
+
+
+def require_aligned(named: dict[str, ArrayLike]) -> None:
+    """Values are paired by position; refuse pandas Series whose indexes differ (e.g. eids in another order).
+
+    Pairing positions of two differently indexed Series would compare different subjects without any error.
+    """
+    indexed = {name: values.index for name, values in named.items() if isinstance(values, pd.Series)}
+    names = list(indexed)
+    for name in names[1:]:
+        if not indexed[name].equals(indexed[names[0]]):
+            raise AnalysisError(f"{names[0]} and {name} have different indexes; align them (e.g. join on eid) first")
 
 
 def require_rows(n: int, minimum: int, what: str) -> None:

@@ -5,7 +5,7 @@ only ever handed out by views that check permissions.
 """
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 admin.site.site_header = "ukbstudy administration"
@@ -14,4 +14,5 @@ admin.site.site_title = "ukbstudy"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("", include("ukbstudy.subjects.urls")),
 ]

@@ -71,6 +71,14 @@ def test_mismatched_lengths_are_refused() -> None:
         agreement([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0])
 
 
+def test_series_with_different_indexes_are_refused_not_paired_by_position() -> None:
+    reference = pd.Series([1.0, 2.0, 3.0], index=[101, 102, 103])
+    network = pd.Series([3.1, 2.1, 1.1], index=[103, 102, 101])
+    with pytest.raises(AnalysisError, match="different indexes"):
+        agreement(reference, network)
+    assert agreement(reference, network.sort_index()).mae == pytest.approx(0.1)
+
+
 def test_fewer_than_three_complete_pairs_are_refused() -> None:
     with pytest.raises(AnalysisError, match="at least 3 complete rows, got 2"):
         agreement([1.0, 2.0, np.nan], [1.0, 2.0, 3.0])

@@ -39,3 +39,5 @@ def test_bad_arguments_are_refused() -> None:
         top_disagreements([1.0], [2.0], n=0)
     with pytest.raises(AnalysisError, match="mismatched lengths"):
         top_disagreements([1.0, 2.0], [2.0], ids=[1, 2])
+    with pytest.raises(AnalysisError, match="different indexes"):
+        top_disagreements(pd.Series([1.0, 2.0], index=[5, 6]), pd.Series([1.0, 2.0], index=[6, 5]))

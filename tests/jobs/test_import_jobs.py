@@ -6,7 +6,8 @@ from tests.archives import cohort_archives
 from tests.jobs.conftest import wait_for
 from ukbstudy.jobs.models import Job
 from ukbstudy.subjects.models import ReferenceValue, Scan, Subject
-from ukbstudy.subjects.services.jobs import import_archives_start, import_fields_start
+from ukbstudy.subjects.services.archives import scans_import_archives
+from ukbstudy.subjects.services.jobs import import_archives_start, import_fields_start, preprocess_start
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -37,3 +38,13 @@ def test_an_archive_import_job_reports_progress_per_file(job_worker, tmp_path):
     assert (job.progress_done, job.progress_total) == (2, 2)
     assert job.result["counts"] == {"imported": 2, "duplicate": 0, "rejected": 0}
     assert sorted(Scan.objects.values_list("archive_name", flat=True)) == sorted(p.name for p in archives)
+
+
+def test_a_preprocessing_job_fans_out_over_scans(job_worker, tmp_path, media_root):
+    archives = cohort_archives(tmp_path / "cohort", 2, seed=22)
+    scans_import_archives(paths=archives)
+    job = wait_for(preprocess_start(scans=Scan.objects.all()))
+    assert (job.status, job.progress_done, job.result.get("failed", [])) == (Job.Status.SUCCEEDED, 2, [])
+    for scan in Scan.objects.all():
+        assert scan.processing_state == Scan.State.PROCESSED
+        assert (media_root / scan.derived["network_input"]).is_file()

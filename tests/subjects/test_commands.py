@@ -24,12 +24,15 @@ def test_make_synthetic_cohort_writes_archives_showcase_truth_and_labels(tmp_pat
         call_command("make_synthetic_cohort", "--subjects", "1", "--out", str(out), "--scale", "0.2")
 
 
+@pytest.mark.django_db(transaction=True)  # the demo's jobs start when their transactions commit
 def test_the_demo_runs_the_pipeline_and_leaves_an_admin_to_log_in_with(settings, tmp_path, capsys, client):
     settings.DATA_DIR = tmp_path / "data"
     call_command("demo", "--subjects", "4", "--scale", "0.2", "--no-serve")
     out = capsys.readouterr().out
     assert Subject.objects.count() == 4 and Scan.objects.count() >= 4
     assert CovariateValue.objects.filter(field_id="23226-2.0").count() == 4
+    assert set(Scan.objects.values_list("processing_state", flat=True)) == {"processed"}
+    assert "preprocessing: " in out and " 0 failed" in out
     password = out.rsplit("as demo / ", 1)[1].split()[0]
     assert client.login(username="demo", password=password)
     scan = Scan.objects.first()

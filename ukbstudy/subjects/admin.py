@@ -1,11 +1,13 @@
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from ml.ukb import protocol
 
 from .models import CovariateValue, ImportBatch, ReferenceValue, Scan, Subject
 from .services.withdrawal import subjects_withdraw
+from .views import IMAGE_NAMES
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -72,12 +74,28 @@ class SubjectAdmin(ReadOnlyAdmin):
 
 @admin.register(Scan)
 class ScanAdmin(ReadOnlyAdmin):
-    list_display = ("__str__", "instance", "study_date", "n_series", "n_deviations", "processing_state", "created_at")
-    list_filter = ("instance", "processing_state", "n_deviations", "subject__withdrawn", "import_batch")
+    list_display = ("__str__", "instance", "study_date", "n_series", "n_deviations", "processing_state", "hint_rank",
+                    "created_at")
+    list_filter = ("instance", "processing_state", "hint_rank", "n_deviations", "subject__withdrawn", "import_batch")
     search_fields = ("=subject__eid", "archive_sha256", "archive_name")
     list_select_related = ("subject",)
-    readonly_fields = ("inventory_pretty", "deviations_pretty")
-    exclude = ("inventory", "deviations")
+    readonly_fields = ("qc_images", "hints_pretty", "inventory_pretty", "deviations_pretty")
+    exclude = ("inventory", "deviations", "qc_hints")
+
+    @admin.display(description="QC images")
+    def qc_images(self, obj):
+        names = [name for name in IMAGE_NAMES if name in obj.derived]
+        if not names:
+            return "not preprocessed yet"
+        return format_html_join("", "<img src='{}' alt='{}' title='{}' style='height:360px;margin-right:6px'>", (
+            (reverse("subjects:scan-image", args=(obj.pk, name)), name, name) for name in names))
+
+    @admin.display(description="QC hints")
+    def hints_pretty(self, obj):
+        if not obj.qc_hints:
+            return "none"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li><b>{}</b> <code>{}</code> {}</li>", (
+            (h["severity"], h["code"], h["message"]) for h in obj.qc_hints)))
 
     @admin.display(description="inventory")
     def inventory_pretty(self, obj):

@@ -5,8 +5,8 @@ from celery import shared_task
 from ukbstudy.jobs.models import Job
 from ukbstudy.jobs.services import job_item_run, job_progress_callback, run_job
 
-from .services.archives import scans_import_archives
 from .models import Scan
+from .services.archives import scans_import_archives
 from .services.fields import subjects_import_fields
 from .services.preprocessing import scan_preprocess
 

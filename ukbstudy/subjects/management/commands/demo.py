@@ -1,11 +1,13 @@
 """python manage.py demo : the whole study pipeline on a synthetic cohort, then the web app.
 
 Steps: migrate, write a synthetic cohort (once per seed and size), import its showcase CSV and archives,
-create a ``demo`` administrator with a fresh password, and serve the app on 127.0.0.1.
+preprocess every scan (fused volumes, maps, network inputs, QC images, hints), create a ``demo``
+administrator with a fresh password, and serve the app on 127.0.0.1.
 """
 
 import secrets
 import shutil
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -17,6 +19,8 @@ from ml.synthetic import make_cohort
 from ukbstudy.subjects.models import Scan, Subject
 from ukbstudy.subjects.services.archives import scans_import_archives
 from ukbstudy.subjects.services.fields import subjects_import_fields
+from ukbstudy.subjects.services.jobs import preprocess_start
+from ukbstudy.subjects.services.preprocessing import NO_HINT_RANK
 
 
 class Command(BaseCommand):
@@ -37,13 +41,26 @@ class Command(BaseCommand):
                           f"{sum(fields.values_created.values())} values created")
         report = scans_import_archives(paths=[cohort / "archives"])
         self.stdout.write("archives: " + ", ".join(f"{n} {status}" for status, n in report.counts.items()))
+        self._preprocess()
         flagged = Scan.objects.filter(n_deviations__gt=0).count()
+        hinted = Scan.objects.filter(hint_rank__lt=NO_HINT_RANK).count()
         self.stdout.write(f"study: {Subject.objects.count()} subjects, {Scan.objects.count()} scans "
-                          f"({flagged} with deviations from the protocol)")
+                          f"({flagged} with deviations from the protocol, {hinted} with QC hints)")
         password = self._demo_admin()
         self.stdout.write(self.style.SUCCESS(f"\nLog in at http://{addrport}/admin/ as demo / {password}\n"))
         if not no_serve:
             call_command("runserver", addrport, use_reloader=False)
+
+    def _preprocess(self) -> None:
+        """Fuse and derive images for every scan not processed yet (in-process, or on the workers)."""
+        pending = Scan.objects.exclude(processing_state=Scan.State.PROCESSED)
+        job = preprocess_start(scans=pending)
+        while not settings.CELERY_TASK_ALWAYS_EAGER and not job.is_finished:
+            time.sleep(1)
+            job.refresh_from_db()
+        job.refresh_from_db()
+        failed = len(job.result.get("failed", []))
+        self.stdout.write(f"preprocessing: {job.progress_done - failed} scans processed, {failed} failed")
 
     def _cohort(self, subjects: int, scale: float, seed: int) -> Path:
         folder = Path(settings.DATA_DIR) / "demo" / f"cohort-n{subjects}-s{scale:g}-seed{seed}"

@@ -1,0 +1,115 @@
+"""Paper-style tables: layout, number formats, text and CSV rendering."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import AgreementResult, AnalysisError, compare_groups, model_sequence, univariable_family
+from analysis.tables import (
+    Table,
+    agreement_table,
+    group_table,
+    model_table,
+    num,
+    p_value,
+    render,
+    render_agreement_table,
+    render_csv,
+    render_model_table,
+    render_text,
+    render_univariable_table,
+)
+
+
+def paper_row(mae: float, r2: float, loa: tuple[float, float], auc: float, sens: float, spec: float) -> AgreementResult:
+    return AgreementResult(n=4418, n_dropped=0, bias=0.0, sd_difference=1.0, mae=mae, r2=r2, pearson_r=0.97,
+                           pearson_p=0.0, loa_lower=loa[0], loa_upper=loa[1], threshold=5.5, roc_auc=auc,
+                           sensitivity=sens, specificity=spec, n_positive=900, n_negative=3518)
+
+
+LIVER_TABLE_1 = [
+    ("Reference vs Network", paper_row(0.77, 0.940, (-2.22, 2.31), 0.992, 0.893, 0.982)),
+    ("Reference vs Atlas", paper_row(1.03, 0.912, (-2.73, 2.73), 0.991, 0.780, 0.992)),
+]
+
+
+def test_agreement_table_prints_the_liver_papers_table_1() -> None:
+    text = render_agreement_table(LIVER_TABLE_1)
+    lines = text.splitlines()
+    assert lines[1].split() == ["Comparison", "MAE", "R2", "LoA", "ROC-AUC", "Sens", "Spec"]
+    assert lines[3].split() == ["Reference", "vs", "Network", "0.77", "0.940", "(-2.22", "to", "2.31)", "0.992",
+                                "89.3", "98.2"]
+    assert lines[4].split()[3:] == ["1.03", "0.912", "(-2.73", "to", "2.73)", "0.991", "78.0", "99.2"]
+    assert "Reference vs Network: n = 4418" in text
+
+
+def test_csv_has_the_same_grid_as_the_text() -> None:
+    table = agreement_table(LIVER_TABLE_1)
+    parsed = list(csv.reader(io.StringIO(render_csv(table))))
+    assert parsed[0] == list(table.header)
+    assert parsed[1:] == [list(row) for row in table.rows]
+    assert parsed[1][3] == "(-2.22 to 2.31)"
+
+
+def test_csv_escapes_caller_text_that_a_spreadsheet_would_evaluate() -> None:
+    table = Table("t", ("=cmd", "value"), (("@SUM(A1)", "-0.50"), ("+1 vs 2", "-"), ("plain", "1")))
+    parsed = list(csv.reader(io.StringIO(render_csv(table))))
+    assert parsed == [["'=cmd", "value"], ["'@SUM(A1)", "-0.50"], ["'+1 vs 2", "-"], ["plain", "1"]]
+
+
+def test_missing_figures_print_as_a_dash_and_tiny_ones_are_not_rounded_to_zero() -> None:
+    assert num(float("nan"), 2) == "-" and p_value(float("nan")) == "-"
+    assert num(0.00003, 3) == "3.00e-05" and num(0.0, 3) == "0.000" and num(-0.0049, 3) == "-0.005"
+    assert p_value(0.00125) == "0.001" and p_value(0.000125) == "1.25E-04"
+
+
+def test_univariable_table_blanks_repeated_names_in_text_but_not_in_csv(bone: pd.DataFrame) -> None:
+    family = univariable_family(bone, [("bmff_head", "bmff_spine"), ("bmd_spine", "bmff_spine")],
+                                labels={"bmff_spine": "BMFF Spine", "bmff_head": "BMFF Femoral Head"})
+    lines = render_univariable_table(family).splitlines()
+    assert lines[3].startswith("BMFF Spine") and "Both" in lines[3]
+    assert lines[4].split()[0] == "Female" and lines[5].split()[0] == "Male"
+    assert lines[6].split()[:2] == ["bmd_spine", "Both"]
+    assert "0.05/2 = 0.025" in "\n".join(lines)
+    rows = list(csv.reader(io.StringIO(render_univariable_table(family, fmt="csv"))))
+    expected = [["BMFF Spine", "BMFF Femoral Head", stratum] for stratum in ("Both", "Female", "Male")]
+    assert [row[:3] for row in rows[1:4]] == expected
+    both = family.rows[0]
+    assert rows[1][3] == f"{both.beta:.3f} ({both.ci_low:.3f}, {both.ci_high:.3f})"
+
+
+def test_model_table_has_the_bmff_paper_layout(bone: pd.DataFrame) -> None:
+    sequence = model_sequence(bone, "bmd_spine", [["bmff_spine", "sex"], ["bmff_spine", "sex", "bmi"]],
+                              names=["Model 4.1", "Model 4.2"], labels={"bmff_spine": "BMFF Spine", "bmi": "BMI"})
+    table = model_table(sequence)
+    assert table.header == ("Model", "Adj. R2", "AIC", "BMFF Spine", "Sex (M)", "BMI")
+    first = sequence.fits[0]
+    spine = first.coefficient("BMFF Spine")
+    assert table.rows[0][:3] == ("Model 4.1", f"{first.adj_r2:.2f}", f"{first.aic:.1f}")
+    assert table.rows[0][3] == f"{spine.beta:.3f} ({spine.ci_low:.3f} to {spine.ci_high:.3f})***"
+    assert table.rows[0][5] == "-"
+    assert "n = 600 (0 incomplete rows dropped)" in render_model_table(sequence)
+
+
+def test_group_table_shows_each_groups_summary(rng: np.random.Generator) -> None:
+    result = compare_groups({"Control": rng.normal(50, 5, 40), "Osteoporotic": rng.normal(55, 5, 40)})
+    table = group_table([("BMFF spine", result)])
+    assert table.rows[0][1] == result.groups[0].summary() and table.rows[0][3] == "anova"
+    other = compare_groups({"A": rng.normal(0, 1, 9), "B": rng.normal(0, 1, 9)})
+    with pytest.raises(AnalysisError, match="same groups"):
+        group_table([("x", result), ("y", other)])
+
+
+def test_text_aligns_columns_and_ends_with_the_notes() -> None:
+    table = Table("Title", ("Label", "Value"), (("a", "1.0"), ("longer", "10.25")), ("a note",))
+    assert render_text(table) == "Title\nLabel   Value\n------  -----\na         1.0\nlonger  10.25\n\na note\n"
+
+
+def test_unknown_format_is_refused() -> None:
+    with pytest.raises(AnalysisError, match="fmt must be one of"):
+        render(Table("t", ("a",), ()), fmt="xlsx")

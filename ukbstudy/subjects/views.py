@@ -1,0 +1,26 @@
+"""Derived images of a scan, handed out only to users who may view scans (media is never public)."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+
+from .models import Scan
+
+IMAGE_NAMES = ("qc_water_coronal", "qc_fat_coronal", "qc_water_sagittal", "qc_fat_sagittal", "network_input")
+
+
+@login_required
+@permission_required("subjects.view_scan", raise_exception=True)
+def scan_image(request, pk: int, name: str):
+    scan = get_object_or_404(Scan.objects, pk=pk)
+    if name not in IMAGE_NAMES or name not in scan.derived:
+        raise Http404("no such image for this scan")
+    path = (Path(settings.MEDIA_ROOT) / scan.derived[name]).resolve()
+    if not path.is_relative_to(Path(settings.MEDIA_ROOT).resolve()) or not path.is_file():
+        raise Http404("image not found")
+    response = FileResponse(path.open("rb"), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
