@@ -65,8 +65,8 @@ def station_statistics(station: StationVolume) -> dict[str, float]:
     differences = (total[..., 1:] - total[..., :-1])[pairs]
     sigma = 1.4826 * float(np.median(np.abs(differences - np.median(differences)))) / np.sqrt(2) \
         if differences.size else 0.0
-    median_ff = float(np.median(fat[tissue] / total[tissue]))
-    return {"median_ff": median_ff, "snr": float(np.median(total[tissue]) / max(sigma, 1e-3))}
+    median_ff = float(np.median(fat[::2, ::2][tissue[::2, ::2]] / total[::2, ::2][tissue[::2, ::2]]))
+    return {"median_ff": median_ff, "snr": float(np.median(total[::2, ::2][tissue[::2, ::2]]) / max(sigma, 1e-3))}
 
 
 def overlap_inversions(stations: dict[int, StationVolume], grid: FusedGrid) -> dict[tuple[int, int], bool]:

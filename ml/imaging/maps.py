@@ -11,9 +11,10 @@ MIN_SIGNAL = 1e-3  # F + W below this counts as no signal: both fractions are 0 
 def fractions(fat: np.ndarray, water: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Fat fraction F / (F + W) and water fraction W / (F + W) in [0, 1], 0 where there is no signal."""
     total = fat + water
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ff = np.where(total > MIN_SIGNAL, fat / total, 0.0).astype(np.float32)
-        wf = np.where(total > MIN_SIGNAL, water / total, 0.0).astype(np.float32)
+    signal = total > MIN_SIGNAL
+    ff, wf = np.zeros_like(total), np.zeros_like(total)
+    np.divide(fat, total, out=ff, where=signal)
+    np.divide(water, total, out=wf, where=signal)
     return ff, wf
 
 

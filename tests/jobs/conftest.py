@@ -21,7 +21,7 @@ from django.db import connection
 
 @pytest.fixture
 def job_worker(media_root, tmp_path, settings):
-    if not settings.CELERY_BROKER_URL:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         yield None
         return
     if connection.vendor == "sqlite":

@@ -96,8 +96,8 @@ MEDIA_ROOT = Path(os.environ.get("UKBSTUDY_MEDIA_ROOT", DATA_DIR / "media"))
 
 # Celery: long image and training tasks. A task is acknowledged only when it has finished, a worker
 # takes one task at a time, and a task killed with its worker goes back on the queue.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"  # in-process: never connected to
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_EAGER_PROPAGATES = False  # like a worker: a failure is recorded on its job, not raised
 CELERY_TASK_ACKS_LATE = True

@@ -1,0 +1,64 @@
+"""python manage.py report agreement|outliers|regression ... : the papers' tables from stored values."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ukbstudy.measurements.selectors import UnknownColumn, subject_frame
+
+
+class Command(BaseCommand):
+    help = "Print the papers' tables (liver Table 1, outliers, BMFF Tables 4-8) from the study database."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=("text", "csv"), default="text")
+        parser.add_argument("--quantity", default="liver_ff", help="Quantity for bare method names.")
+        kinds = parser.add_subparsers(dest="kind", required=True)
+        agreement = kinds.add_parser("agreement", help="Method agreement (liver fat paper, Table 1).")
+        agreement.add_argument("--a", default="reference", help="Reference (ground truth) column.")
+        agreement.add_argument("--b", required=True, action="append", help="Method(s) compared with --a.")
+        agreement.add_argument("--threshold", type=float, default=5.5)
+        outliers = kinds.add_parser("outliers", help="Top subjects by |a - b|.")
+        outliers.add_argument("--a", default="reference")
+        outliers.add_argument("--b", required=True)
+        outliers.add_argument("-n", type=int, default=10)
+        regression = kinds.add_parser("regression", help="Univariable (x * sex) and multivariable tables.")
+        regression.add_argument("--dependent", required=True)
+        regression.add_argument("--explanatory", action="append", default=[],
+                                help="Univariable explanatory variable(s), each fitted as x * sex.")
+        regression.add_argument("--model", action="append", default=[],
+                                help="Comma-separated covariates of one multivariable model (repeat for a sequence).")
+        regression.add_argument("--rint", action="store_true", help="Rank-based inverse normal transform of y.")
+
+    def handle(self, *args, kind, format, quantity, **options):
+        from analysis import AnalysisError  # statsmodels and friends load only when a report is asked for
+
+        try:
+            self.stdout.write(getattr(self, f"_{kind}")(quantity=quantity, fmt=format, **options))
+        except (UnknownColumn, AnalysisError) as exc:
+            raise CommandError(str(exc)) from None
+
+    def _agreement(self, *, quantity, fmt, a, b, threshold, **options) -> str:
+        from analysis.reports import agreement_report
+
+        frame = subject_frame(columns=[a, *b], quantity=quantity)
+        return agreement_report(frame, [(a, other) for other in b], threshold=threshold, fmt=fmt)
+
+    def _outliers(self, *, quantity, fmt, a, b, n, **options) -> str:
+        from analysis.reports import outlier_report
+
+        return outlier_report(subject_frame(columns=[a, b], quantity=quantity), a, b, n=n, fmt=fmt)
+
+    def _regression(self, *, quantity, fmt, dependent, explanatory, model, rint, **options) -> str:
+        from analysis.reports import regression_report, univariable_report
+
+        models = [[c.strip() for c in m.split(",") if c.strip()] for m in model]
+        if not explanatory and not models:
+            raise CommandError("give --explanatory and/or --model")
+        columns = [dependent, *explanatory, *(c for m in models for c in m), "sex"]
+        frame = subject_frame(columns=[c for c in columns if c != "sex"] + ["sex"], quantity=quantity)
+        parts = []
+        if explanatory:
+            parts.append(univariable_report(frame, [(dependent, x) for x in explanatory], fmt=fmt))
+        if models:
+            parts.append(regression_report(frame, dependent, models, categorical={"sex": "F"} if any(
+                "sex" in m for m in models) else None, transform="rint" if rint else "none", fmt=fmt))
+        return "\n\n".join(parts)

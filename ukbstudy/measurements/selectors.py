@@ -1,0 +1,68 @@
+"""Reads for statistics: one row per subject with the columns a report asks for.
+
+Column names a user can ask for:
+
+- subject attributes: ``sex``, ``age``, ``height``, ``bmi``, ``centre``;
+- ``reference`` (liver PDFF, field 22402-2.0) or ``reference:FIELD-I.A`` (e.g. ``reference:22436-2.0``);
+- a measurement method (``network``, ``atlas``, ``manual``, ``segmentation``) for the report's quantity,
+  or ``method:quantity`` (e.g. ``segmentation:bmff_spine``); the current model version's value is used,
+  else the newest, from the first imaging visit when there are two;
+- a covariate by catalogue key (``bmd_spine``, ``vat_mass``, ...) or field id (``23226-2.0``).
+
+Withdrawn subjects are never in the frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from ml.ukb.fields import FIELD_BY_KEY, parse_column
+from ukbstudy.subjects.models import CovariateValue, ReferenceValue, Subject
+
+from .models import Measurement, Method
+
+SUBJECT_COLUMNS = {"sex": "sex", "age": "age", "height": "height_cm", "bmi": "bmi", "centre": "centre"}
+DEFAULT_REFERENCE_FIELD = "22402-2.0"
+
+
+class UnknownColumn(ValueError):
+    pass
+
+
+def subject_frame(*, columns: Sequence[str], quantity: str = "liver_ff") -> pd.DataFrame:
+    """Columns ``eid`` and each of ``columns`` (NaN where a subject has no value), one row per subject."""
+    subjects = list(Subject.objects.values_list("pk", "eid", *SUBJECT_COLUMNS.values()))
+    frame = pd.DataFrame(subjects, columns=["pk", "eid", *SUBJECT_COLUMNS]).set_index("pk")
+    frame["sex"] = frame["sex"].replace("", None)
+    for column in dict.fromkeys(columns):
+        if column not in frame.columns:
+            frame[column] = frame.index.map(_values(column, quantity)).astype(float)
+    return frame.reset_index(drop=True)[["eid", *dict.fromkeys(columns)]]
+
+
+def _values(column: str, quantity: str) -> dict[int, float]:
+    name, _, qualifier = column.partition(":")
+    if name == "reference":
+        return _showcase(ReferenceValue, qualifier or DEFAULT_REFERENCE_FIELD)
+    if name in Method.values:
+        return _measurements(name, qualifier or quantity)
+    if column in FIELD_BY_KEY and FIELD_BY_KEY[column].kind == "covariate":
+        return _showcase(CovariateValue, f"{FIELD_BY_KEY[column].field}-2.0")
+    if parse_column(column):
+        return _showcase(CovariateValue, column) or _showcase(ReferenceValue, column)
+    raise UnknownColumn(f"unknown column {column!r}: use a subject attribute ({', '.join(SUBJECT_COLUMNS)}), "
+                        f"reference[:FIELD-I.A], a method ({', '.join(Method.values)})[:quantity], a covariate key "
+                        "or a field id")
+
+
+def _showcase(model, field_id: str) -> dict[int, float]:
+    return dict(model.objects.filter(field_id=field_id).values_list("subject_id", "value"))
+
+
+def _measurements(method: str, quantity: str) -> dict[int, float]:
+    rows = (Measurement.objects.filter(method=method, quantity=quantity)
+            .order_by("subject_id", "-scan__instance", "model_version__is_current", "created_at")
+            .values_list("subject_id", "value"))
+    return dict(rows)  # later rows win: first visit, then the current model version, then the newest
