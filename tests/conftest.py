@@ -12,6 +12,21 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def celery_in_process(request, settings):
+    """Tasks run in-process unless a test asks for a real worker (``job_worker``), even when the run has a
+    broker configured (CI): otherwise a test would wait for a worker that is not there."""
+    if "job_worker" in request.fixturenames:
+        yield
+        return
+    from ukbstudy.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER = True
+    yield
+    app.conf.task_always_eager = eager
+
+
 @pytest.fixture
 def rater(django_user_model):
     return django_user_model.objects.create_user("rater", password="rater-password-123")
