@@ -125,7 +125,8 @@ def resample_station(station: StationVolume, grid: FusedGrid, z: np.ndarray) -> 
     both = np.stack([station.fat, station.water])
     both = _interpolate(both, 2, y_index)
     both = _interpolate(both, 3, x_index)
-    both = _interpolate(both, 1, (station.z[0] - z) / _slice_step(station))
+    # Fractional slice index from the real slice positions, so a missing slice shifts nothing.
+    both = _interpolate(both, 1, np.interp(z, station.z[::-1], np.arange(len(station.z))[::-1]))
     return both, in_plane.astype(np.float32)
 
 

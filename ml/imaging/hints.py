@@ -3,7 +3,8 @@
 - Water-fat swap: neighbouring stations image the same anatomy where they overlap, so their fat
   fractions agree there; a swapped station matches its neighbour's *water* fraction instead. Each
   overlap says "same" or "inverted", and the fewest stations that explain the inverted overlaps are
-  flagged (a tie, as at the end of a run of stations, goes against the side whose body looks fattier).
+  flagged (a tie, as in a run of two stations, goes against the side whose body FF is furthest from the
+  scan's other stations).
   A station that overlaps no neighbour cannot be checked this way: no absolute FF level tells a swap
   from a very fat body.
 - Noise: a station whose tissue-to-background ratio is far below the other stations' (or very low).
@@ -106,9 +107,19 @@ def swapped_stations(stations: list[int], inversions: dict[tuple[int, int], bool
         kept = [n for n, p in zip(run, parity, strict=True) if not p]
         if len(flipped) != len(kept):
             swapped += flipped if len(flipped) < len(kept) else kept
-        else:  # both explanations need as many swaps: the fattier-looking side is the swapped one
-            swapped += max((flipped, kept), key=lambda side: np.nanmean([median_ff[n] for n in side]))
+        else:  # both explanations need as many swaps: the side that looks least like the rest is swapped
+            swapped += _odd_side(flipped, kept, run, median_ff)
     return sorted(swapped)
+
+
+def _odd_side(flipped: list[int], kept: list[int], run: list[int], median_ff: dict[int, float]) -> list[int]:
+    """Of two equally small explanations, the side whose body median FF is furthest from the stations
+    outside this run (a swap turns FF into 1 - FF); with no other stations, the fattier-looking side."""
+    others = [ff for n, ff in median_ff.items() if n not in run and np.isfinite(ff)]
+    if others:
+        typical = float(np.median(others))
+        return max((flipped, kept), key=lambda side: abs(np.nanmean([median_ff[n] for n in side]) - typical))
+    return max((flipped, kept), key=lambda side: np.nanmean([median_ff[n] for n in side]))
 
 
 def _runs(numbers: list[int], inversions: dict) -> list[list[int]]:
@@ -127,6 +138,11 @@ def image_hints(stations: dict[int, StationVolume], grid: FusedGrid, statistics:
     suspects = swapped_stations(list(stations), overlap_inversions(stations, grid), median_ff)
     hints = [Hint("water_fat_swap", "high", f"station {n}: fat and water look swapped (body median FF "
                   f"{100 * median_ff[n]:.0f} %)", n) for n in suspects]
+    for number, station in sorted(stations.items()):
+        steps = -np.diff(station.z)
+        if steps.size and np.ptp(steps) > 0.05 * np.median(steps):
+            hints.append(Hint("uneven_slices", "medium", f"station {number}: slice spacing varies from "
+                              f"{steps.min():.1f} to {steps.max():.1f} mm (a slice may be missing)", number))
     for number, stats in sorted(statistics.items()):
         others = [s["snr"] for n, s in statistics.items() if n != number]
         typical = float(np.median(others)) if others else stats["snr"]

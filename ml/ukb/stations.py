@@ -84,8 +84,12 @@ class SeriesInfo:
         """Sort slices head to foot, type the series and note problems; call once all slices are in."""
         self.slices.sort(key=lambda s: -s.z)
         positions = np.array([s.z for s in self.slices])
-        if len(positions) > 1 and np.min(-np.diff(positions)) < 1e-3:
+        steps = -np.diff(positions)
+        if steps.size and np.min(steps) < 1e-3:
             self.problems.append(f"series {self.series_number} has slices at the same position")
+        elif steps.size and np.ptp(steps) > 0.05 * np.median(steps):
+            self.problems.append(f"series {self.series_number}: slice spacing varies from {steps.min():.2f} to "
+                                 f"{steps.max():.2f} mm (a slice may be missing)")
         self.series_type = self._classify()
 
     def _classify(self) -> str | None:

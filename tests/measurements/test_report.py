@@ -66,3 +66,15 @@ def test_unknown_columns_and_empty_comparisons_fail_clearly(cohort):
         call_command("report", "agreement", "--b", "liver")
     with pytest.raises(CommandError, match="at least 3 complete rows, got 0"):
         call_command("report", "agreement", "--b", "atlas")
+
+
+def test_the_current_model_versions_value_is_reported():
+    from ukbstudy.measurements.models import ModelVersion
+
+    scan = make_scan()
+    old = ModelVersion.objects.create(task="liver_ff", name="resnet50", version="1")
+    current = ModelVersion.objects.create(task="liver_ff", name="resnet50", version="2", is_current=True)
+    measurement_record(scan=scan, quantity="liver_ff", method="network", value=7.0)  # no model version
+    measurement_record(scan=scan, quantity="liver_ff", method="network", value=5.0, model_version=current)
+    measurement_record(scan=scan, quantity="liver_ff", method="network", value=1.0, model_version=old)
+    assert subject_frame(columns=["network"])["network"].tolist() == [5.0]

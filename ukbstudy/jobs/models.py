@@ -65,3 +65,21 @@ class Job(models.Model):
     @property
     def progress_fraction(self) -> float:
         return self.progress_done / self.progress_total if self.progress_total else 0.0
+
+
+class JobItem(models.Model):
+    """One item of a job fanned out over many tasks (e.g. a scan of a cohort run), counted once however
+    often Celery delivers its task."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items")
+    item = models.CharField(max_length=100)
+    ok = models.BooleanField()
+    skipped = models.BooleanField(default=False)
+    reason = models.TextField(blank=True)
+    finished_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "item"], name="job_item_once")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.item}: {'ok' if self.ok else 'skipped' if self.skipped else 'failed'}"

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
-from .models import Job
+from .models import Job, JobItem
 
 
 class JobCancelled(Exception):
@@ -83,10 +83,13 @@ def job_progress_callback(job: Job) -> Callable[[int, int, str], None]:
 def job_item_run(*, job_id: int, item: str, body: Callable[[], tuple[bool, str]]) -> None:
     """One item of a job fanned out over many tasks (e.g. one scan of a cohort run).
 
-    ``body`` returns (ok, reason). The job is running while items are; each finished item counts towards
-    its progress and a failed one is listed with its reason in ``result["failed"]``; the last item finishes
-    the job (cancelled if a cancel was asked for, when the remaining items are skipped).
+    ``body`` returns (ok, reason). The job is running while items are; each item is counted once (a
+    redelivered task finds its item done and does nothing), a failed one is listed with its reason in
+    ``result["failed"]``, and the last distinct item finishes the job (cancelled if a cancel was asked
+    for, in which case the remaining items are skipped).
     """
+    if JobItem.objects.filter(job_id=job_id, item=item).exists():
+        return
     claimed = Job.objects.filter(pk=job_id, status__in=(Job.Status.QUEUED, Job.Status.RUNNING)).update(
         status=Job.Status.RUNNING, started_at=Coalesce("started_at", Now()))
     if not claimed:
@@ -105,7 +108,11 @@ def job_item_run(*, job_id: int, item: str, body: Callable[[], tuple[bool, str]]
 def _count_item(job_id: int, item: str, ok: bool, reason: str, skipped: bool) -> None:
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job_id)
-        job.progress_done += 1
+        _, created = JobItem.objects.get_or_create(job=job, item=item,
+                                                   defaults={"ok": ok, "reason": reason, "skipped": skipped})
+        if not created:
+            return  # another delivery of this task counted it first
+        job.progress_done = job.items.count()
         if skipped:
             job.result["skipped"] = job.result.get("skipped", 0) + 1
         elif not ok:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
+from django.db.models import Case, Value, When
 
 from ml.ukb.fields import FIELD_BY_KEY, parse_column
 from ukbstudy.subjects.models import CovariateValue, ReferenceValue, Subject
@@ -62,7 +63,12 @@ def _showcase(model, field_id: str) -> dict[int, float]:
 
 
 def _measurements(method: str, quantity: str) -> dict[int, float]:
+    # Ranked explicitly (databases sort NULL differently): the current model version before any other
+    # version before values without one.
+    version_rank = Case(When(model_version__is_current=True, then=Value(2)),
+                        When(model_version__isnull=False, then=Value(1)), default=Value(0))
     rows = (Measurement.objects.filter(method=method, quantity=quantity)
-            .order_by("subject_id", "-scan__instance", "model_version__is_current", "created_at")
+            .annotate(version_rank=version_rank)
+            .order_by("subject_id", "-scan__instance", "version_rank", "created_at", "pk")
             .values_list("subject_id", "value"))
-    return dict(rows)  # later rows win: first visit, then the current model version, then the newest
+    return dict(rows)  # later rows win: first visit, then the best-ranked version, then the newest

@@ -87,8 +87,9 @@ class ScanAdmin(ReadOnlyAdmin):
         names = [name for name in IMAGE_NAMES if name in obj.derived]
         if not names:
             return "not preprocessed yet"
-        return format_html_join("", "<img src='{}' alt='{}' title='{}' style='height:360px;margin-right:6px'>", (
-            (reverse("subjects:scan-image", args=(obj.pk, name)), name, name) for name in names))
+        version = obj.derived.get("folder", "").rsplit("/", 1)[-1]  # a new run, a new URL: no stale cache
+        return format_html_join("", "<img src='{}?v={}' alt='{}' title='{}' style='height:360px;margin-right:6px'>", (
+            (reverse("subjects:scan-image", args=(obj.pk, name)), version, name, name) for name in names))
 
     @admin.display(description="QC hints")
     def hints_pretty(self, obj):

@@ -108,7 +108,6 @@ class Scan(models.Model):
 
     class State(models.TextChoices):
         IMPORTED = "imported", "Imported"
-        QUEUED = "queued", "Queued for processing"
         PROCESSING = "processing", "Processing"
         PROCESSED = "processed", "Processed"
         FAILED = "failed", "Processing failed"

@@ -32,14 +32,13 @@ def import_fields_start(*, path: str | Path, user=None) -> Job:
 
 def preprocess_start(*, scans: Iterable[Scan], user=None) -> Job:
     """One job, one task per scan: workers share the cohort and the job counts what is done and failed."""
-    scan_ids = sorted({scan.pk for scan in scans})
+    scan_ids = sorted({scan.pk for scan in scans})  # each scan shows "processing" once its task starts
     with transaction.atomic():
         job = job_create(kind=Job.Kind.PREPROCESS, parameters={"scans": len(scan_ids)}, user=user)
         job.progress_total = len(scan_ids)
         if not scan_ids:
             job.status, job.finished_at = Job.Status.SUCCEEDED, timezone.now()
         job.save(update_fields=["progress_total", "status", "finished_at"])
-        Scan.objects.filter(pk__in=scan_ids).update(processing_state=Scan.State.QUEUED)
         transaction.on_commit(lambda: _send_preprocess_tasks(job.pk, scan_ids))
     return job
 

@@ -52,10 +52,13 @@ def scan_preprocess(*, scan: Scan) -> PreprocessOutcome:
         logger.warning("preprocessing scan %s failed: %s", scan, reason)
         Scan.all_objects.filter(pk=scan.pk).update(processing_state=Scan.State.FAILED, processing_error=reason)
         return PreprocessOutcome(scan.pk, False, reason)
-    previous = scan.derived.get("folder")
-    _record(scan, run_dir.relative_to(media), result)
-    if previous and previous != str(run_dir.relative_to(media)):
-        transaction.on_commit(lambda: shutil.rmtree(media / previous, ignore_errors=True))
+    try:
+        _record(scan, run_dir.relative_to(media), result)
+    except Exception as exc:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        Scan.all_objects.filter(pk=scan.pk).update(processing_state=Scan.State.FAILED,
+                                                   processing_error=f"recording results failed: {exc}")
+        raise
     return PreprocessOutcome(scan.pk, True, seconds=round(sum(result.timings.values()), 3))
 
 
@@ -65,9 +68,15 @@ def _archive_index(archive: Path) -> dict | None:
 
 
 def _record(scan: Scan, folder: Path, result) -> None:
+    """Point the scan at ``folder``; the folder it pointed at (read under the row lock, so overlapping runs
+    each replace what the other recorded) is removed once this commits."""
     hints = [h.as_dict() for h in result.hints]
     derived = {"folder": str(folder), **{name: str(folder / file) for name, file in result.files.items()}}
+    media = Path(settings.MEDIA_ROOT)
     with transaction.atomic():
+        previous = Scan.all_objects.select_for_update().values_list("derived", flat=True).get(pk=scan.pk).get("folder")
+        if previous and previous != str(folder):
+            transaction.on_commit(lambda: shutil.rmtree(media / previous, ignore_errors=True))
         Scan.all_objects.filter(pk=scan.pk).update(
             derived=derived, qc_hints=hints, hint_rank=min((SEVERITY_RANK[h["severity"]] for h in hints),
                                                            default=NO_HINT_RANK),
