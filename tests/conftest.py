@@ -35,3 +35,16 @@ def rater(django_user_model):
 @pytest.fixture
 def other_rater(django_user_model):
     return django_user_model.objects.create_user("rater2", password="rater-password-456")
+
+
+@pytest.fixture
+def erasable_qc_history(transactional_db):
+    """For transactional tests that record QC decisions: the append-only triggers would stop the test
+    database from being emptied afterwards, so they are dropped at teardown; the flush's post_migrate
+    signal installs them again."""
+    yield
+    from django.db import connection
+
+    from ukbstudy.qc.triggers import remove_append_only_triggers
+
+    remove_append_only_triggers(connection)

@@ -12,7 +12,10 @@ admin.site.site_header = "ukbstudy administration"
 admin.site.site_title = "ukbstudy"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="qc:queue", permanent=False)),
+    path("", include("ukbstudy.accounts.urls")),
+    path("qc/", include("ukbstudy.qc.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("ukbstudy.api.urls")),
     path("", include("ukbstudy.subjects.urls")),
 ]

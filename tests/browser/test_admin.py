@@ -17,7 +17,7 @@ def test_an_administrator_finds_an_imported_scan(page, live_server, django_user_
     scans_import_archives(paths=[archive])
     scan = Scan.objects.get()
 
-    page.goto(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/admin/")
     page.fill("#id_username", "admin")
     page.fill("#id_password", "a-long-admin-password")
     page.click("input[type=submit]")

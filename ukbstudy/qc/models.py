@@ -59,7 +59,8 @@ class QCDecision(models.Model):
         base_manager_name = "all_objects"
         get_latest_by = ["created_at", "id"]
         verbose_name = "QC decision"
-        indexes = [models.Index(fields=["scan", "-created_at", "-id"], name="qc_scan_newest")]
+        indexes = [models.Index(fields=["scan", "-created_at", "-id"], name="qc_scan_newest"),
+                   models.Index(fields=["rater", "-created_at"], name="qc_rater_newest")]
         constraints = [
             models.CheckConstraint(condition=~models.Q(verdict="fail") | ~models.Q(reason=""),
                                    name="qc_fail_needs_reason"),
@@ -75,3 +76,29 @@ class QCDecision(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("QC decisions are append-only and cannot be deleted.")
+
+
+class QCLock(models.Model):
+    """A rater's hold on a scan while reviewing it; expires, so an abandoned scan returns to the queue."""
+
+    scan = models.OneToOneField(Scan, on_delete=models.CASCADE, related_name="qc_lock")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qc_locks")
+    acquired_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.scan} held by {self.rater} until {self.expires_at:%H:%M:%S}"
+
+
+class QCDeferral(models.Model):
+    """A rater's "review later" mark: the scan moves to the end of that rater's queue."""
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="qc_deferrals")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qc_deferrals")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scan", "rater"], name="qc_deferral_once")]
+
+    def __str__(self) -> str:
+        return f"{self.scan} later for {self.rater}"

@@ -1,12 +1,24 @@
-"""Reads for visual QC: a scan's current status is its newest decision."""
+"""Reads for visual QC: current status, history, the review queue and rater agreement.
+
+A scan's current status is its newest decision. The queue a rater sees holds processed scans that still
+need ratings (fewer distinct raters than QC_RATINGS_PER_SCAN, none by this rater) and that nobody else
+holds: scans with hints first (most severe first), then unreviewed ones, then partly rated ones, and the
+rater's "review later" scans last.
+"""
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from ukbstudy.subjects.models import Scan
 
-from .models import QCDecision
+from .models import QCDecision, QCDeferral, QCLock
+
+HINT_FILTERS = {"any": Q(hint_rank__lt=3), "high": Q(hint_rank=0), "none": Q(hint_rank=3)}
 
 
 def qc_current_decision(*, scan: Scan) -> QCDecision | None:
@@ -22,3 +34,85 @@ def scans_with_qc_status(queryset: QuerySet | None = None) -> QuerySet:
 
 def qc_history(*, scan: Scan) -> QuerySet:
     return QCDecision.all_objects.filter(scan=scan).select_related("rater").order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    centre: int | None = None
+    hint: str = ""  # "", "any", "high", "none"
+    status: str = ""  # "", "unreviewed", "pass", "questionable", "fail"
+    mine: bool = False  # scans this rater has decided (to review them again)
+
+
+def qc_queue(*, rater, filters: QueueFilters = QueueFilters(), later: bool | None = None) -> QuerySet:
+    """The rater's queue in review order: hinted (most severe first), unrated, partly rated, scan id; the
+    rater's "review later" scans last. ``later`` True or False keeps only those or only the others.
+
+    The order uses stored columns only (hint_rank, qc_raters), so the database walks the scan_qc_queue
+    index and stops at the first scans that pass the per-row checks, however large the cohort."""
+    now = timezone.now()
+    deferred = Exists(QCDeferral.objects.filter(scan=OuterRef("pk"), rater=rater))
+    scans = Scan.objects.filter(processing_state=Scan.State.PROCESSED).exclude(
+        Exists(QCLock.objects.filter(scan=OuterRef("pk"), expires_at__gt=now).exclude(rater=rater)))
+    decided = Exists(QCDecision.all_objects.filter(scan=OuterRef("pk"), rater=rater))
+    if filters.mine:
+        scans = scans.filter(decided)
+    else:
+        scans = scans.filter(qc_raters__lt=settings.QC_RATINGS_PER_SCAN).exclude(decided)
+    if filters.centre:
+        scans = scans.filter(subject__centre=filters.centre)
+    if filters.hint in HINT_FILTERS:
+        scans = scans.filter(HINT_FILTERS[filters.hint])
+    if filters.status:
+        scans = scans_with_qc_status(scans)
+        unreviewed = filters.status == "unreviewed"
+        scans = scans.filter(qc_status__isnull=True) if unreviewed else scans.filter(qc_status=filters.status)
+    if later is not None:
+        return scans.filter(deferred if later else ~deferred).select_related("subject").order_by(
+            "hint_rank", "qc_raters", "pk")
+    return scans.annotate(later=deferred).select_related("subject").order_by("later", "hint_rank", "qc_raters", "pk")
+
+
+def qc_next_scans(*, rater, filters: QueueFilters = QueueFilters(), limit: int = 5,
+                  exclude: int | None = None) -> list[Scan]:
+    """The first ``limit`` scans of the rater's queue, in two index walks: scans not put off, then later.
+    Only the id and derived image paths are loaded: enough to lock a scan and prefetch its images."""
+    found: list[Scan] = []
+    for later in (False, True):
+        scans = qc_queue(rater=rater, filters=filters, later=later).select_related(None).only("pk", "derived")
+        if exclude:
+            scans = scans.exclude(pk=exclude)
+        found += list(scans[: limit - len(found)])
+        if len(found) >= limit:
+            break
+    return found
+
+
+def qc_previous_scan(*, rater, before: Scan | None = None) -> Scan | None:
+    """The scan this rater decided most recently (other than ``before``), to step back to it."""
+    decisions = QCDecision.objects.filter(rater=rater).order_by("-created_at", "-id")
+    if before is not None:
+        decisions = decisions.exclude(scan=before)
+    decision = decisions.select_related("scan__subject").first()
+    return decision.scan if decision else None
+
+
+def qc_latest_verdicts() -> dict[tuple[int, int], str]:
+    """(scan id, rater id) -> that rater's newest verdict on the scan."""
+    latest = {}
+    for scan_id, rater_id, verdict in QCDecision.objects.order_by("created_at", "id").values_list(
+            "scan_id", "rater_id", "verdict"):
+        latest[(scan_id, rater_id)] = verdict
+    return latest
+
+
+def qc_disagreements() -> QuerySet:
+    """Scans whose raters' newest verdicts differ."""
+    latest = qc_latest_verdicts()
+    by_scan: dict[int, set[str]] = {}
+    for (scan_id, _), verdict in latest.items():
+        by_scan.setdefault(scan_id, set()).add(verdict)
+    disputed = [scan_id for scan_id, verdicts in by_scan.items() if len(verdicts) > 1]
+    return scans_with_qc_status(Scan.objects.filter(pk__in=disputed)).select_related("subject").order_by("pk")
+
+

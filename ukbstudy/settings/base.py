@@ -28,10 +28,16 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
     "ukbstudy.subjects",
     "ukbstudy.qc",
     "ukbstudy.measurements",
     "ukbstudy.jobs",
+    "ukbstudy.api",
+    "ukbstudy.accounts",  # last: its post_migrate handler grants the other apps' permissions
 ]
 
 MIDDLEWARE = [
@@ -40,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",  # every page needs a login unless marked
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -57,6 +64,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ukbstudy.accounts.context_processors.role",
             ],
         },
     },
@@ -81,7 +89,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "qc:queue"
+LOGOUT_REDIRECT_URL = "login"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",  # enforces CSRF for browser sessions
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ukbstudy API",
+    "DESCRIPTION": "Subjects, scans, visual QC decisions and measurements of a UK Biobank imaging study.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # verdict and previous_verdict share one choice set: one schema enum
+    "ENUM_NAME_OVERRIDES": {"VerdictEnum": "ukbstudy.qc.models.Verdict"},
+}
+
+# Visual QC: independent ratings wanted per scan (2 = double reading) and how long a rater holds a scan.
+QC_RATINGS_PER_SCAN = int(os.environ.get("QC_RATINGS_PER_SCAN", 1))
+QC_LOCK_SECONDS = int(os.environ.get("QC_LOCK_SECONDS", 600))
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

@@ -137,6 +137,8 @@ class Scan(models.Model):
     qc_hints = models.JSONField(default=list, blank=True, help_text="Automatic QC hints, most severe first.")
     hint_rank = models.PositiveSmallIntegerField(
         default=3, db_index=True, help_text="Most severe hint: 0 high, 1 medium, 2 low, 3 none (orders the QC queue).")
+    qc_raters = models.PositiveSmallIntegerField(
+        default=0, help_text="Distinct raters who decided on this scan (kept by the QC services; orders the queue).")
     import_batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="scans")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -150,6 +152,7 @@ class Scan(models.Model):
             models.UniqueConstraint(fields=["subject", "field_id", "instance", "array_index"],
                                     name="scan_unique_per_subject_visit"),
         ]
+        indexes = [models.Index(fields=["processing_state", "hint_rank", "qc_raters", "id"], name="scan_qc_queue")]
 
     def __str__(self) -> str:
         return f"{self.subject.eid}_{self.field_id}_{self.instance}_{self.array_index}"

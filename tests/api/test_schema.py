@@ -1,0 +1,63 @@
+"""Property-based run of the whole API against its own OpenAPI schema (schemathesis): no request the
+schema allows, or nearly allows, makes the server fail (5xx).
+
+Schemathesis loads the schema from /api/schema/ and calls the Django WSGI application in-process (same
+test database, no server), authenticated as an admin with a token so every operation is reachable. A
+few participants, scans and decisions exist so that generated ids sometimes hit real rows.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
+
+from tests.factories import make_scan
+from ukbstudy.accounts.services import user_create
+from ukbstudy.qc.services import qc_decision_record
+
+from .conftest import PASSWORD
+
+# Examples per operation: the default keeps the run well under a minute; raise it for a longer hunt.
+MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", 25))
+
+
+@pytest.fixture
+def keep_the_test_connection():
+    """Requests made straight to the WSGI handler would close the database connection when they finish
+    (it is inside the test's transaction, so it looks unusable); Django's own test client prevents that
+    the same way."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(db, settings, cohort, keep_the_test_connection):
+    settings.ALLOWED_HOSTS = ["localhost"]  # schemathesis's WSGI client calls the application as localhost
+    admin = user_create(username="schema-admin", password=PASSWORD, role="admin")
+    qc_decision_record(scan=make_scan(cohort["subjects"][0], instance=3), rater=admin, verdict="pass")
+    headers = {"Authorization": f"Token {Token.objects.create(user=admin).key}"}
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application(), headers=headers)
+    schema.auth_headers = headers
+    return schema
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.filter_too_much])
+def test_no_request_makes_the_server_fail(case, api_schema):
+    case.call_and_validate(headers=api_schema.auth_headers, checks=[not_a_server_error, response_schema_conformance, content_type_conformance])

@@ -1,0 +1,34 @@
+"""The study's roles as Django groups and the permissions each grants.
+
+- viewer: sees subjects, scans, QC history, measurements, jobs;
+- rater: a viewer who records QC decisions;
+- analyst: a rater who also starts and cancels jobs;
+- admin: everything, including users and exports (also ``is_staff`` for the admin site).
+"""
+
+from __future__ import annotations
+
+VIEW = [
+    "subjects.view_subject", "subjects.view_scan", "subjects.view_referencevalue", "subjects.view_covariatevalue",
+    "subjects.view_importbatch", "qc.view_qcdecision", "measurements.view_measurement",
+    "measurements.view_modelversion", "jobs.view_job",
+]
+RATE = ["qc.add_qcdecision"]
+ANALYSE = ["jobs.add_job", "jobs.change_job"]
+ROLES: dict[str, list[str]] = {
+    "viewer": VIEW,
+    "rater": VIEW + RATE,
+    "analyst": VIEW + RATE + ANALYSE,
+    "admin": ["*"],
+}
+ROLE_NAMES = tuple(ROLES)
+
+
+def role_of(user) -> str | None:
+    """The highest role a user has (superusers are admins)."""
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return "admin"
+    names = set(user.groups.values_list("name", flat=True))
+    return next((role for role in reversed(ROLE_NAMES) if role in names), None)

@@ -1,0 +1,109 @@
+"""What the API shows and accepts. Output serializers only shape rows; inputs are validated here and
+handed to the services (``ukbstudy.qc.services``, ``ukbstudy.qc.importing``), which own the rules."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ukbstudy.measurements.models import Measurement
+from ukbstudy.qc.models import QCDecision, Reason, Verdict
+from ukbstudy.subjects.models import Scan, Subject
+
+
+class SubjectSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Subject
+        fields = ["eid", "sex", "age", "height_cm", "bmi", "centre", "created_at", "updated_at"]
+
+
+class HintSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    severity = serializers.ChoiceField(choices=["high", "medium", "low"])
+    message = serializers.CharField()
+    station = serializers.IntegerField(allow_null=True, required=False)
+
+
+class DeviationsSummarySerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    codes = serializers.ListField(child=serializers.CharField(), help_text="Distinct deviation codes, sorted.")
+
+
+class ScanSerializer(serializers.ModelSerializer):
+    eid = serializers.IntegerField(source="subject.eid")
+    qc_status = serializers.ChoiceField(choices=Verdict.choices, allow_null=True, read_only=True,
+                                        help_text="Newest verdict; null when not reviewed yet.")
+    hints = HintSerializer(source="qc_hints", many=True, read_only=True,
+                           help_text="Automatic QC hints, most severe first.")
+    deviations = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Scan
+        fields = ["id", "eid", "field_id", "instance", "array_index", "archive_name", "study_date", "n_series",
+                  "n_files", "processing_state", "processed_at", "hint_rank", "hints", "deviations", "qc_status",
+                  "created_at"]
+
+    @extend_schema_field(DeviationsSummarySerializer)
+    def get_deviations(self, scan: Scan) -> dict:
+        return {"count": scan.n_deviations, "codes": sorted({d.get("code", "") for d in scan.deviations})}
+
+
+class QCDecisionSerializer(serializers.ModelSerializer):
+    eid = serializers.IntegerField(source="scan.subject.eid", read_only=True)
+    rater = serializers.CharField(source="rater.username", read_only=True)
+    decided_at = serializers.DateTimeField(source="created_at", read_only=True)
+    # Declared because DRF leaves "may be blank" out of read-only choice fields, and so would the schema.
+    reason = serializers.ChoiceField(choices=Reason.choices, allow_blank=True, read_only=True)
+    previous_verdict = serializers.ChoiceField(choices=Verdict.choices, allow_blank=True, read_only=True,
+                                               help_text="The scan's status before this decision; blank if none.")
+
+    class Meta:
+        model = QCDecision
+        fields = ["id", "scan", "eid", "rater", "decided_at", "verdict", "reason", "note", "previous_verdict"]
+        read_only_fields = fields
+
+
+class QCRecordSerializer(serializers.Serializer):
+    """A decision on the scan named in the URL."""
+
+    verdict = serializers.ChoiceField(choices=Verdict.choices)
+    reason = serializers.ChoiceField(choices=Reason.choices, required=False, default="",
+                                     help_text="Required for a fail, and for a change of verdict unless a note "
+                                               "says why.")
+    note = serializers.CharField(required=False, default="", allow_blank=True, trim_whitespace=False,
+                                 max_length=10_000)
+
+
+class QCDecisionCreateSerializer(QCRecordSerializer):
+    """A decision on any scan."""
+
+    scan = serializers.PrimaryKeyRelatedField(queryset=Scan.objects.all())
+
+
+class ScanLockedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    locked_by = serializers.CharField(help_text="Username of the rater who holds the scan.")
+    expires_at = serializers.DateTimeField()
+
+
+class QCImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV with columns eid,instance,verdict,reason,note,rater,decided_at.")
+
+
+class QCImportReportSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    unchanged = serializers.IntegerField(help_text="Rows already recorded (the file was imported before).")
+    withdrawn_skipped = serializers.IntegerField()
+    imported_by = serializers.CharField()
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    eid = serializers.IntegerField(source="subject.eid", read_only=True)
+    model_version_label = serializers.StringRelatedField(source="model_version", allow_null=True)
+
+    class Meta:
+        model = Measurement
+        fields = ["id", "eid", "scan", "quantity", "method", "value", "unit", "model_version",
+                  "model_version_label", "job", "details", "created_at"]
+        read_only_fields = fields

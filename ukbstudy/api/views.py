@@ -1,0 +1,150 @@
+"""The REST API: thin views over the QC service and selectors (``ukbstudy.qc``) and the study's models.
+
+Every endpoint answers for itself (401/403 JSON), so the views are exempt from LoginRequiredMiddleware,
+which would otherwise send a token-authenticated request to the login page before DRF authenticated it.
+Withdrawn participants never appear: every queryset starts from a default manager, which hides them.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.routers import APIRootView
+from rest_framework.serializers import ValidationError
+
+from ukbstudy.measurements.models import Measurement
+from ukbstudy.qc.importing import QCImportError, qc_decisions_import
+from ukbstudy.qc.models import QCDecision
+from ukbstudy.qc.selectors import qc_history, scans_with_qc_status
+from ukbstudy.qc.services import ScanLocked, qc_decision_record
+from ukbstudy.subjects.models import Scan, Subject
+
+from . import filters, serializers
+from .permissions import IsAdminRole, RolePermissions
+
+RECORD_RESPONSES = {
+    201: serializers.QCDecisionSerializer,
+    400: OpenApiResponse(description="Field errors, e.g. a fail without a reason."),
+    409: OpenApiResponse(serializers.ScanLockedSerializer, description="Another rater holds the scan."),
+}
+
+
+class LoginNotRequired:
+    """Exempts a DRF view from LoginRequiredMiddleware; DRF's authentication and permissions still apply."""
+
+    @classmethod
+    def as_view(cls, *args, **kwargs):
+        return login_not_required(super().as_view(*args, **kwargs))
+
+
+class ApiRootView(LoginNotRequired, APIRootView):
+    pass
+
+
+class StudyViewSet(LoginNotRequired, viewsets.GenericViewSet):
+    permission_classes = [RolePermissions]
+
+
+class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet):
+    """Participants, looked up by eid."""
+
+    queryset = Subject.objects.all()
+    serializer_class = serializers.SubjectSerializer
+    filterset_class = filters.SubjectFilter
+    lookup_field = "eid"
+    lookup_value_regex = r"[0-9]+"
+
+
+class ScanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet):
+    """Scans with their current QC status, automatic hints and a summary of the import deviations."""
+
+    serializer_class = serializers.ScanSerializer
+    filterset_class = filters.ScanFilter
+    lookup_value_regex = r"[0-9]+"
+    permission_models = {"qc": QCDecision}  # the history and recording need the QC decision permissions
+
+    def get_queryset(self):
+        return scans_with_qc_status(Scan.objects.select_related("subject"))
+
+    @extend_schema(methods=["GET"], responses=serializers.QCDecisionSerializer(many=True),
+                   summary="The scan's QC history, newest first")
+    @extend_schema(methods=["POST"], request=serializers.QCRecordSerializer, responses=RECORD_RESPONSES,
+                   summary="Record a QC decision on the scan")
+    @action(detail=True, methods=["get", "post"], url_path="qc", filter_backends=[], pagination_class=None)
+    def qc(self, request, pk=None):
+        scan = self.get_object()
+        if request.method == "GET":
+            history = qc_history(scan=scan).select_related("scan__subject")
+            return Response(serializers.QCDecisionSerializer(history, many=True).data)
+        data = _validated(serializers.QCRecordSerializer, request)
+        return _record(scan=scan, rater=request.user, **data)
+
+
+@extend_schema_view(create=extend_schema(request=serializers.QCDecisionCreateSerializer, responses=RECORD_RESPONSES,
+                                         summary="Record a QC decision"))
+class QCDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet):
+    """QC decisions, newest first (the append-only history of every scan)."""
+
+    queryset = QCDecision.objects.select_related("scan__subject", "rater")
+    serializer_class = serializers.QCDecisionSerializer
+    filterset_class = filters.QCDecisionFilter
+
+    def create(self, request):
+        data = _validated(serializers.QCDecisionCreateSerializer, request)
+        return _record(rater=request.user, **data)
+
+    @extend_schema(request={"multipart/form-data": serializers.QCImportSerializer},
+                   responses={200: serializers.QCImportReportSerializer,
+                              400: OpenApiResponse(description="Every bad cell, named by line and column; "
+                                                               "nothing was imported.")},
+                   summary="Import QC decisions from a CSV file (admin only)")
+    @action(detail=False, methods=["post"], url_path="import", permission_classes=[IsAdminRole],
+            parser_classes=[MultiPartParser, FormParser], filter_backends=[])
+    def import_csv(self, request):
+        data = _validated(serializers.QCImportSerializer, request)
+        try:
+            report = qc_decisions_import(path_or_file=data["file"], imported_by=request.user)
+        except QCImportError as exc:
+            raise ValidationError({"file": exc.errors}) from None
+        return Response(serializers.QCImportReportSerializer(report).data)
+
+
+class MeasurementPagination(CursorPagination):
+    """Cursor pagination: stable pages over a table that grows while a client walks it."""
+
+    ordering = ("-created_at", "-id")
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet):
+    """Derived measurements with their provenance, newest first."""
+
+    queryset = Measurement.objects.select_related("subject", "model_version")
+    serializer_class = serializers.MeasurementSerializer
+    filterset_class = filters.MeasurementFilter
+    pagination_class = MeasurementPagination
+
+
+def _validated(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _record(*, scan: Scan, rater, verdict: str, reason: str, note: str) -> Response:
+    """Record through the QC service: its rule violations are field errors (400), another rater's hold 409."""
+    try:
+        decision = qc_decision_record(scan=scan, rater=rater, verdict=verdict, reason=reason, note=note)
+    except DjangoValidationError as exc:
+        raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from None
+    except ScanLocked as exc:
+        body = {"detail": str(exc), "locked_by": exc.lock.rater.get_username(), "expires_at": exc.lock.expires_at}
+        return Response(serializers.ScanLockedSerializer(body).data, status=status.HTTP_409_CONFLICT)
+    return Response(serializers.QCDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,159 @@
+"""The QC review pages: a keyboard-driven queue, one scan at a time, and rater agreement.
+
+Views stay thin: the queue order and locks are in selectors/services; a POST records one decision and
+redirects to the next scan, so a reload never records twice.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from analysis.raters import rater_agreement
+from ukbstudy.subjects.models import Scan
+from ukbstudy.subjects.views import IMAGE_NAMES
+
+from .forms import DecisionForm, QueueFilterForm
+from .models import Reason, Verdict
+from .selectors import (
+    QueueFilters,
+    qc_disagreements,
+    qc_history,
+    qc_latest_verdicts,
+    qc_next_scans,
+    qc_previous_scan,
+    scans_with_qc_status,
+)
+from .services import ScanLocked, qc_decision_record, qc_defer, qc_lock_acquire
+
+REVIEW_PERMISSION = "qc.add_qcdecision"
+
+
+def _filters(request) -> tuple[QueueFilters, str]:
+    form = QueueFilterForm(request.GET or None)
+    if not form.is_valid():
+        return QueueFilters(), ""
+    data = form.cleaned_data
+    filters = QueueFilters(centre=data["centre"], hint=data["hint"], status=data["status"], mine=data["mine"])
+    query = urlencode({k: v for k, v in request.GET.items() if k in form.fields and v})
+    return filters, query
+
+
+def _image_urls(scan: Scan) -> list[tuple[str, str]]:
+    version = scan.derived.get("folder", "").rsplit("/", 1)[-1]
+    return [(name, reverse("subjects:scan-image", args=(scan.pk, name)) + f"?v={version}")
+            for name in IMAGE_NAMES if name in scan.derived]
+
+
+@permission_required("subjects.view_scan", raise_exception=True)
+def queue(request):
+    """The next scan for this rater: the first in their queue that nobody else holds. Viewers, who do not
+    rate, get the list of recently reviewed scans instead."""
+    if not request.user.has_perm(REVIEW_PERMISSION):
+        recent = scans_with_qc_status(Scan.objects.select_related("subject")).filter(
+            qc_status__isnull=False).order_by("-pk")[:100]
+        return render(request, "qc/browse.html", {"scans": recent})
+    next_scan = _next_scan_url(request)
+    if next_scan:
+        return redirect(next_scan)
+    return render(request, "qc/empty.html", {"filter_form": QueueFilterForm(request.GET or None)})
+
+
+def _next_scan_url(request) -> str | None:
+    """Lock the first scan of the rater's queue that nobody took meanwhile and return its page's URL."""
+    filters, query = _filters(request)
+    for scan in qc_next_scans(rater=request.user, filters=filters):
+        try:
+            qc_lock_acquire(scan=scan, rater=request.user)
+        except ScanLocked:
+            continue  # taken a moment ago by someone else
+        return reverse("qc:review", args=(scan.pk,)) + (f"?{query}" if query else "")
+    return None
+
+
+def _to_next(request, query: str):
+    """Straight to the next scan (one round trip less than going through the queue URL)."""
+    return redirect(_next_scan_url(request) or reverse("qc:queue") + (f"?{query}" if query else ""))
+
+
+@permission_required("subjects.view_scan", raise_exception=True)
+def review(request, pk: int, form: DecisionForm | None = None, status: int = 200):
+    scan = get_object_or_404(Scan.objects.select_related("subject"), pk=pk)
+    can_rate = request.user.has_perm(REVIEW_PERMISSION)
+    filters, query = _filters(request)
+    if can_rate:
+        try:
+            qc_lock_acquire(scan=scan, rater=request.user)
+        except ScanLocked as exc:
+            messages.error(request, str(exc))
+            return redirect(reverse("qc:queue") + (f"?{query}" if query else ""))
+    upcoming = next(iter(qc_next_scans(rater=request.user, filters=filters, limit=1, exclude=scan.pk)), None) \
+        if can_rate else None
+    history = list(qc_history(scan=scan))
+    mine = next((d for d in history if d.rater_id == request.user.pk), None)
+    context = {
+        "scan": scan, "subject": scan.subject, "images": _image_urls(scan), "history": history,
+        "prefetch": _image_urls(upcoming) if upcoming else [], "can_rate": can_rate, "query": query,
+        "form": form or DecisionForm(initial={"verdict": mine.verdict if mine else "",
+                                              "reason": mine.reason if mine else ""}),
+        "verdicts": Verdict.choices, "reasons": [r for r in Reason.choices if r[0]],
+        "filter_form": QueueFilterForm(request.GET or None),
+    }
+    return render(request, "qc/review.html", context, status=status)
+
+
+@require_POST
+@permission_required(REVIEW_PERMISSION, raise_exception=True)
+def decide(request, pk: int):
+    scan = get_object_or_404(Scan.objects, pk=pk)
+    form = DecisionForm(request.POST)
+    _, query = _filters(request)
+    if form.is_valid():
+        try:
+            qc_decision_record(scan=scan, rater=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except ScanLocked as exc:
+            messages.error(request, str(exc))
+            return redirect(reverse("qc:queue") + (f"?{query}" if query else ""))
+        else:
+            messages.success(request, f"{scan}: {form.cleaned_data['verdict']} saved")
+            return _to_next(request, query)
+    return review(request, pk, form=form, status=400)
+
+
+@require_POST
+@permission_required(REVIEW_PERMISSION, raise_exception=True)
+def later(request, pk: int):
+    scan = get_object_or_404(Scan.objects, pk=pk)
+    qc_defer(scan=scan, rater=request.user)
+    _, query = _filters(request)
+    messages.info(request, f"{scan} moved to the end of your queue")
+    return _to_next(request, query)
+
+
+@permission_required(REVIEW_PERMISSION, raise_exception=True)
+def previous(request):
+    """Back to the scan this rater decided last (to change the verdict, with a reason)."""
+    current = Scan.objects.filter(pk=request.GET.get("from") or 0).first()
+    scan = qc_previous_scan(rater=request.user, before=current)
+    if scan is None:
+        messages.info(request, "You have not reviewed any scan yet.")
+        return redirect("qc:queue")
+    return redirect("qc:review", pk=scan.pk)
+
+
+@permission_required("qc.view_qcdecision", raise_exception=True)
+def agreement(request):
+    latest = qc_latest_verdicts()
+    names = dict(get_user_model().objects.filter(pk__in={r for _, r in latest}).values_list("pk", "username"))
+    pairs = rater_agreement({(scan, names[rater]): verdict for (scan, rater), verdict in latest.items()})
+    return render(request, "qc/agreement.html", {"pairs": pairs, "disagreements": qc_disagreements()[:200]})
