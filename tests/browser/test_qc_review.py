@@ -10,7 +10,8 @@ from ukbstudy.subjects.services.archives import scans_import_archives
 from ukbstudy.subjects.services.preprocessing import scan_preprocess
 
 expect = pytest.importorskip("playwright.sync_api").expect
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("erasable_qc_history")]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("erasable_qc_history")]
 
 # verdict key, reason key (0 = none), note (with shortcut letters that must stay text)
 PLAN = [("p", 0, ""), ("f", 1, "swap? pqf nlb"), ("q", 4, ""), ("p", 0, "ok"), ("f", 3, "metal at hip"),
@@ -59,8 +60,9 @@ def test_a_rater_reviews_ten_scans_with_the_keyboard_only(page, live_server, rev
     decisions = list(QCDecision.objects.order_by("created_at", "id").select_related("scan", "rater"))
     reasons = {1: "water_fat_swap", 2: "noise", 3: "metal", 4: "positioning"}
     verdicts = {"p": "pass", "q": "questionable", "f": "fail"}
-    assert [(str(d.scan), d.verdict, d.reason, d.note, d.rater.username) for d in decisions] == [
-        (name, verdicts[v], reasons.get(r, ""), note, "rita") for name, (v, r, note) in zip(reviewed, PLAN, strict=True)]
+    expected = [(name, verdicts[v], reasons.get(r, ""), note, "rita")
+                for name, (v, r, note) in zip(reviewed, PLAN, strict=True)]
+    assert [(str(d.scan), d.verdict, d.reason, d.note, d.rater.username) for d in decisions] == expected
 
 
 def test_a_viewer_is_refused_the_record_action(page, live_server, review_archives):
