@@ -4,6 +4,7 @@ import csv
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from ukbstudy.subjects.models import CovariateValue, Scan, Subject
 
@@ -34,6 +35,10 @@ def test_the_demo_runs_the_pipeline_and_leaves_an_admin_to_log_in_with(settings,
     assert set(Scan.objects.values_list("processing_state", flat=True)) == {"processed"}
     assert "preprocessing: " in out and " 0 failed" in out
     password = out.rsplit("as demo / ", 1)[1].split()[0]
+    rater_password = out.rsplit("rater / ", 1)[1].split()[0]
+    rater = Client()
+    assert rater.login(username="rater", password=rater_password)
+    assert rater.get("/qc/")["Location"].startswith("/qc/scan/")  # a preprocessed scan to review
     assert client.login(username="demo", password=password)
     scan = Scan.objects.first()
     listing = client.get("/admin/subjects/scan/")

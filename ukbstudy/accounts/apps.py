@@ -3,7 +3,8 @@ from django.db.models.signals import post_migrate
 
 
 def _sync_roles(sender, **kwargs) -> None:
-    """After every migrate (and flush): the role groups and their permissions, kept in step with code."""
+    """After every migrate (and flush): the role groups and their permissions, kept in step with code.
+    Django sends post_migrate once per app with models (this app has none), so this listens to all."""
     from .services import roles_sync
 
     roles_sync()
@@ -15,4 +16,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
-        post_migrate.connect(_sync_roles, sender=self)
+        post_migrate.connect(_sync_roles, dispatch_uid="ukbstudy.accounts.sync_roles")

@@ -5,20 +5,24 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 from .roles import ROLES
 
 
 def roles_sync() -> None:
-    """Create or update the role groups so each has exactly its role's permissions."""
+    """Create or update the role groups so each has exactly its role's permissions (those that exist
+    yet: during a migrate this runs after each app, and the last run sees every permission)."""
     for role, names in ROLES.items():
         group, _ = Group.objects.get_or_create(name=role)
         if names == ["*"]:
-            permissions = Permission.objects.all()
-        else:
-            permissions = [Permission.objects.get(content_type__app_label=name.split(".")[0],
-                                                  codename=name.split(".")[1]) for name in names]
-        group.permissions.set(permissions)
+            group.permissions.set(Permission.objects.all())
+            continue
+        wanted = Q()
+        for name in names:
+            app_label, codename = name.split(".")
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(wanted))
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -49,7 +50,10 @@ class Command(BaseCommand):
                           f"({flagged} with deviations from the protocol, {hinted} with QC hints)")
         self._reports()
         password = self._demo_admin()
-        self.stdout.write(self.style.SUCCESS(f"\nLog in at http://{addrport}/admin/ as demo / {password}\n"))
+        rater_password = self._demo_user("rater", "rater")
+        self.stdout.write(self.style.SUCCESS(
+            f"\nOpen http://{addrport}/ and log in as demo / {password} (admin) or rater / {rater_password} "
+            "(QC queue: keys p/q/f, 1-9, n, Enter, b, l); the admin site is at /admin/, the API at /api/\n"))
         if not no_serve:
             call_command("runserver", addrport, use_reloader=False)
 
@@ -92,9 +96,14 @@ class Command(BaseCommand):
 
     def _demo_admin(self) -> str:
         """A local administrator with a new random password on every run (printed, never stored)."""
+        password = self._demo_user("demo", "admin")
+        get_user_model().objects.filter(username="demo").update(is_superuser=True, is_staff=True)
+        return password
+
+    def _demo_user(self, username: str, role: str) -> str:
         password = secrets.token_urlsafe(12)
-        user, _ = get_user_model().objects.get_or_create(username="demo", defaults={"email": "demo@localhost"})
-        user.is_staff = user.is_superuser = True
+        user, _ = get_user_model().objects.get_or_create(username=username, defaults={"email": f"{username}@localhost"})
         user.set_password(password)
         user.save()
+        user.groups.set([Group.objects.get(name=role)])
         return password
