@@ -130,6 +130,7 @@ def test_a_verdict_changed_without_a_reason_or_note_is_named(tmp_path, users, co
     ("eid,verdict,rater,comment\n1000001,pass,rater-user,x\n", "line 1, column comment: unknown column"),
     ("eid,verdict,rater\n", "the file has no decisions"),
     ("eid,verdict,rater\n1000001,pass,rater-user,extra\n", "line 2: 4 cells but the header has 3 columns"),
+    ("eid,verdict,rater,note\n1000001,pass,rater-user,\"" + "x" * 200_000 + "\"\n", "line 2: field larger than"),
 ])
 def test_a_malformed_file_is_refused(tmp_path, cohort, users, text, error):
     with pytest.raises(QCImportError, match=error):
@@ -174,3 +175,22 @@ def _upload(content: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("qc.csv", content, content_type="text/csv")
+
+
+def test_imported_decisions_take_their_scans_out_of_the_queue(tmp_path, settings):
+    from tests.factories import make_scan, make_subject
+    from ukbstudy.accounts.services import user_create
+    from ukbstudy.qc.importing import qc_decisions_import
+    from ukbstudy.qc.selectors import qc_queue
+
+    settings.QC_RATINGS_PER_SCAN = 1
+    old_rater = user_create(username="legacy", password="pw-long-enough-1", role="rater")
+    new_rater = user_create(username="fresh", password="pw-long-enough-1", role="rater")
+    scan = make_scan(make_subject(eid=4444444), processing_state="processed")
+    path = tmp_path / "qc.csv"
+    path.write_text("eid,instance,verdict,reason,note,rater,decided_at\n"
+                    "4444444,2,pass,,,legacy,2024-01-05T10:00:00Z\n")
+    assert list(qc_queue(rater=new_rater)) == [scan]
+    qc_decisions_import(path_or_file=path, imported_by=old_rater)
+    scan.refresh_from_db()
+    assert scan.qc_raters == 1 and list(qc_queue(rater=new_rater)) == []

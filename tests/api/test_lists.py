@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import make_scan, make_subject
 from ukbstudy.measurements.models import Measurement, ModelVersion
@@ -82,6 +84,16 @@ def test_decisions_filter_by_eid_rater_verdict_reason_and_date(client_as, users,
     assert client.get("/api/qc-decisions/?decided_after=yesterday").status_code == 400
 
 
+def test_date_filters_take_any_iso_offset_and_refuse_times_out_of_range(client_as, users, cohort):
+    qc_decision_record(scan=cohort["scans"][0], rater=users["rater"], verdict="pass")
+    client = client_as("viewer")
+    # +16:55 is valid ISO 8601 but beyond what PostgreSQL accepts as an offset: compared in UTC instead.
+    assert len(results(client, "/api/qc-decisions/?decided_after=2001-01-01T00:00:00%2B16:55")) == 1
+    assert results(client, "/api/measurements/?created_before=1086-11-15T13:37:16-18:24") == []
+    response = client.get("/api/qc-decisions/?decided_after=0001-01-01T00:00:00%2B01:00")
+    assert response.status_code == 400 and "out of range" in str(response.json())
+
+
 def make_measurements(n: int, scans) -> list[Measurement]:
     """``n`` network liver fat values, each from its own model version (one value per scan and version)."""
     versions = [ModelVersion.objects.create(task="liver_ff", name="resnet50", version=f"v{i}") for i in range(n)]
@@ -129,3 +141,30 @@ def test_withdrawn_participants_appear_nowhere(client_as, users, cohort):
         assert results(client, f"{url}?eid={withdrawn.eid}") == [], url
     assert client.get(f"/api/subjects/{withdrawn.eid}/").status_code == 404
     assert client.get(f"/api/scans/{scan.pk}/").status_code == 404
+
+
+
+def test_list_queries_do_not_grow_with_the_rows(client_as, users):
+    """Rows are serialised from joined or annotated queries, never with a query per row."""
+
+    def add_rows(n: int):
+        for _ in range(n):
+            scan = make_scan()
+            qc_decision_record(scan=scan, rater=users["rater"], verdict="pass")
+            measurement_record(scan=scan, quantity="liver_ff", method="manual", value=1.0)
+        return scan
+
+    def queries(urls: list[str]) -> list[int]:
+        client, counts = client_as("viewer"), []
+        for url in urls:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            counts.append(len(captured))
+        return counts
+
+    scan = add_rows(1)
+    urls = ["/api/subjects/", "/api/scans/", "/api/qc-decisions/", "/api/measurements/", f"/api/scans/{scan.pk}/qc/"]
+    few = queries(urls)
+    add_rows(12)
+    qc_decision_record(scan=scan, rater=users["analyst"], verdict="pass")
+    assert queries(urls) == few

@@ -35,6 +35,13 @@ def test_the_history_lists_every_decision_newest_first(client_as, users, cohort)
         ("analyst-user", "fail", "pass"), ("rater-user", "pass", "")]
 
 
+def test_head_and_options_on_the_history_record_nothing(client_as, cohort):
+    url = f"/api/scans/{cohort['scans'][0].pk}/qc/"
+    assert client_as("rater").head(url).status_code == 200
+    assert client_as("rater").options(url).status_code == 200
+    assert not QCDecision.objects.exists()
+
+
 def test_a_fail_without_a_reason_is_a_field_error(client_as, cohort):
     response = client_as("rater").post(f"/api/scans/{cohort['scans'][0].pk}/qc/", {"verdict": "fail"}, format="json")
     assert response.status_code == 400

@@ -17,7 +17,7 @@ QC_STATUS_CHOICES = [*Verdict.choices, ("unreviewed", "Not reviewed yet")]
 
 
 class IntegerFilter(filters.NumberFilter):
-    """A whole-number filter (NumberFilter takes decimals, which an eid or instance never is)."""
+    """A whole-number filter (NumberFilter takes decimals, which an eid or hint rank never is)."""
 
     field_class = forms.IntegerField
 
@@ -30,7 +30,7 @@ class UTCDateTimeField(IsoDateTimeField):
         moment = super().to_python(value)
         try:
             return moment.astimezone(UTC) if moment is not None else None
-        except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is still in year 0 in UTC
+        except OverflowError:  # e.g. 0001-01-01T00:00+01:00 would fall before year 1 in UTC
             raise forms.ValidationError("The date and time is out of range.", code="invalid") from None
 
 

@@ -30,7 +30,7 @@ class DeviationsSummarySerializer(serializers.Serializer):
 
 
 class ScanSerializer(serializers.ModelSerializer):
-    eid = serializers.IntegerField(source="subject.eid")
+    eid = serializers.IntegerField(source="subject.eid", read_only=True)
     qc_status = serializers.ChoiceField(choices=Verdict.choices, allow_null=True, read_only=True,
                                         help_text="Newest verdict; null when not reviewed yet.")
     hints = HintSerializer(source="qc_hints", many=True, read_only=True,

@@ -67,23 +67,24 @@ class ScanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet
     serializer_class = serializers.ScanSerializer
     filterset_class = filters.ScanFilter
     lookup_value_regex = r"[0-9]+"
-    permission_models = {"qc": QCDecision}  # the history and recording need the QC decision permissions
+    # The QC history and recording a decision need the QC decision permissions, not the scan's.
+    permission_models = {"qc": QCDecision, "qc_record": QCDecision}
 
     def get_queryset(self):
         return scans_with_qc_status(Scan.objects.select_related("subject"))
 
-    @extend_schema(methods=["GET"], responses=serializers.QCDecisionSerializer(many=True),
-                   summary="The scan's QC history, newest first")
-    @extend_schema(methods=["POST"], request=serializers.QCRecordSerializer, responses=RECORD_RESPONSES,
-                   summary="Record a QC decision on the scan")
-    @action(detail=True, methods=["get", "post"], url_path="qc", filter_backends=[], pagination_class=None)
+    @extend_schema(responses=serializers.QCDecisionSerializer(many=True), summary="The scan's QC history, newest first")
+    @action(detail=True, methods=["get"], url_path="qc", filter_backends=[], pagination_class=None)
     def qc(self, request, pk=None):
+        history = qc_history(scan=self.get_object()).select_related("scan__subject")
+        return Response(serializers.QCDecisionSerializer(history, many=True).data)
+
+    @extend_schema(request=serializers.QCRecordSerializer, responses=RECORD_RESPONSES,
+                   summary="Record a QC decision on the scan")
+    @qc.mapping.post
+    def qc_record(self, request, pk=None):
         scan = self.get_object()
-        if request.method == "GET":
-            history = qc_history(scan=scan).select_related("scan__subject")
-            return Response(serializers.QCDecisionSerializer(history, many=True).data)
-        data = _validated(serializers.QCRecordSerializer, request)
-        return _record(scan=scan, rater=request.user, **data)
+        return _record(scan=scan, rater=request.user, **_validated(serializers.QCRecordSerializer, request))
 
 
 @extend_schema_view(create=extend_schema(request=serializers.QCDecisionCreateSerializer, responses=RECORD_RESPONSES,

@@ -34,6 +34,7 @@ from ml.ukb import protocol
 from ukbstudy.subjects.models import Scan, Subject
 
 from .models import QCDecision, Reason, Verdict
+from .services import qc_raters_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -79,12 +80,13 @@ def qc_decisions_import(*, path_or_file: str | Path | IO, imported_by=None) -> Q
     rows, problems = _parse(_read_text(path_or_file))
     scans, raters, withdrawn = _resolve(rows, problems)
     _raise_if_any(problems)
-    report = QCImportReport(rows=len(rows), imported_by=getattr(imported_by, "username", "") or "")
+    report = QCImportReport(rows=len(rows), imported_by=imported_by.get_username() if imported_by else "")
     rows = [row for row in rows if row.eid not in withdrawn]
     report.withdrawn_skipped = report.rows - len(rows)
     with transaction.atomic():
         new = _plan(rows, scans, raters, now=timezone.now(), report=report)
         QCDecision.all_objects.bulk_create(new, batch_size=1000)
+        qc_raters_refresh(scan_ids=sorted({d.scan_id for d in new}))  # the queue's per-scan rater counts
     report.created = len(new)
     logger.info("QC import by %s: %s rows, %s created, %s unchanged, %s withdrawn skipped",
                 report.imported_by or "command line", report.rows, report.created, report.unchanged,
@@ -128,7 +130,7 @@ def _parse(text: str) -> tuple[list[_Row], list[tuple[int, str]]]:
             if any(cell.strip() for cell in cells):
                 rows.append(_parse_row(line, columns, cells, problems))
     except csv.Error as exc:
-        raise QCImportError([f"line {reader.line_num + 1}: {exc}"]) from None
+        raise QCImportError([f"line {reader.line_num}: {exc}"]) from None
     if not rows:
         problems.append((1, "the file has no decisions"))
     return [row for row in rows if row is not None], problems
