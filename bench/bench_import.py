@@ -9,37 +9,18 @@ subjects per minute, with the time spent reading and checking the DICOM files sh
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from cohort import cached_cohort, cohort_arguments  # bench/cohort.py: a script's folder is on its path
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subjects", type=int, default=10)
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=2024)
-    args = parser.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, as the goal says
-
-    from ml.synthetic import make_cohort
-
-    cohort = ROOT / "bench" / "out" / f"cohort-n{args.subjects}-s{args.scale:g}-seed{args.seed}"
-    if not (cohort / "showcase.csv").exists():
-        shutil.rmtree(cohort, ignore_errors=True)  # an interrupted earlier run
-        print(f"writing {args.subjects} synthetic subjects at scale {args.scale:g} to {cohort} ...")
-        started = time.perf_counter()
-        make_cohort(cohort, args.subjects, seed=args.seed, scale=args.scale, repeat_fraction=0.0)
-        print(f"  generated in {time.perf_counter() - started:.1f} s")
-    archives = sorted((cohort / "archives").glob("*.zip"))
+    args = cohort_arguments(__doc__.splitlines()[0])
+    archives = sorted((cached_cohort(args) / "archives").glob("*.zip"))
 
     with tempfile.TemporaryDirectory() as data_dir:
         os.environ["UKBSTUDY_DATA_DIR"] = data_dir

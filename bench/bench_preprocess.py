@@ -8,37 +8,20 @@ importer does (not timed), then times ml.imaging.pipeline.preprocess_archive and
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from cohort import cached_cohort, cohort_arguments  # bench/cohort.py: a script's folder is on its path
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subjects", type=int, default=10)
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=2024)
-    args = parser.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-
+    args = cohort_arguments(__doc__.splitlines()[0])
     from ml.imaging.pipeline import preprocess_archive
-    from ml.synthetic import make_cohort
     from ml.ukb.inventory import inventory_archive
 
-    cohort = ROOT / "bench" / "out" / f"cohort-n{args.subjects}-s{args.scale:g}-seed{args.seed}"
-    if not (cohort / "showcase.csv").exists():
-        shutil.rmtree(cohort, ignore_errors=True)
-        print(f"writing {args.subjects} synthetic subjects at scale {args.scale:g} to {cohort} ...")
-        make_cohort(cohort, args.subjects, seed=args.seed, scale=args.scale, repeat_fraction=0.0)
+    cohort = cached_cohort(args)
     stages: dict[str, list[float]] = {}
     totals, sizes = [], []
     for archive in sorted((cohort / "archives").glob("*.zip")):
