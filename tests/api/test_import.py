@@ -113,13 +113,20 @@ def test_unknown_participants_scans_and_raters_are_named_and_nothing_is_written(
     assert not QCDecision.all_objects.exists()
 
 
+def test_a_second_reader_may_disagree_without_a_note(tmp_path, users, cohort):
+    text = ("eid,verdict,rater,decided_at\n"
+            "1000001,pass,rater-user,2023-01-02T00:00:00Z\n"
+            "1000001,questionable,analyst-user,2023-01-01T00:00:00Z\n")
+    assert qc_decisions_import(path_or_file=write(tmp_path, text), imported_by=None).created == 2
+
+
 def test_a_verdict_changed_without_a_reason_or_note_is_named(tmp_path, users, cohort):
     text = ("eid,verdict,rater,decided_at\n"
             "1000001,pass,rater-user,2023-01-02T00:00:00Z\n"
-            "1000001,questionable,analyst-user,2023-01-01T00:00:00Z\n")  # earlier: the pass is the change
+            "1000001,questionable,rater-user,2023-01-01T00:00:00Z\n")  # earlier: the pass is the change
     with pytest.raises(QCImportError) as caught:
         qc_decisions_import(path_or_file=write(tmp_path, text), imported_by=None)
-    assert caught.value.errors == ["line 2, column note: changing the verdict from questionable to pass needs a "
+    assert caught.value.errors == ["line 2, column note: changing your verdict from questionable to pass needs a "
                                    "reason or note"]
     assert not QCDecision.all_objects.exists()
 

@@ -35,7 +35,7 @@ def test_a_fail_needs_a_reason(rater):
 def test_changing_a_verdict_needs_a_reason_or_note(rater):
     scan = make_scan()
     qc_decision_record(scan=scan, rater=rater, verdict="pass")
-    with pytest.raises(ValidationError, match="changing the verdict from pass to questionable"):
+    with pytest.raises(ValidationError, match="changing your verdict from pass to questionable"):
         qc_decision_record(scan=scan, rater=rater, verdict="questionable")
     qc_decision_record(scan=scan, rater=rater, verdict="questionable", note="slight fold-over at station 3")
     assert QCDecision.objects.count() == 2

@@ -118,3 +118,36 @@ def test_the_agreement_page_shows_kappa_and_disagreements(settings):
     page = viewer.get("/qc/agreement/").content.decode()
     assert "alice" in page and "bob" in page and "0.500" in page
     assert str(scans[2]) in page and str(scans[0]) not in page
+
+
+def test_re_reviewing_mine_moves_on_instead_of_returning_to_the_same_scan():
+    rater, client = login("rater")
+    scans = [processed_scan() for _ in range(3)]
+    for scan in scans:
+        qc_decision_record(scan=scan, rater=rater, verdict="pass")
+    assert client.get("/qc/?mine=on")["Location"] == f"/qc/scan/{scans[0].pk}/?mine=on"
+    response = client.post(f"/qc/scan/{scans[0].pk}/decide/?mine=on", {"verdict": "pass"})
+    assert response["Location"] == f"/qc/scan/{scans[1].pk}/?mine=on"
+
+
+def test_previous_keeps_stepping_back_and_survives_a_bad_parameter():
+    rater, client = login("rater")
+    scans = [processed_scan() for _ in range(3)]
+    for scan in scans:
+        qc_decision_record(scan=scan, rater=rater, verdict="pass")
+    assert client.get("/qc/previous/")["Location"] == f"/qc/scan/{scans[2].pk}/"
+    assert client.get(f"/qc/previous/?from={scans[2].pk}")["Location"] == f"/qc/scan/{scans[1].pk}/"
+    assert client.get(f"/qc/previous/?from={scans[1].pk}")["Location"] == f"/qc/scan/{scans[0].pk}/"
+    assert client.get("/qc/previous/?from=abc")["Location"] == f"/qc/scan/{scans[2].pk}/"
+
+
+def test_a_second_reader_sees_no_earlier_verdict_and_may_disagree_without_a_note(settings):
+    settings.QC_RATINGS_PER_SCAN = 2
+    alice, _ = login("rater", "alice")
+    _, bob = login("rater", "bob")
+    scan = processed_scan()
+    qc_decision_record(scan=scan, rater=alice, verdict="pass", note="alice's reading")
+    page = bob.get(f"/qc/scan/{scan.pk}/").content.decode()
+    assert "alice's reading" not in page and "appear once you have given yours" in page
+    assert bob.post(f"/qc/scan/{scan.pk}/decide/", {"verdict": "questionable"}).status_code == 302
+    assert QCDecision.objects.filter(scan=scan).count() == 2

@@ -280,8 +280,9 @@ def _replay(scan_id: int, rows: list[_Row], recorded: list[tuple], raters: dict,
             if content in seen or (row.decided_at is None and newest.get(rater_id) == content[2:]):
                 report.unchanged += 1
                 continue
-            if previous and previous != verdict and not (reason or note):
-                problems.append((row.line, f"line {row.line}, column note: changing the verdict from {previous} to "
+            own = newest.get(rater_id, ("",))[0]
+            if own and own != verdict and not (reason or note):
+                problems.append((row.line, f"line {row.line}, column note: changing your verdict from {own} to "
                                            f"{verdict} needs a reason or note"))
             new.append(QCDecision(scan_id=scan_id, rater_id=rater_id, created_at=created_at, verdict=verdict,
                                   reason=reason, note=note, previous_verdict=previous))

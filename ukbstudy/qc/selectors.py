@@ -76,11 +76,14 @@ def qc_queue(*, rater, filters: QueueFilters = QueueFilters(), later: bool | Non
 def qc_next_scans(*, rater, filters: QueueFilters = QueueFilters(), limit: int = 5,
                   exclude: int | None = None) -> list[Scan]:
     """The first ``limit`` scans of the rater's queue, in two index walks: scans not put off, then later.
-    Only the id and derived image paths are loaded: enough to lock a scan and prefetch its images."""
+    Only the id and derived image paths are loaded: enough to lock a scan and prefetch its images.
+    Re-reviewing their own scans ("mine"), a rater moves on by scan id past ``exclude``, the scan just done."""
     found: list[Scan] = []
     for later in (False, True):
         scans = qc_queue(rater=rater, filters=filters, later=later).select_related(None).only("pk", "derived")
-        if exclude:
+        if exclude and filters.mine:
+            scans = scans.filter(pk__gt=exclude).order_by("pk")
+        elif exclude:
             scans = scans.exclude(pk=exclude)
         found += list(scans[: limit - len(found)])
         if len(found) >= limit:
@@ -89,10 +92,14 @@ def qc_next_scans(*, rater, filters: QueueFilters = QueueFilters(), limit: int =
 
 
 def qc_previous_scan(*, rater, before: Scan | None = None) -> Scan | None:
-    """The scan this rater decided most recently (other than ``before``), to step back to it."""
+    """The scan this rater decided just before deciding ``before`` (or most recently, when ``before`` is
+    none or not decided by them), so pressing "previous" again keeps stepping back through their work."""
     decisions = QCDecision.objects.filter(rater=rater).order_by("-created_at", "-id")
     if before is not None:
-        decisions = decisions.exclude(scan=before)
+        shown = decisions.filter(scan=before).first()
+        if shown is not None:
+            decisions = decisions.filter(Q(created_at__lt=shown.created_at)
+                                         | Q(created_at=shown.created_at, id__lt=shown.id)).exclude(scan=before)
     decision = decisions.select_related("scan__subject").first()
     return decision.scan if decision else None
 

@@ -62,8 +62,9 @@ def qc_raters_refresh(*, scan_ids) -> None:
 
 
 def qc_decision_record(*, scan: Scan, rater, verdict: str, reason: str = "", note: str = "") -> QCDecision:
-    """Append a decision for ``scan``. A fail needs a reason; changing an earlier verdict needs a reason
-    or a note saying why; a scan another rater holds cannot be decided. Releases the rater's hold."""
+    """Append a decision for ``scan``. A fail needs a reason; a rater changing their own earlier verdict
+    needs a reason or a note saying why; a scan another rater holds cannot be decided. ``previous_verdict``
+    records the scan's status before this decision. Releases the rater's hold."""
     if verdict not in Verdict.values:
         raise ValidationError({"verdict": f"{verdict!r} is not one of {', '.join(Verdict.values)}"})
     if reason not in Reason.values:
@@ -77,9 +78,12 @@ def qc_decision_record(*, scan: Scan, rater, verdict: str, reason: str = "", not
             raise ScanLocked(lock)
         current = qc_current_decision(scan=scan)
         previous = current.verdict if current else ""
-        if previous and previous != verdict and not (reason or note.strip()):
-            raise ValidationError({"note": f"changing the verdict from {previous} to {verdict} needs a reason or note"})
-        first_by_rater = not QCDecision.all_objects.filter(scan=scan, rater=rater).exists()
+        own = QCDecision.all_objects.filter(scan=scan, rater=rater).order_by("-created_at", "-id").first()
+        # A rater changing their own verdict says why; a second reader disagreeing with the first does not.
+        if own and own.verdict != verdict and not (reason or note.strip()):
+            raise ValidationError({"note": f"changing your verdict from {own.verdict} to {verdict} needs a reason "
+                                           "or note"})
+        first_by_rater = own is None
         decision = QCDecision.objects.create(scan=scan, rater=rater, verdict=verdict, reason=reason, note=note,
                                              previous_verdict=previous)
         if first_by_rater:

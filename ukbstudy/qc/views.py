@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
@@ -66,10 +67,10 @@ def queue(request):
     return render(request, "qc/empty.html", {"filter_form": QueueFilterForm(request.GET or None)})
 
 
-def _next_scan_url(request) -> str | None:
+def _next_scan_url(request, after: int | None = None) -> str | None:
     """Lock the first scan of the rater's queue that nobody took meanwhile and return its page's URL."""
     filters, query = _filters(request)
-    for scan in qc_next_scans(rater=request.user, filters=filters):
+    for scan in qc_next_scans(rater=request.user, filters=filters, exclude=after):
         try:
             qc_lock_acquire(scan=scan, rater=request.user)
         except ScanLocked:
@@ -78,9 +79,9 @@ def _next_scan_url(request) -> str | None:
     return None
 
 
-def _to_next(request, query: str):
+def _to_next(request, query: str, after: int):
     """Straight to the next scan (one round trip less than going through the queue URL)."""
-    return redirect(_next_scan_url(request) or reverse("qc:queue") + (f"?{query}" if query else ""))
+    return redirect(_next_scan_url(request, after) or reverse("qc:queue") + (f"?{query}" if query else ""))
 
 
 @permission_required("subjects.view_scan", raise_exception=True)
@@ -98,9 +99,14 @@ def review(request, pk: int, form: DecisionForm | None = None, status: int = 200
         if can_rate else None
     history = list(qc_history(scan=scan))
     mine = next((d for d in history if d.rater_id == request.user.pk), None)
+    # Double reading stays independent: other raters' verdicts show once this rater has given theirs.
+    blind = can_rate and mine is None and settings.QC_RATINGS_PER_SCAN > 1
+    if blind:
+        history = []
     context = {
         "scan": scan, "subject": scan.subject, "images": _image_urls(scan), "history": history,
         "prefetch": _image_urls(upcoming) if upcoming else [], "can_rate": can_rate, "query": query,
+        "blind": blind,
         "form": form or DecisionForm(initial={"verdict": mine.verdict if mine else "",
                                               "reason": mine.reason if mine else ""}),
         "verdicts": Verdict.choices, "reasons": [r for r in Reason.choices if r[0]],
@@ -126,7 +132,7 @@ def decide(request, pk: int):
             return redirect(reverse("qc:queue") + (f"?{query}" if query else ""))
         else:
             messages.success(request, f"{scan}: {form.cleaned_data['verdict']} saved")
-            return _to_next(request, query)
+            return _to_next(request, query, after=scan.pk)
     return review(request, pk, form=form, status=400)
 
 
@@ -137,18 +143,20 @@ def later(request, pk: int):
     qc_defer(scan=scan, rater=request.user)
     _, query = _filters(request)
     messages.info(request, f"{scan} moved to the end of your queue")
-    return _to_next(request, query)
+    return _to_next(request, query, after=scan.pk)
 
 
 @permission_required(REVIEW_PERMISSION, raise_exception=True)
 def previous(request):
     """Back to the scan this rater decided last (to change the verdict, with a reason)."""
-    current = Scan.objects.filter(pk=request.GET.get("from") or 0).first()
+    shown = request.GET.get("from", "")
+    current = Scan.objects.filter(pk=int(shown)).first() if shown.isdigit() else None
     scan = qc_previous_scan(rater=request.user, before=current)
+    _, query = _filters(request)
     if scan is None:
-        messages.info(request, "You have not reviewed any scan yet.")
-        return redirect("qc:queue")
-    return redirect("qc:review", pk=scan.pk)
+        messages.info(request, "There is no earlier scan you reviewed.")
+        return redirect(reverse("qc:queue") + (f"?{query}" if query else ""))
+    return redirect(reverse("qc:review", args=(scan.pk,)) + (f"?{query}" if query else ""))
 
 
 @permission_required("qc.view_qcdecision", raise_exception=True)

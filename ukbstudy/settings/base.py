@@ -89,8 +89,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Sessions read from the cache, written through to the database: one query less on every page.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# CACHE_URL (e.g. redis://127.0.0.1:6379/1) names a cache all web processes share; sessions are then read
+# from it and written through to the database (one query less per page). Without one, sessions stay in
+# the database, so several web workers never disagree about who is logged in.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "qc:queue"
