@@ -76,7 +76,10 @@ class _Row:
 
 
 def qc_decisions_import(*, path_or_file: str | Path | IO, imported_by=None) -> QCImportReport:
-    """Import the QC CSV (a path or an open file); raises QCImportError, writing nothing, on any bad cell."""
+    """Import the QC CSV (a path or an open file); raises QCImportError, writing nothing, on any bad cell.
+
+    The rows are past decisions, so review locks (which guard live reviewing) do not stop them; a rater
+    holding one of these scans simply finds its rating count updated when they save."""
     rows, problems = _parse(_read_text(path_or_file))
     scans, raters, withdrawn = _resolve(rows, problems)
     _raise_if_any(problems)
