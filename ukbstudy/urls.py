@@ -15,6 +15,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="qc:queue", permanent=False)),
     path("", include("ukbstudy.accounts.urls")),
     path("qc/", include("ukbstudy.qc.urls")),
+    path("", include("ukbstudy.measurements.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("ukbstudy.api.urls")),
     path("", include("ukbstudy.subjects.urls")),

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.routers import APIRootView
 from rest_framework.serializers import ValidationError
 
 from ukbstudy.measurements.models import Measurement
+from ukbstudy.measurements.views import streamed_export
 from ukbstudy.qc.importing import QCImportError, qc_decisions_import
 from ukbstudy.qc.models import QCDecision
 from ukbstudy.qc.selectors import qc_history, scans_with_qc_status
@@ -124,6 +127,17 @@ class MeasurementPagination(CursorPagination):
     max_page_size = 1000
 
 
+class CSVRenderer(BaseRenderer):
+    """Lets clients ask for text/csv; the export view streams its own response."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes | str) else str(data)
+
+
 class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet):
     """Derived measurements with their provenance, newest first."""
 
@@ -131,6 +145,20 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Study
     serializer_class = serializers.MeasurementSerializer
     filterset_class = filters.MeasurementFilter
     pagination_class = MeasurementPagination
+
+    @extend_schema(
+        summary="Export measurements as CSV (admins)",
+        parameters=[OpenApiParameter("layout", str, enum=["long", "wide"]),
+                    OpenApiParameter("quantity", str, many=True), OpenApiParameter("method", str, many=True),
+                    OpenApiParameter("model_version", int), OpenApiParameter("created_after", OpenApiTypes.DATETIME),
+                    OpenApiParameter("created_before", OpenApiTypes.DATETIME)],
+        responses={(200, "text/csv"): OpenApiTypes.STR, (400, "text/plain"): OpenApiTypes.STR},
+    )
+    @action(detail=False, methods=["get"], url_path="export", renderer_classes=[CSVRenderer], pagination_class=None,
+            filterset_class=None)
+    def export(self, request):
+        """Long (one row per measurement) or wide (one row per subject), streamed; withdrawn left out."""
+        return streamed_export(request, channel="api")
 
 
 def _validated(serializer_class, request) -> dict:

@@ -6,6 +6,7 @@ network, segmentation and atlas methods) and the job run that wrote it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -99,3 +100,24 @@ class Measurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject.eid} {self.quantity} ({self.method}) = {self.value:g} {self.unit}"
+
+
+class Export(models.Model):
+    """A measurement export someone downloaded: who, when, what (format and filters) and how many rows."""
+
+    class Format(models.TextChoices):
+        LONG = "long", "Long (one row per measurement)"
+        WIDE = "wide", "Wide (one row per subject)"
+
+    exported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    format = models.CharField(max_length=8, choices=Format.choices)
+    filters = models.JSONField(default=dict, blank=True)
+    rows = models.PositiveIntegerField(null=True, blank=True, help_text="Rows written (empty until finished).")
+    channel = models.CharField(max_length=16, help_text="web, api or command")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.format} export #{self.pk} by {self.exported_by} ({self.created_at:%Y-%m-%d %H:%M})"

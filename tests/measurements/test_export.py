@@ -1,0 +1,86 @@
+"""CSV exports: long and wide, streamed, admins only, withdrawn left out, formulas escaped, recorded."""
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+from django.http import StreamingHttpResponse
+from django.test import Client
+
+from tests.factories import make_scan, make_subject
+from ukbstudy.accounts.services import user_create
+from ukbstudy.measurements.exports import escape_cell
+from ukbstudy.measurements.models import Export, ModelVersion
+from ukbstudy.measurements.services import measurement_record
+from ukbstudy.subjects.services.withdrawal import subjects_withdraw
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def values():
+    kept, leaving = make_scan(make_subject(eid=3000001)), make_scan(make_subject(eid=3000002))
+    version = ModelVersion.objects.create(task="liver_ff", name="=cmd|' /C calc'!A0", version="1", is_current=True)
+    measurement_record(scan=kept, quantity="liver_ff", method="network", value=4.25, model_version=version)
+    measurement_record(scan=kept, quantity="liver_ff", method="manual", value=-1.5)
+    measurement_record(scan=kept, quantity="bmff_spine", method="segmentation", value=55.0)
+    measurement_record(scan=leaving, quantity="liver_ff", method="manual", value=9.0)
+    subjects_withdraw(eids=[3000002])
+    return kept
+
+
+def client_for(role):
+    client = Client()
+    client.force_login(user_create(username=role, password="pw-long-enough-1", role=role))
+    return client
+
+
+def read(response) -> list[list[str]]:
+    assert isinstance(response, StreamingHttpResponse)
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_long_export_lists_every_measurement_with_provenance(values):
+    rows = read(client_for("admin").get("/exports/measurements.csv?layout=long"))
+    assert rows[0] == ["eid", "quantity", "method", "value", "unit", "model_version", "run", "created"]
+    assert [r[:4] for r in rows[1:]] == [["3000001", "bmff_spine", "segmentation", "55.0"],
+                                         ["3000001", "liver_ff", "manual", "-1.5"],
+                                         ["3000001", "liver_ff", "network", "4.25"]]
+    assert rows[3][5] == "'=cmd|' /C calc'!A0@1"  # escaped: a spreadsheet shows it as text
+
+
+def test_wide_export_has_one_row_per_subject(values):
+    rows = read(client_for("admin").get("/exports/measurements.csv?layout=wide&quantity=liver_ff"))
+    assert rows == [["eid", "liver_ff:manual", "liver_ff:network"], ["3000001", "-1.5", "4.25"]]
+
+
+def test_exports_are_for_admins_and_are_recorded(values):
+    assert client_for("analyst").get("/exports/measurements.csv").status_code == 403
+    admin = client_for("admin")
+    read(admin.get("/api/measurements/export/?layout=long&method=manual"))
+    export = Export.objects.get()
+    assert (export.format, export.rows, export.channel, export.filters) == ("long", 1, "api", {"methods": ["manual"]})
+    assert export.exported_by.username == "admin"
+    assert admin.get("/exports/measurements.csv?layout=xml").status_code == 400
+    assert admin.get("/exports/measurements.csv?created_after=yesterday").status_code == 400
+
+
+def test_the_command_writes_a_file(values, tmp_path):
+    out = tmp_path / "m.csv"
+    call_command("export_measurements", "--format", "wide", "--out", str(out))
+    assert out.read_text().splitlines()[0] == "eid,bmff_spine:segmentation,liver_ff:manual,liver_ff:network"
+    assert Export.objects.get().channel == "command"
+
+
+def test_text_cells_that_look_like_formulas_are_escaped_but_numbers_are_not():
+    assert [escape_cell(v) for v in ("=1+1", "+x", "-x", "@x", "plain", -2.5, 3)] == [
+        "'=1+1", "'+x", "'-x", "'@x", "plain", "-2.5", "3"]
+
+
+def test_odd_parameters_are_refused_not_crashed_on(values):
+    admin = client_for("admin")
+    for query in ("model_version=9223372036854775808", "created_after=0001-01-01T00:00:00%2B15:00",
+                  "model_version=abc"):
+        assert admin.get(f"/exports/measurements.csv?{query}").status_code == 400, query
+    assert admin.get("/exports/measurements.csv?created_after=2000-01-01T00:00:00%2B15:30").status_code == 200

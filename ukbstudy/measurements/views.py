@@ -1,0 +1,59 @@
+"""The measurement export for admins: a streamed CSV download."""
+
+from datetime import UTC
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from ukbstudy.accounts.roles import role_of
+
+from .exports import ExportFilters, export_csv
+from .models import Export
+
+
+def filters_from(params) -> ExportFilters:
+    """ExportFilters from query parameters (quantity and method may repeat); ValueError names a bad one."""
+    dates = {}
+    for name in ("created_after", "created_before"):
+        text = params.get(name, "")
+        parsed = parse_datetime(text) if text else None
+        if text and parsed is None:
+            raise ValueError(f"{name}: {text!r} is not an ISO 8601 date and time")
+        try:  # to UTC here: PostgreSQL refuses offsets beyond +/-15:59
+            dates[name] = (parsed.replace(tzinfo=UTC) if timezone.is_naive(parsed) else parsed.astimezone(UTC)) \
+                if parsed else None
+        except OverflowError:
+            raise ValueError(f"{name}: {text!r} is out of range") from None
+    version = params.get("model_version", "")
+    if version and not (version.isdigit() and int(version) < 2**63):
+        raise ValueError(f"model_version: {version!r} is not a model version id")
+    return ExportFilters(quantities=params.getlist("quantity"), methods=params.getlist("method"),
+                         model_version=int(version) if version else None, **dates)
+
+
+def streamed_export(request, channel: str):
+    if role_of(request.user) != "admin":
+        raise PermissionDenied("exports are for admins")
+    # "layout", not "format": REST framework reserves ?format= for choosing a renderer
+    format = request.GET.get("layout", Export.Format.LONG)
+    if format not in Export.Format.values:
+        return _bad_request(f"layout must be one of {', '.join(Export.Format.values)}")
+    try:
+        filters = filters_from(request.GET)
+    except ValueError as exc:
+        return _bad_request(str(exc))
+    response = StreamingHttpResponse(export_csv(format=format, filters=filters, user=request.user, channel=channel),
+                                     content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    response["Content-Disposition"] = f'attachment; filename="measurements-{format}-{stamp}.csv"'
+    return response
+
+
+def _bad_request(message: str) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+def measurements_csv(request):
+    return streamed_export(request, channel="web")
