@@ -84,3 +84,9 @@ def test_odd_parameters_are_refused_not_crashed_on(values):
                   "model_version=abc"):
         assert admin.get(f"/exports/measurements.csv?{query}").status_code == 400, query
     assert admin.get("/exports/measurements.csv?created_after=2000-01-01T00:00:00%2B15:30").status_code == 200
+
+
+def test_unknown_quantities_and_methods_are_refused(values):
+    admin = client_for("admin")
+    assert admin.get("/exports/measurements.csv?method=%00x").status_code == 400
+    assert admin.get("/exports/measurements.csv?quantity=liver").status_code == 400

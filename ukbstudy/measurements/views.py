@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from ukbstudy.accounts.roles import role_of
 
 from .exports import ExportFilters, export_csv
-from .models import Export
+from .models import Export, Method, Quantity
 
 
 def filters_from(params) -> ExportFilters:
@@ -29,6 +29,10 @@ def filters_from(params) -> ExportFilters:
     version = params.get("model_version", "")
     if version and not (version.isdigit() and int(version) < 2**63):
         raise ValueError(f"model_version: {version!r} is not a model version id")
+    for name, known in (("quantity", Quantity.values), ("method", Method.values)):
+        unknown = [value for value in params.getlist(name) if value not in known]
+        if unknown:
+            raise ValueError(f"{name}: {unknown[0]!r} is not one of {', '.join(known)}")
     return ExportFilters(quantities=params.getlist("quantity"), methods=params.getlist("method"),
                          model_version=int(version) if version else None, **dates)
 
