@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("ukbstudy.accounts.urls")),
     path("qc/", include("ukbstudy.qc.urls")),
     path("", include("ukbstudy.measurements.urls")),
+    path("jobs/", include("ukbstudy.jobs.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("ukbstudy.api.urls")),
     path("", include("ukbstudy.subjects.urls")),
