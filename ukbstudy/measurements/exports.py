@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from django.db.models import Case, Value, When
-
 from .models import Export, Measurement
+from .selectors import in_preference_order
 
 LONG_COLUMNS = ["eid", "quantity", "method", "value", "unit", "model_version", "run", "created"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -75,16 +74,14 @@ def wide_rows(filters: ExportFilters) -> Iterator[list]:
     measurements = _measurements(filters)
     columns = sorted({f"{q}:{m}" for q, m in measurements.order_by().values_list("quantity", "method").distinct()})
     yield ["eid", *columns]
-    rank = Case(When(model_version__is_current=True, then=Value(2)), When(model_version__isnull=False, then=Value(1)),
-                default=Value(0))
-    ordered = measurements.annotate(rank=rank).order_by("subject__eid", "-scan__instance", "rank", "created_at", "pk")
+    ordered = in_preference_order(measurements, subject_key="subject__eid")
     current_eid, values = None, {}
     for eid, quantity, method, value in ordered.values_list("subject__eid", "quantity", "method", "value").iterator(
             chunk_size=CHUNK):
         if eid != current_eid and current_eid is not None:
             yield [current_eid, *(values.get(c) for c in columns)]
             values = {}
-        current_eid, values[f"{quantity}:{method}"] = eid, value  # later rows win, as in the report selector
+        current_eid, values[f"{quantity}:{method}"] = eid, value  # later rows win (in_preference_order)
     if current_eid is not None:
         yield [current_eid, *(values.get(c) for c in columns)]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
-from django.db.models import Case, Value, When
+from django.db.models import Case, QuerySet, Value, When
 
 from ml.ukb.fields import FIELD_BY_KEY, parse_column
 from ukbstudy.subjects.models import CovariateValue, ReferenceValue, Subject
@@ -62,13 +62,16 @@ def _showcase(model, field_id: str) -> dict[int, float]:
     return dict(model.objects.filter(field_id=field_id).values_list("subject_id", "value"))
 
 
-def _measurements(method: str, quantity: str) -> dict[int, float]:
-    # Ranked explicitly (databases sort NULL differently): the current model version before any other
-    # version before values without one.
+def in_preference_order(measurements: QuerySet, subject_key: str = "subject_id") -> QuerySet:
+    """Per subject, the measurements ordered so that the preferred value comes last: later visits first,
+    then values without a model version, other versions, the current version (ranked explicitly: databases
+    sort NULL differently), then oldest to newest. Readers keep the last value they see per subject."""
     version_rank = Case(When(model_version__is_current=True, then=Value(2)),
                         When(model_version__isnull=False, then=Value(1)), default=Value(0))
-    rows = (Measurement.objects.filter(method=method, quantity=quantity)
-            .annotate(version_rank=version_rank)
-            .order_by("subject_id", "-scan__instance", "version_rank", "created_at", "pk")
-            .values_list("subject_id", "value"))
-    return dict(rows)  # later rows win: first visit, then the best-ranked version, then the newest
+    return measurements.annotate(version_rank=version_rank).order_by(
+        subject_key, "-scan__instance", "version_rank", "created_at", "pk")
+
+
+def _measurements(method: str, quantity: str) -> dict[int, float]:
+    rows = in_preference_order(Measurement.objects.filter(method=method, quantity=quantity))
+    return dict(rows.values_list("subject_id", "value"))  # later rows win: see in_preference_order

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from analysis.raters import rater_agreement
 from ukbstudy.subjects.models import Scan
-from ukbstudy.subjects.views import IMAGE_NAMES
+from ukbstudy.subjects.views import scan_image_urls
 
 from .forms import DecisionForm, QueueFilterForm
 from .models import Reason, Verdict
@@ -45,12 +45,6 @@ def _filters(request) -> tuple[QueueFilters, str]:
     filters = QueueFilters(centre=data["centre"], hint=data["hint"], status=data["status"], mine=data["mine"])
     query = urlencode({k: v for k, v in request.GET.items() if k in form.fields and v})
     return filters, query
-
-
-def _image_urls(scan: Scan) -> list[tuple[str, str]]:
-    version = scan.derived.get("folder", "").rsplit("/", 1)[-1]
-    return [(name, reverse("subjects:scan-image", args=(scan.pk, name)) + f"?v={version}")
-            for name in IMAGE_NAMES if name in scan.derived]
 
 
 @permission_required("subjects.view_scan", raise_exception=True)
@@ -104,8 +98,8 @@ def review(request, pk: int, form: DecisionForm | None = None, status: int = 200
     if blind:
         history = []
     context = {
-        "scan": scan, "subject": scan.subject, "images": _image_urls(scan), "history": history,
-        "prefetch": _image_urls(upcoming) if upcoming else [], "can_rate": can_rate, "query": query,
+        "scan": scan, "subject": scan.subject, "images": scan_image_urls(scan), "history": history,
+        "prefetch": scan_image_urls(upcoming) if upcoming else [], "can_rate": can_rate, "query": query,
         "blind": blind,
         "form": form or DecisionForm(initial={"verdict": mine.verdict if mine else "",
                                               "reason": mine.reason if mine else ""}),

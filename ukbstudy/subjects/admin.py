@@ -1,13 +1,12 @@
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from ml.ukb import protocol
 
 from .models import CovariateValue, ImportBatch, ReferenceValue, Scan, Subject
 from .services.withdrawal import subjects_withdraw
-from .views import IMAGE_NAMES
+from .views import scan_image_urls
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -84,12 +83,11 @@ class ScanAdmin(ReadOnlyAdmin):
 
     @admin.display(description="QC images")
     def qc_images(self, obj):
-        names = [name for name in IMAGE_NAMES if name in obj.derived]
-        if not names:
+        images = scan_image_urls(obj)
+        if not images:
             return "not preprocessed yet"
-        version = obj.derived.get("folder", "").rsplit("/", 1)[-1]  # a new run, a new URL: no stale cache
-        return format_html_join("", "<img src='{}?v={}' alt='{}' title='{}' style='height:360px;margin-right:6px'>", (
-            (reverse("subjects:scan-image", args=(obj.pk, name)), version, name, name) for name in names))
+        return format_html_join("", "<img src='{}' alt='{}' title='{}' style='height:360px;margin-right:6px'>", (
+            (url, name, name) for name, url in images))
 
     @admin.display(description="QC hints")
     def hints_pretty(self, obj):

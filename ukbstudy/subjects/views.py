@@ -6,10 +6,19 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 from .models import Scan
 
 IMAGE_NAMES = ("qc_water_coronal", "qc_fat_coronal", "qc_water_sagittal", "qc_fat_sagittal", "network_input")
+
+
+def scan_image_urls(scan: Scan) -> list[tuple[str, str]]:
+    """(name, URL) of the scan's QC images; the URL names the processing run, so a new run is never served
+    from a browser's cache of the old one."""
+    version = scan.derived.get("folder", "").rsplit("/", 1)[-1]
+    return [(name, reverse("subjects:scan-image", args=(scan.pk, name)) + f"?v={version}")
+            for name in IMAGE_NAMES if name in scan.derived]
 
 
 @login_required
