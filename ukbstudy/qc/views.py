@@ -61,6 +61,11 @@ def queue(request):
     return render(request, "qc/empty.html", {"filter_form": QueueFilterForm(request.GET or None)})
 
 
+def _with_query(url: str, query: str) -> str:
+    """The URL with the queue's filters kept."""
+    return f"{url}?{query}" if query else url
+
+
 def _next_scan_url(request, after: int | None = None) -> str | None:
     """Lock the first scan of the rater's queue that nobody took meanwhile and return its page's URL."""
     filters, query = _filters(request)
@@ -69,13 +74,13 @@ def _next_scan_url(request, after: int | None = None) -> str | None:
             qc_lock_acquire(scan=scan, rater=request.user)
         except ScanLocked:
             continue  # taken a moment ago by someone else
-        return reverse("qc:review", args=(scan.pk,)) + (f"?{query}" if query else "")
+        return _with_query(reverse("qc:review", args=(scan.pk,)), query)
     return None
 
 
 def _to_next(request, query: str, after: int):
     """Straight to the next scan (one round trip less than going through the queue URL)."""
-    return redirect(_next_scan_url(request, after) or reverse("qc:queue") + (f"?{query}" if query else ""))
+    return redirect(_next_scan_url(request, after) or _with_query(reverse("qc:queue"), query))
 
 
 @permission_required("subjects.view_scan", raise_exception=True)
@@ -88,7 +93,7 @@ def review(request, pk: int, form: DecisionForm | None = None, status: int = 200
             qc_lock_acquire(scan=scan, rater=request.user)
         except ScanLocked as exc:
             messages.error(request, str(exc))
-            return redirect(reverse("qc:queue") + (f"?{query}" if query else ""))
+            return redirect(_with_query(reverse("qc:queue"), query))
     upcoming = next(iter(qc_next_scans(rater=request.user, filters=filters, limit=1, exclude=scan.pk)), None) \
         if can_rate else None
     history = list(qc_history(scan=scan))
@@ -123,7 +128,7 @@ def decide(request, pk: int):
                 form.add_error(field if field in form.fields else None, errors)
         except ScanLocked as exc:
             messages.error(request, str(exc))
-            return redirect(reverse("qc:queue") + (f"?{query}" if query else ""))
+            return redirect(_with_query(reverse("qc:queue"), query))
         else:
             messages.success(request, f"{scan}: {form.cleaned_data['verdict']} saved")
             return _to_next(request, query, after=scan.pk)
@@ -149,8 +154,8 @@ def previous(request):
     _, query = _filters(request)
     if scan is None:
         messages.info(request, "There is no earlier scan you reviewed.")
-        return redirect(reverse("qc:queue") + (f"?{query}" if query else ""))
-    return redirect(reverse("qc:review", args=(scan.pk,)) + (f"?{query}" if query else ""))
+        return redirect(_with_query(reverse("qc:queue"), query))
+    return redirect(_with_query(reverse("qc:review", args=(scan.pk,)), query))
 
 
 @permission_required("qc.view_qcdecision", raise_exception=True)
