@@ -7,6 +7,8 @@ Layout of ``out_dir``::
                                             total_hip (station 4), diaphysis (station 5)
     showcase.csv                            one row per participant, UK Biobank column names
     ground_truth.csv                        one row per archive: true fat fractions, faults, labels
+    qc_decisions.csv                        a simulated visual QC (``import_qc`` layout, rater
+                                            ``synthetic-rater``): fails for swaps, noise, metal, missing stations
     cohort.json                             seed, scale, fault rates, generator version
 
 ``out_dir`` must be new or empty, so archives of two cohorts can never be mixed. Everything is a
@@ -27,7 +29,8 @@ from ml.synthetic.labels import write_label
 from ml.synthetic.population import Visit, make_population
 from ml.synthetic.scan import scan_visit
 from ml.synthetic.seeding import stream
-from ml.synthetic.tables import ground_truth_row, write_cohort_json, write_ground_truth, write_showcase
+from ml.synthetic.tables import (ground_truth_row, write_cohort_json, write_ground_truth, write_qc_decisions,
+                                 write_showcase)
 
 Progress = Callable[[int, int], None]
 
@@ -43,6 +46,7 @@ class CohortSummary:
     ground_truth_csv: Path
     cohort_json: Path
     labels_dir: Path
+    qc_csv: Path
     fault_counts: dict[str, int]
     seconds: float
 
@@ -70,6 +74,7 @@ def make_cohort(out_dir: str | Path, n_subjects: int, seed: int = 0, scale: floa
             progress(done, len(population.visits))
     write_showcase(out / "showcase.csv", population.subjects)
     write_ground_truth(out / "ground_truth.csv", rows)
+    write_qc_decisions(out / "qc_decisions.csv", rows)
     counts = Counter(code for visit in population.visits for code in visit.faults.codes)
     fault_counts = {code: counts[code] for code in FAULT_CODES}
     write_cohort_json(out / "cohort.json", {
@@ -79,7 +84,7 @@ def make_cohort(out_dir: str | Path, n_subjects: int, seed: int = 0, scale: floa
     })
     archives = [out / "archives" / row["archive"] for row in rows]
     return CohortSummary(out, n_subjects, archives, out / "showcase.csv", out / "ground_truth.csv",
-                         out / "cohort.json", out / "labels", fault_counts, time.perf_counter() - started)
+                         out / "cohort.json", out / "labels", out / "qc_decisions.csv", fault_counts, time.perf_counter() - started)
 
 
 def _prepare(out: Path) -> Path:

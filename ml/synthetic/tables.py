@@ -71,3 +71,24 @@ def write_cohort_json(path: Path, settings: Mapping[str, object]) -> None:
     """Generator settings and version (no dates), for tracing a cohort back to how it was made."""
     document = {"generator": "ml.synthetic", "version": GENERATOR_VERSION, **settings}
     path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+SIMULATED_RATER = "synthetic-rater"
+QC_FAILING_FAULTS = {  # faults a visual rater fails a scan for (liver fat paper), with the recorded reason
+    "water_fat_swap": "water_fat_swap",
+    "noise": "noise",
+    "metal": "metal",
+    "missing_station": "data_structure",
+}
+
+
+def write_qc_decisions(path: Path, rows: Sequence[Mapping[str, str]]) -> None:
+    """A simulated visual QC of every archive in the ``import_qc`` layout: a fail (with the paper's reason)
+    for faults that show in the water and fat projections, a pass otherwise."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["eid", "instance", "verdict", "reason", "note", "rater"])
+        for row in rows:
+            faults = [code for code in row["faults"].split(";") if code in QC_FAILING_FAULTS]
+            verdict, reason = ("fail", QC_FAILING_FAULTS[faults[0]]) if faults else ("pass", "")
+            writer.writerow([row["eid"], row["instance"], verdict, reason, "simulated rater", SIMULATED_RATER])

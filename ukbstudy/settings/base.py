@@ -36,6 +36,10 @@ INSTALLED_APPS = [
     "ukbstudy.qc",
     "ukbstudy.measurements",
     "ukbstudy.jobs",
+    "ukbstudy.liverfat",
+    "ukbstudy.marrow",
+    "ukbstudy.atlas",
+    "ukbstudy.results",
     "ukbstudy.api",
     "ukbstudy.accounts",  # last: its post_migrate handler grants the other apps' permissions
 ]

@@ -1,0 +1,70 @@
+"""The liver fat paper's datasets, read from the database.
+
+- ``A``: QC-passed scans of the first imaging visit whose subject has a value in the reference field
+  (22402-2.0 by default, 22436-2.0 selectable): cross-validation and training;
+- ``B``: QC-passed scans of the first imaging visit whose subject has none: inference;
+- ``C``: a seeded random subset of B (1,000 by default): network against atlas;
+- ``all``: every processed scan of the first imaging visit, whatever its QC.
+
+QC-passed means processed (a network input exists) and the newest visual QC verdict is pass. C is drawn by
+ranking B's subjects on a hash of (seed, eid), so a subject's membership only changes when B itself does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from ml.ukb import protocol
+from ukbstudy.qc.models import Verdict
+from ukbstudy.qc.selectors import scans_with_qc_status
+from ukbstudy.subjects.models import ReferenceValue, Scan
+
+from .selectors import DEFAULT_REFERENCE_FIELD
+
+DATASETS = ("A", "B", "C", "all")
+DEFAULT_C_SIZE = 1000
+
+
+class UnknownDataset(ValueError):
+    pass
+
+
+def processed_scans(*, instance: int = protocol.FIRST_IMAGING_INSTANCE) -> QuerySet:
+    return Scan.objects.filter(instance=instance, processing_state=Scan.State.PROCESSED)
+
+
+def qc_passed_scans(*, instance: int = protocol.FIRST_IMAGING_INSTANCE) -> QuerySet:
+    return scans_with_qc_status(processed_scans(instance=instance)).filter(qc_status=Verdict.PASS)
+
+
+def _with_reference(scans: QuerySet, field: str) -> QuerySet:
+    return scans.annotate(has_reference=Exists(
+        ReferenceValue.objects.filter(subject=OuterRef("subject"), field_id=field)))
+
+
+def excluded_reference_subject_ids(*, field: str) -> set[int]:
+    """Subjects whose reference value in ``field`` a reviewer marked implausible (left out of A)."""
+    return set()
+
+
+def dataset_scans(name: str, *, field: str = DEFAULT_REFERENCE_FIELD, seed: int = 0,
+                  c_size: int = DEFAULT_C_SIZE) -> QuerySet:
+    """The scans of dataset ``name`` (A, B, C or all), ordered by eid."""
+    if name == "all":
+        return processed_scans().select_related("subject").order_by("subject__eid")
+    if name not in DATASETS:
+        raise UnknownDataset(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    scans = _with_reference(qc_passed_scans(), field).select_related("subject").order_by("subject__eid")
+    if name == "A":
+        return scans.filter(has_reference=True).exclude(subject_id__in=excluded_reference_subject_ids(field=field))
+    b_scans = scans.filter(has_reference=False)
+    if name == "B":
+        return b_scans
+    chosen = sorted(b_scans.values_list("pk", "subject__eid"), key=lambda row: _draw(seed, row[1]))[:c_size]
+    return b_scans.filter(pk__in=[pk for pk, _ in chosen])
+
+
+def _draw(seed: int, eid: int) -> str:
+    return hashlib.sha256(f"{seed}:{eid}".encode()).hexdigest()
