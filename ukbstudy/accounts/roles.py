@@ -12,8 +12,9 @@ VIEW = [
     "subjects.view_subject", "subjects.view_scan", "subjects.view_referencevalue", "subjects.view_covariatevalue",
     "subjects.view_importbatch", "qc.view_qcdecision", "measurements.view_measurement",
     "measurements.view_modelversion", "jobs.view_job",
+    "results.view_outlierverdict",
 ]
-RATE = ["qc.add_qcdecision"]
+RATE = ["qc.add_qcdecision", "results.add_outlierverdict"]
 ANALYSE = ["jobs.add_job", "jobs.change_job"]
 ROLES: dict[str, list[str]] = {
     "viewer": VIEW,

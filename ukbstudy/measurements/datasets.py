@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from ml.ukb import protocol
 from ukbstudy.qc.models import Verdict
@@ -45,8 +45,14 @@ def _with_reference(scans: QuerySet, field: str) -> QuerySet:
 
 
 def excluded_reference_subject_ids(*, field: str) -> set[int]:
-    """Subjects whose reference value in ``field`` a reviewer marked implausible (left out of A)."""
-    return set()
+    """Subjects whose reference value in ``field`` a reviewer marked implausible (left out of A): those whose
+    newest outlier verdict about that field says so. A later verdict (e.g. "both plausible") brings them back."""
+    from ukbstudy.results.models import OutlierVerdict  # the results app builds on this one: import on use
+
+    about_field = OutlierVerdict.all_objects.filter(reference_field=field)
+    newest = about_field.filter(subject=OuterRef("subject")).order_by("-created_at", "-id").values("verdict")[:1]
+    return set(about_field.annotate(newest=Subquery(newest)).filter(
+        newest=OutlierVerdict.Verdict.REFERENCE_IMPLAUSIBLE).values_list("subject_id", flat=True).distinct())
 
 
 def dataset_scans(name: str, *, field: str = DEFAULT_REFERENCE_FIELD, seed: int = 0,

@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "results"
-
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("compare/", views.compare, name="compare"),
+    path("outliers/", views.outliers, name="outliers"),
+    path("outliers/<int:eid>/", views.outlier_subject, name="outlier-subject"),
+    path("regression/", views.regression, name="regression"),
+]

@@ -1,0 +1,36 @@
+"""A small cohort written straight to the database: subjects, processed QC-passed scans, reference values,
+network, atlas and segmentation measurements and DXA covariates (no images)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.factories import make_scan, make_subject
+from ukbstudy.measurements.services import measurement_record
+from ukbstudy.qc.models import QCDecision
+from ukbstudy.subjects.models import CovariateValue, ReferenceValue
+
+CENTRES = (11025, 11026, 11027)
+
+
+def build_cohort(rater, n: int = 40, seed: int = 5, with_reference: int = 30) -> list:
+    """``n`` subjects; the first ``with_reference`` have field 22402-2.0. Returns the scans."""
+    rng = np.random.default_rng(seed)
+    scans = []
+    for i in range(n):
+        subject = make_subject(sex="FM"[i % 2], age=float(rng.integers(45, 80)), bmi=float(rng.normal(27, 4)),
+                               centre=CENTRES[i % 3], height_cm=float(rng.normal(170, 9)))
+        scan = make_scan(subject, processing_state="processed")
+        QCDecision.objects.create(scan=scan, rater=rater, verdict="pass")
+        truth = float(rng.gamma(1.5, 3.0))
+        if i < with_reference:
+            ReferenceValue.objects.create(subject=subject, field_id="22402-2.0", value=truth,
+                                          import_batch=scan.import_batch)
+        measurement_record(scan=scan, quantity="liver_ff", method="network", value=truth + float(rng.normal(0, 0.7)))
+        measurement_record(scan=scan, quantity="liver_ff", method="atlas", value=truth + float(rng.normal(0.3, 1.2)))
+        bmff = 45 + 0.4 * subject.age + float(rng.normal(0, 4))
+        measurement_record(scan=scan, quantity="bmff_spine", method="segmentation", value=bmff)
+        CovariateValue.objects.create(subject=subject, field_id="23226-2.0", import_batch=scan.import_batch,
+                                      value=1.6 - 0.008 * bmff + float(rng.normal(0, 0.05)))
+        scans.append(scan)
+    return scans

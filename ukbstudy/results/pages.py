@@ -1,0 +1,180 @@
+"""What each results page shows: selectors' data through ``analysis`` into figures and paper-style tables.
+
+Each builder returns a plain context dictionary of :class:`Panel` (a figure beside its table) and tables
+(``analysis.tables.Table``), so the views only parse input and render. Anything the statistics engine refuses
+(too few subjects, constant values) is shown as that panel's message instead of failing the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis import AnalysisError, agreement, compare_groups, model_sequence, top_disagreements, univariable_family
+from analysis.tables import Table, agreement_table, group_table, model_table, outlier_table, univariable_table
+
+from . import figures
+from .selectors import (
+    Comparison,
+    cohort_counts,
+    column_label,
+    comparison_frame,
+    coverage,
+    current_verdicts,
+    distribution_frame,
+    qc_over_time,
+    qc_status_counts,
+)
+
+GROUPINGS = {"sex": "Sex", "centre": "Centre", "age_band": "Age band", "bmi_class": "BMI class"}
+AGE_BANDS = ([0, 50, 60, 70, np.inf], ["<50", "50-59", "60-69", "70+"])
+BMI_CLASSES = ([0, 25, 30, np.inf], ["<25", "25-30", ">=30"])
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A figure (JSON for Plotly) with the numbers it shows as a table, or a message why there is none."""
+
+    key: str
+    figure: str = ""
+    table: Table | None = None
+    message: str = ""
+
+
+def _count_table(title: str, header: Sequence[str], rows: Sequence[Sequence]) -> Table:
+    return Table(title, tuple(header), tuple(tuple(str(cell) for cell in row) for row in rows))
+
+
+# --- dashboard ----------------------------------------------------------------------------------------------------
+
+
+def dashboard(*, column: str, quantity: str, grouping: str) -> dict:
+    counts = cohort_counts()
+    over_time = qc_over_time()
+    status = qc_status_counts()
+    header, covered = coverage()
+    panels = [
+        Panel("centre", figures.figure_json(figures.grouped_bars(counts["centre"], "Subjects by centre and sex",
+                                                                 "centre")),
+              _count_table("Subjects by centre and sex", ("Centre", "Sex", "Subjects"), counts["centre"])),
+        Panel("visit", figures.figure_json(figures.stacked_bars(counts["visit"], "Scans by visit and processing",
+                                                                "visit")),
+              _count_table("Scans by visit and processing state", ("Visit", "State", "Scans"), counts["visit"])),
+        Panel("qc-status", figures.figure_json(figures.grouped_bars([(s, s, n) for s, n in status],
+                                                                    "Processed scans by current QC status", "status")),
+              _count_table("Current QC status", ("Status", "Scans"), status)),
+        Panel("qc-time", figures.figure_json(figures.stacked_bars(over_time["verdicts"], "QC decisions per month",
+                                                                  "month")),
+              _count_table("QC decisions per month", ("Month", "Verdict", "Decisions"), over_time["verdicts"])),
+        Panel("qc-reasons", figures.figure_json(figures.stacked_bars(over_time["reasons"],
+                                                                     "QC failure reasons per month", "month")),
+              _count_table("QC failure reasons per month", ("Month", "Reason", "Failures"), over_time["reasons"])),
+        Panel("coverage", figures.figure_json(figures.coverage_heatmap(header, covered)),
+              _count_table("Subjects with a value", ("Quantity", *header), [(q, *values) for q, values in covered])),
+        *_distribution_panels(column, quantity, grouping),
+    ]
+    return {"panels": panels}
+
+
+def _distribution_panels(column: str, quantity: str, grouping: str) -> list[Panel]:
+    frame = distribution_frame(column=column, quantity=quantity)
+    frame["sex"] = frame["sex"].map({"F": "Female", "M": "Male"})
+    frame["group"] = _groups(frame, grouping)
+    label = column_label(column) + (f" ({quantity})" if ":" not in column and column != "reference" else "")
+    n = int(frame[column].notna().sum())
+    if n == 0:
+        message = f"No subject has a value for {label} yet."
+        return [Panel("histogram", message=message), Panel("violin", message=message)]
+    histogram = figures.figure_json(figures.histogram_by_sex(frame, column, label))
+    violin = figures.figure_json(figures.violins(frame, column, label, GROUPINGS[grouping]))
+    return [Panel("histogram", histogram, *_group_summary(frame, column, label, "sex", "Sex")),
+            Panel("violin", violin, *_group_summary(frame, column, label, "group", GROUPINGS[grouping]))]
+
+
+def _groups(frame: pd.DataFrame, grouping: str) -> pd.Series:
+    if grouping == "age_band":
+        return pd.cut(frame["age"], bins=AGE_BANDS[0], labels=AGE_BANDS[1], right=False).astype(object)
+    if grouping == "bmi_class":
+        return pd.cut(frame["bmi"], bins=BMI_CLASSES[0], labels=BMI_CLASSES[1], right=False).astype(object)
+    if grouping == "centre":
+        from ml.ukb.fields import CENTRE_NAMES
+
+        return frame["centre"].map(lambda c: CENTRE_NAMES.get(c, str(c)) if pd.notna(c) else None)
+    return frame["sex"]
+
+
+def _group_summary(frame: pd.DataFrame, column: str, label: str, by: str, by_label: str) -> tuple[Table | None, str]:
+    """analysis.compare_groups over the groups with at least 2 values, as the BMFF paper's group table."""
+    groups = {str(name): rows[column].to_numpy(dtype=float) for name, rows in frame.groupby(by, sort=True)}
+    groups = {name: values for name, values in groups.items() if np.isfinite(values).sum() >= 2}
+    try:
+        return group_table([(label, compare_groups(groups))], title=f"{label} by {by_label.lower()}"), ""
+    except AnalysisError as exc:
+        return None, f"No group comparison by {by_label.lower()}: {exc}"
+
+
+# --- method comparison ----------------------------------------------------------------------------------------------
+
+
+def comparison(comparison: Comparison, *, threshold: float) -> dict:
+    frame = comparison_frame(comparison)
+    labels = (column_label(comparison.a), column_label(comparison.b))
+    context = {"n_subjects": len(frame), "panels": [], "table": None, "message": ""}
+    try:
+        result = agreement(frame[comparison.a], frame[comparison.b], threshold, reference_name=comparison.a,
+                           test_name=comparison.b)
+    except AnalysisError as exc:
+        context["message"] = f"No comparison on dataset {comparison.dataset}: {exc}"
+        return context
+    title = f"Method comparison on dataset {comparison.dataset} ({comparison.quantity})"
+    context["table"] = agreement_table([(f"{labels[0]} vs {labels[1]}", result)], title=title)
+    context["panels"] = [
+        Panel("scatter", figures.figure_json(figures.scatter_identity(frame, comparison.a, comparison.b, labels))),
+        Panel("bland-altman", figures.figure_json(figures.bland_altman(frame, comparison.a, comparison.b, labels,
+                                                                       result))),
+        Panel("roc", figures.figure_json(figures.roc(frame, comparison.a, comparison.b, labels, result))),
+    ]
+    return context
+
+
+# --- outlier queue --------------------------------------------------------------------------------------------------
+
+
+def outlier_queue(comparison: Comparison, *, n: int) -> dict:
+    """The top-``n`` disagreements (analysis.top_disagreements) with each subject's current verdict."""
+    from ukbstudy.subjects.models import Subject
+
+    frame = comparison_frame(comparison)
+    labels = (column_label(comparison.a), column_label(comparison.b))
+    try:
+        ranking = top_disagreements(frame[comparison.a], frame[comparison.b], ids=list(frame["eid"]), n=n)
+    except AnalysisError as exc:
+        return {"rows": [], "table": None, "message": str(exc)}
+    subjects = dict(Subject.objects.filter(eid__in=[row.id for row in ranking.rows]).values_list("eid", "pk"))
+    verdicts = current_verdicts(comparison=comparison, subject_ids=list(subjects.values()))
+    rows = [(row, verdicts.get(subjects.get(row.id))) for row in ranking.rows]
+    return {"rows": rows, "table": outlier_table(ranking, *labels), "message": ""}
+
+
+# --- regression -----------------------------------------------------------------------------------------------------
+
+
+def regression(frame: pd.DataFrame, *, dependent: str, explanatory: str, covariates: Sequence[str],
+               transform: str) -> dict:
+    """Univariable ``dependent ~ explanatory * sex`` table and the cumulative model sequence: Model 1 is
+    explanatory + sex, each next model adds the next covariate (BMFF paper Tables 5-8)."""
+    labels = {column: column_label(column) for column in frame.columns}
+    tables, messages = [], []
+    try:
+        tables.append(univariable_table(univariable_family(frame, [(dependent, explanatory)], labels=labels)))
+    except AnalysisError as exc:
+        messages.append(f"Univariable table: {exc}")
+    models = [[explanatory, "sex", *covariates[:i]] for i in range(len(covariates) + 1)]
+    try:
+        tables.append(model_table(model_sequence(frame, dependent, models, labels=labels, transform=transform)))
+    except AnalysisError as exc:
+        messages.append(f"Model sequence: {exc}")
+    return {"tables": tables, "messages": messages}

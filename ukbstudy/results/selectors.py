@@ -1,0 +1,173 @@
+"""Reads for the results pages: cohort counts, coverage, comparison frames, outlier queue, verdict history.
+
+Counts are aggregated in the database; per-subject values come from
+``ukbstudy.measurements.selectors.subject_frame`` and the datasets from ``ukbstudy.measurements.datasets``,
+so every page sees the values the reports and exports use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncMonth
+
+from ml.ukb.fields import CENTRE_NAMES, FIELD_BY_KEY, FIELDS
+from ukbstudy.measurements.datasets import dataset_scans
+from ukbstudy.measurements.models import Measurement, Method, Quantity
+from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD, in_preference_order, subject_frame
+from ukbstudy.qc.models import QCDecision, Verdict
+from ukbstudy.qc.selectors import scans_with_qc_status
+from ukbstudy.subjects.models import ReferenceValue, Scan, Subject
+
+from .models import OutlierVerdict
+from .services import reference_field_of
+
+SEX_NAMES = {"F": "Female", "M": "Male", "": "Unknown", None: "Unknown"}
+VISIT_NAMES = dict(Scan.Instance.choices)
+REFERENCE_FIELDS = tuple(spec for spec in FIELDS if spec.kind == "reference")
+
+
+def column_label(column: str) -> str:
+    """A readable name for a subject_frame column ('network' -> 'Network', 'reference:22436-2.0' -> ...)."""
+    name, _, qualifier = column.partition(":")
+    if name == "reference":
+        field = qualifier or DEFAULT_REFERENCE_FIELD
+        return f"Reference {field}"
+    if name in Method.values:
+        return f"{Method(name).label}" + (f" ({qualifier})" if qualifier else "")
+    if column in FIELD_BY_KEY:
+        return FIELD_BY_KEY[column].name
+    return column.capitalize() if column.islower() else column
+
+
+def comparison_columns() -> list[tuple[str, str]]:
+    """Columns two methods can be compared on: reference fields, then measurement methods."""
+    references = [("reference" if f"{spec.field}-2.0" == DEFAULT_REFERENCE_FIELD else f"reference:{spec.field}-2.0",
+                   f"Reference {spec.field}-2.0 ({spec.name})") for spec in REFERENCE_FIELDS]
+    return references + [(method, label) for method, label in Method.choices]
+
+
+def regression_columns() -> list[tuple[str, str]]:
+    """Variables a regression can use: subject attributes, references, every method and quantity, covariates."""
+    subject = [(c, c.capitalize()) for c in ("age", "height", "bmi")]
+    references = comparison_columns()[: len(REFERENCE_FIELDS)]
+    methods = [(f"{method}:{quantity}", f"{method_label} ({quantity})")
+               for quantity in Quantity.values for method, method_label in Method.choices]
+    covariates = [(spec.key, spec.name) for spec in FIELDS if spec.kind == "covariate"]
+    return subject + references + methods + covariates
+
+
+# --- dashboard ----------------------------------------------------------------------------------------------------
+
+
+def cohort_counts() -> dict[str, list[tuple[str, str, int]]]:
+    """Subjects by centre and sex, scans by visit and processing state (database aggregates)."""
+    by_centre = Subject.objects.values_list("centre", "sex").annotate(n=Count("id")).order_by("centre", "sex")
+    by_visit = Scan.objects.values_list("instance", "processing_state").annotate(n=Count("id")).order_by(
+        "instance", "processing_state")
+    return {
+        "centre": [(CENTRE_NAMES.get(c, "Unknown" if c is None else str(c)), SEX_NAMES[s], n) for c, s, n in by_centre],
+        "visit": [(VISIT_NAMES.get(i, str(i)), state, n) for i, state, n in by_visit],
+    }
+
+
+def qc_status_counts() -> list[tuple[str, int]]:
+    """Processed scans by current QC status (newest verdict; 'unreviewed' when none)."""
+    rows = scans_with_qc_status(Scan.objects.filter(processing_state=Scan.State.PROCESSED)).values_list(
+        "qc_status").annotate(n=Count("id")).order_by("qc_status")
+    return [(status or "unreviewed", n) for status, n in rows]
+
+
+def qc_over_time() -> dict[str, list[tuple[str, str, int]]]:
+    """QC decisions per month by verdict, and failure reasons per month."""
+    monthly = QCDecision.objects.annotate(month=TruncMonth("created_at"))
+    verdicts = monthly.values_list("month", "verdict").annotate(n=Count("id")).order_by("month", "verdict")
+    reasons = monthly.filter(verdict=Verdict.FAIL).values_list("month", "reason").annotate(n=Count("id")).order_by(
+        "month", "reason")
+    return {"verdicts": [(f"{m:%Y-%m}", v, n) for m, v, n in verdicts],
+            "reasons": [(f"{m:%Y-%m}", r or "none given", n) for m, r, n in reasons]}
+
+
+def coverage() -> tuple[list[str], list[tuple[str, list[int]]]]:
+    """Subjects with a value, per quantity (rows) and source (columns: each reference field, each method)."""
+    methods = dict(((q, m), n) for q, m, n in Measurement.objects.values_list("quantity", "method").annotate(
+        n=Count("subject", distinct=True)).order_by())
+    references = dict(ReferenceValue.objects.values_list("field_id").annotate(n=Count("subject", distinct=True))
+                      .order_by())
+    fields = [f"{spec.field}-2.0" for spec in REFERENCE_FIELDS]
+    header = [f"reference {field}" for field in fields] + list(Method.values)
+    rows = [(quantity, [references.get(f, 0) if quantity == Quantity.LIVER_FF else 0 for f in fields]
+             + [methods.get((quantity, method), 0) for method in Method.values]) for quantity in Quantity.values]
+    return header, rows
+
+
+def distribution_frame(*, column: str, quantity: str = "liver_ff") -> pd.DataFrame:
+    """eid, the value column and the grouping attributes (sex, centre, age, bmi) of every subject."""
+    columns = [column] + [c for c in ("sex", "centre", "age", "bmi") if c != column]
+    return subject_frame(columns=columns, quantity=quantity)
+
+
+# --- comparison and outliers --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What the comparison and outlier pages compare: two columns of one quantity on one dataset."""
+
+    a: str = "reference"
+    b: str = "network"
+    quantity: str = "liver_ff"
+    dataset: str = "A"
+
+    @property
+    def field(self) -> str:
+        """The reference field that defines datasets A and B (the compared one, else the default)."""
+        return reference_field_of(self.a, self.b) or DEFAULT_REFERENCE_FIELD
+
+    def as_query(self) -> dict[str, str]:
+        return {"a": self.a, "b": self.b, "quantity": self.quantity, "dataset": self.dataset}
+
+
+def comparison_frame(comparison: Comparison) -> pd.DataFrame:
+    """eid and both columns for the dataset's subjects (rows with missing values kept: analysis counts them)."""
+    frame = subject_frame(columns=[comparison.a, comparison.b], quantity=comparison.quantity)
+    eids = set(dataset_scans(comparison.dataset, field=comparison.field).values_list("subject__eid", flat=True))
+    return frame[frame["eid"].isin(eids)].reset_index(drop=True)
+
+
+def current_verdicts(*, comparison: Comparison, subject_ids: list[int] | None = None) -> dict[int, OutlierVerdict]:
+    """Newest verdict per subject on this comparison, keyed by subject id."""
+    verdicts = OutlierVerdict.objects.filter(method_a=comparison.a, method_b=comparison.b,
+                                             quantity=comparison.quantity).select_related("reviewer")
+    if subject_ids is not None:
+        verdicts = verdicts.filter(subject_id__in=subject_ids)
+    newest: dict[int, OutlierVerdict] = {}
+    for verdict in verdicts.order_by("created_at", "id"):
+        newest[verdict.subject_id] = verdict  # later rows win
+    return newest
+
+
+def verdict_history(*, subject: Subject) -> QuerySet:
+    return OutlierVerdict.objects.filter(subject=subject).select_related("reviewer", "scan").order_by(
+        "-created_at", "-id")
+
+
+def subject_values(*, subject: Subject, quantity: str) -> list[tuple[str, float]]:
+    """One subject's value in every comparison column, chosen as subject_frame chooses (preference order)."""
+    references = dict(ReferenceValue.objects.filter(subject=subject).values_list("field_id", "value"))
+    measured = dict(in_preference_order(Measurement.objects.filter(subject=subject, quantity=quantity)).values_list(
+        "method", "value"))  # later rows win: see in_preference_order
+    values = []
+    for column, _ in comparison_columns():
+        name, _, field = column.partition(":")
+        value = references.get(field or DEFAULT_REFERENCE_FIELD) if name == "reference" else measured.get(name)
+        if value is not None and (name != "reference" or quantity == Quantity.LIVER_FF):
+            values.append((column, float(value)))
+    return values
+
+
+def review_scan(*, subject: Subject) -> Scan | None:
+    """The scan a reviewer looks at: the first imaging visit's, else the newest."""
+    return subject.scans.order_by("instance", "-pk").first()

@@ -1,0 +1,69 @@
+"""Writes for outlier review: a verdict (append-only) and, with it, an optional manual measurement."""
+
+from __future__ import annotations
+
+import math
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ukbstudy.measurements.models import Measurement, Method
+from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
+from ukbstudy.measurements.services import measurement_record
+from ukbstudy.subjects.models import Scan, Subject
+
+from .models import OutlierVerdict
+
+
+def reference_field_of(*columns: str) -> str:
+    """The reference field a comparison involves ('' when neither column is a reference)."""
+    for column in columns:
+        name, _, qualifier = column.partition(":")
+        if name == "reference":
+            return qualifier or DEFAULT_REFERENCE_FIELD
+    return ""
+
+
+@transaction.atomic
+def outlier_verdict_record(*, subject: Subject, reviewer, verdict: str, method_a: str, method_b: str,
+                           quantity: str = "liver_ff", scan: Scan | None = None, value_a: float | None = None,
+                           value_b: float | None = None, note: str = "",
+                           manual_value: float | None = None) -> OutlierVerdict:
+    """Record a reviewer's verdict on a disagreement of ``method_a`` and ``method_b`` for ``subject``.
+
+    A ``manual_value`` is stored as the subject's ``manual`` measurement of ``quantity`` on ``scan`` (one per
+    scan: a newer entry replaces the value, the verdict rows keep every value entered) and linked from the
+    verdict. Verdict "needs manual measurement" with a value is recorded as it is: the value may be partial.
+    """
+    if verdict not in OutlierVerdict.Verdict.values:
+        raise ValidationError({"verdict": f"{verdict!r} is not one of {', '.join(OutlierVerdict.Verdict.values)}"})
+    if scan is not None and scan.subject_id != subject.pk:
+        raise ValidationError({"scan": f"scan {scan} does not belong to subject {subject.eid}"})
+    manual = None
+    if manual_value is not None:
+        manual = _manual_measurement(subject=subject, scan=scan, quantity=quantity, value=manual_value,
+                                     reviewer=reviewer)
+    return OutlierVerdict.objects.create(
+        subject=subject, scan=scan, quantity=quantity, method_a=method_a, method_b=method_b,
+        reference_field=reference_field_of(method_a, method_b), value_a=_finite(value_a), value_b=_finite(value_b),
+        verdict=verdict, note=note, manual_value=manual_value, manual_measurement=manual, reviewer=reviewer)
+
+
+def _manual_measurement(*, subject: Subject, scan: Scan | None, quantity: str, value: float,
+                        reviewer) -> Measurement:
+    if scan is None:
+        raise ValidationError({"manual_value": f"subject {subject.eid} has no scan to attach a manual measurement to"})
+    if not math.isfinite(value) or not 0.0 <= value <= 100.0:
+        raise ValidationError({"manual_value": f"a fat fraction must lie between 0 and 100 %, got {value}"})
+    details = {"entered_by": reviewer.get_username(), "source": "outlier review"}
+    existing = Measurement.objects.filter(scan=scan, quantity=quantity, method=Method.MANUAL,
+                                          model_version__isnull=True).first()
+    if existing is None:
+        return measurement_record(scan=scan, quantity=quantity, method=Method.MANUAL, value=value, details=details)
+    existing.value, existing.details = value, {**existing.details, **details}
+    existing.save(update_fields=["value", "details"])
+    return existing
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
