@@ -13,9 +13,12 @@ VIEW = [
     "subjects.view_importbatch", "qc.view_qcdecision", "measurements.view_measurement",
     "measurements.view_modelversion", "jobs.view_job",
     "results.view_outlierverdict",
+    "marrow.view_manualsegmentation", "marrow.view_segmentation",
 ]
-RATE = ["qc.add_qcdecision", "results.add_outlierverdict"]
-ANALYSE = ["jobs.add_job", "jobs.change_job"]
+RATE = ["qc.add_qcdecision", "results.add_outlierverdict",
+        "marrow.change_segmentation"]
+ANALYSE = ["jobs.add_job", "jobs.change_job",
+           "marrow.add_manualsegmentation"]
 ROLES: dict[str, list[str]] = {
     "viewer": VIEW,
     "rater": VIEW + RATE,

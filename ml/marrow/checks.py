@@ -1,0 +1,119 @@
+"""The BMFF paper's error checks on a predicted region mask, and its statistics from the training labels.
+
+1. Single-voxel components are removed; the remaining pieces are joined into one region (for regions
+   that are one piece of marrow: gaps bridged by a closing; the spine's vertebral bodies stay apart,
+   since bridging them would pull discs into the marrow) and holes are filled.
+2. Status: Empty (nothing left), Small (volume more than 2.5 SD below the training labels' mean, or the
+   region cut by the slab's head or foot end when no training label ever was), otherwise OK.
+3. Flag: centre of mass more than 3 SD (on any axis) from the training labels' mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+SMALL_SD = 2.5
+CENTRE_SD = 3.0
+FULL = np.ones((3, 3, 3), bool)
+
+
+class Status:
+    OK = "ok"
+    SMALL = "small"
+    EMPTY = "empty"
+
+
+@dataclass
+class RegionStatistics:
+    """Volume (voxels) and centre of mass (voxel (z, y, x) in the slab) of the training labels."""
+
+    volume_mean: float
+    volume_sd: float
+    centre_mean: list[float]
+    centre_sd: list[float]
+    reaches_slab_ends: bool  # some training label touches the slab's first or last slice
+
+    @classmethod
+    def from_masks(cls, masks: list[np.ndarray]) -> RegionStatistics:
+        masks = [m for m in masks if m.any()]
+        if len(masks) < 2:
+            raise ValueError("at least two non-empty training labels are needed for the error checks")
+        volumes = np.array([float(m.sum()) for m in masks])
+        centres = np.array([ndimage.center_of_mass(m) for m in masks])
+        ends = any(m[0].any() or m[-1].any() for m in masks)
+        # floors keep a handful of near-identical labels from flagging every ordinary segmentation
+        return cls(float(volumes.mean()), float(max(volumes.std(ddof=1), 0.05 * volumes.mean())),
+                   centres.mean(0).tolist(), np.maximum(centres.std(0, ddof=1), 1.0).tolist(), ends)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class CheckResult:
+    mask: np.ndarray
+    status: str
+    volume_voxels: int
+    centre: list[float] | None
+    centre_sd_distance: float | None  # largest |centre - mean| / SD over the three axes
+    flags: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+    removed_voxels: int = 0
+    joined_pieces: int = 0
+
+
+def clean_mask(mask: np.ndarray, connected: bool) -> tuple[np.ndarray, int, int]:
+    """Mask without single-voxel components, pieces joined and holes filled; also the voxels removed and the
+    number of pieces that were joined."""
+    labels, n = ndimage.label(mask, structure=FULL)
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    keep = sizes > 1
+    keep[0] = False
+    cleaned = keep[labels]
+    removed, pieces = int(mask.sum() - cleaned.sum()), int(keep.sum())
+    if connected and pieces > 1:
+        cleaned = _bridge(cleaned)
+    return ndimage.binary_fill_holes(cleaned), removed, pieces if pieces > 1 else 0
+
+
+def _bridge(mask: np.ndarray, max_radius: int = 3) -> np.ndarray:
+    """Close gaps between pieces with growing closings until one piece remains (or give up)."""
+    for radius in range(1, max_radius + 1):
+        closed = mask | ndimage.binary_closing(mask, structure=FULL, iterations=radius)
+        if ndimage.label(closed, structure=FULL)[1] <= 1:
+            return closed
+    return mask
+
+
+def check_segmentation(mask: np.ndarray, statistics: RegionStatistics, connected: bool) -> CheckResult:
+    cleaned, removed, joined = clean_mask(mask.astype(bool), connected)
+    volume = int(cleaned.sum())
+    if volume == 0:
+        return CheckResult(cleaned, Status.EMPTY, 0, None, None, [], ["nothing segmented: the region may be "
+                           "outside the slab, or the image unusable there"], removed, joined)
+    centre = [float(c) for c in ndimage.center_of_mass(cleaned)]
+    distance = max(abs(c - m) / s for c, m, s in zip(centre, statistics.centre_mean, statistics.centre_sd,
+                                                     strict=True))
+    result = CheckResult(cleaned, Status.OK, volume, centre, round(float(distance), 2), removed_voxels=removed,
+                         joined_pieces=joined)
+    if volume < statistics.volume_mean - SMALL_SD * statistics.volume_sd:
+        result.status = Status.SMALL
+        result.hints.append(f"volume {volume} voxels is more than {SMALL_SD} SD below the training mean "
+                            f"({statistics.volume_mean:.0f} +/- {statistics.volume_sd:.0f})")
+    if not statistics.reaches_slab_ends and (cleaned[0].any() or cleaned[-1].any()):
+        result.status = Status.SMALL
+        end = "head" if cleaned[0].any() else "foot"
+        result.hints.append(f"the region reaches the slab's {end} end: probably partly outside the slab")
+    if distance > CENTRE_SD:
+        result.flags.append("centre_of_mass")
+        result.hints.append(f"centre of mass is {distance:.1f} SD from the training mean (limit {CENTRE_SD})")
+    return result
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.astype(bool), b.astype(bool)
+    total = int(a.sum() + b.sum())
+    return 1.0 if total == 0 else 2.0 * int((a & b).sum()) / total
