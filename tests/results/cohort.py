@@ -14,7 +14,7 @@ CENTRES = (11025, 11026, 11027)
 
 
 def build_cohort(rater, n: int = 40, seed: int = 5, with_reference: int = 30) -> list:
-    """``n`` subjects; the first ``with_reference`` have field 22402-2.0. Returns the scans."""
+    """``n`` subjects; the first ``with_reference`` have field 22402-2.0; the last fails QC. Returns the scans."""
     rng = np.random.default_rng(seed)
     scans = []
     for i in range(n):
@@ -22,6 +22,8 @@ def build_cohort(rater, n: int = 40, seed: int = 5, with_reference: int = 30) ->
                                centre=CENTRES[i % 3], height_cm=float(rng.normal(170, 9)))
         scan = make_scan(subject, processing_state="processed")
         QCDecision.objects.create(scan=scan, rater=rater, verdict="pass")
+        if i == n - 1 and i >= with_reference:  # the last subject without a reference fails QC on review
+            QCDecision.objects.create(scan=scan, rater=rater, verdict="fail", reason="noise", previous_verdict="pass")
         truth = float(rng.gamma(1.5, 3.0))
         if i < with_reference:
             ReferenceValue.objects.create(subject=subject, field_id="22402-2.0", value=truth,

@@ -48,6 +48,17 @@ def _count_table(title: str, header: Sequence[str], rows: Sequence[Sequence]) ->
     return Table(title, tuple(header), tuple(tuple(str(cell) for cell in row) for row in rows))
 
 
+def _counts_panel(key: str, rows: Sequence[tuple[str, str, int]], draw, title: str,
+                  header: tuple[str, str, str]) -> Panel:
+    """Counts as bars beside their table; a message instead of an empty plot when there is nothing to count."""
+    if not rows:
+        return Panel(key, message=f"{title}: nothing recorded yet.")
+    table_rows = [(x, n) for x, _, n in rows] if header[0] == header[1] else rows
+    table_header = (header[0], header[2]) if header[0] == header[1] else header
+    return Panel(key, figures.figure_json(draw(rows, title, header[0].lower())),
+                 _count_table(title, table_header, table_rows))
+
+
 # --- dashboard ----------------------------------------------------------------------------------------------------
 
 
@@ -57,21 +68,16 @@ def dashboard(*, column: str, quantity: str, grouping: str) -> dict:
     status = qc_status_counts()
     header, covered = coverage()
     panels = [
-        Panel("centre", figures.figure_json(figures.grouped_bars(counts["centre"], "Subjects by centre and sex",
-                                                                 "centre")),
-              _count_table("Subjects by centre and sex", ("Centre", "Sex", "Subjects"), counts["centre"])),
-        Panel("visit", figures.figure_json(figures.stacked_bars(counts["visit"], "Scans by visit and processing",
-                                                                "visit")),
-              _count_table("Scans by visit and processing state", ("Visit", "State", "Scans"), counts["visit"])),
-        Panel("qc-status", figures.figure_json(figures.grouped_bars([(s, s, n) for s, n in status],
-                                                                    "Processed scans by current QC status", "status")),
-              _count_table("Current QC status", ("Status", "Scans"), status)),
-        Panel("qc-time", figures.figure_json(figures.stacked_bars(over_time["verdicts"], "QC decisions per month",
-                                                                  "month")),
-              _count_table("QC decisions per month", ("Month", "Verdict", "Decisions"), over_time["verdicts"])),
-        Panel("qc-reasons", figures.figure_json(figures.stacked_bars(over_time["reasons"],
-                                                                     "QC failure reasons per month", "month")),
-              _count_table("QC failure reasons per month", ("Month", "Reason", "Failures"), over_time["reasons"])),
+        _counts_panel("centre", counts["centre"], figures.grouped_bars, "Subjects by centre and sex",
+                      ("Centre", "Sex", "Subjects")),
+        _counts_panel("visit", counts["visit"], figures.stacked_bars, "Scans by visit and processing state",
+                      ("Visit", "State", "Scans")),
+        _counts_panel("qc-status", [(s, s, n) for s, n in status], figures.grouped_bars,
+                      "Processed scans by current QC status", ("Status", "Status", "Scans")),
+        _counts_panel("qc-time", over_time["verdicts"], figures.stacked_bars, "QC decisions per month",
+                      ("Month", "Verdict", "Decisions")),
+        _counts_panel("qc-reasons", over_time["reasons"], figures.stacked_bars, "QC failure reasons per month",
+                      ("Month", "Reason", "Failures")),
         Panel("coverage", figures.figure_json(figures.coverage_heatmap(header, covered)),
               _count_table("Subjects with a value", ("Quantity", *header), [(q, *values) for q, values in covered])),
         *_distribution_panels(column, quantity, grouping),
