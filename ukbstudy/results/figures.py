@@ -28,8 +28,11 @@ def figure_json(figure: go.Figure) -> str:
 
 
 def _layout(figure: go.Figure, title: str, **axes) -> go.Figure:
+    # A plain layout, no named template: plotly deep-copies a template on every update (about 0.1 s a figure).
+    grid = {"gridcolor": "#e5e9ee", "zerolinecolor": "#c9d1da"}
     figure.update_layout(title=title, margin={"l": 60, "r": 20, "t": 50, "b": 50}, height=380,
-                         legend={"orientation": "h", "y": -0.2}, template="plotly_white", **axes)
+                         legend={"orientation": "h", "y": -0.2}, plot_bgcolor="#fff", paper_bgcolor="#fff",
+                         xaxis=grid, yaxis=grid, **axes)
     return figure
 
 

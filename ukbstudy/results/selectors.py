@@ -8,10 +8,10 @@ so every page sees the values the reports and exports use.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pandas as pd
-from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import Case, Count, Max, Min, QuerySet, Value, When
 
 from ml.ukb.fields import CENTRE_NAMES, FIELD_BY_KEY, FIELDS
 from ukbstudy.measurements.datasets import dataset_scans
@@ -81,13 +81,32 @@ def qc_status_counts() -> list[tuple[str, int]]:
 
 
 def qc_over_time() -> dict[str, list[tuple[str, str, int]]]:
-    """QC decisions per month by verdict, and failure reasons per month."""
-    monthly = QCDecision.objects.annotate(month=TruncMonth("created_at"))
+    """QC decisions per month by verdict, and failure reasons per month.
+
+    Months are bucketed with plain date comparisons (CASE WHEN), not TruncMonth: SQLite runs TruncMonth as
+    a Python function per row, ten times slower on 100,000 decisions."""
+    decisions = QCDecision.objects.all()
+    first, last = decisions.aggregate(first=Min("created_at"), last=Max("created_at")).values()
+    if first is None:
+        return {"verdicts": [], "reasons": []}
+    starts = _month_starts(first, last)
+    month = Case(*[When(created_at__lt=end, then=Value(f"{start:%Y-%m}"))
+                   for start, end in zip(starts, starts[1:], strict=False)], default=Value(f"{starts[-1]:%Y-%m}"))
+    monthly = decisions.annotate(month=month)
     verdicts = monthly.values_list("month", "verdict").annotate(n=Count("id")).order_by("month", "verdict")
     reasons = monthly.filter(verdict=Verdict.FAIL).values_list("month", "reason").annotate(n=Count("id")).order_by(
         "month", "reason")
-    return {"verdicts": [(f"{m:%Y-%m}", v, n) for m, v, n in verdicts],
-            "reasons": [(f"{m:%Y-%m}", r or "none given", n) for m, r, n in reasons]}
+    return {"verdicts": list(verdicts), "reasons": [(m, r or "none given", n) for m, r, n in reasons]}
+
+
+def _month_starts(first: datetime, last: datetime) -> list[datetime]:
+    """The first instant (UTC) of every month from ``first``'s to ``last``'s."""
+    start = first.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    starts = [start]
+    while starts[-1] <= last:
+        current = starts[-1]
+        starts.append(current.replace(year=current.year + current.month // 12, month=current.month % 12 + 1))
+    return starts[:-1]
 
 
 def coverage() -> tuple[list[str], list[tuple[str, list[int]]]]:
