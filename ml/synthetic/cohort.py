@@ -29,8 +29,13 @@ from ml.synthetic.labels import write_label
 from ml.synthetic.population import Visit, make_population
 from ml.synthetic.scan import scan_visit
 from ml.synthetic.seeding import stream
-from ml.synthetic.tables import (ground_truth_row, write_cohort_json, write_ground_truth, write_qc_decisions,
-                                 write_showcase)
+from ml.synthetic.tables import (
+    ground_truth_row,
+    write_cohort_json,
+    write_ground_truth,
+    write_qc_decisions,
+    write_showcase,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -84,7 +89,8 @@ def make_cohort(out_dir: str | Path, n_subjects: int, seed: int = 0, scale: floa
     })
     archives = [out / "archives" / row["archive"] for row in rows]
     return CohortSummary(out, n_subjects, archives, out / "showcase.csv", out / "ground_truth.csv",
-                         out / "cohort.json", out / "labels", out / "qc_decisions.csv", fault_counts, time.perf_counter() - started)
+                         out / "cohort.json", out / "labels",
+                         out / "qc_decisions.csv", fault_counts, time.perf_counter() - started)
 
 
 def _prepare(out: Path) -> Path:

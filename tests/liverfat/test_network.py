@@ -1,0 +1,117 @@
+"""The network code alone (ml/liverfat, no Django)."""
+
+import numpy as np
+import pytest
+import torch
+
+from ml.liverfat import (
+    CONFIGS,
+    ResNetRegressor,
+    TrainConfig,
+    config_named,
+    cross_validate,
+    fold_assignment,
+    load_checkpoint,
+    load_imagenet_weights,
+    predict,
+    save_checkpoint,
+    train_regressor,
+)
+from tests.liverfat.conftest import TINY, liver_image
+
+
+def cohort(n, seed=0):
+    rng = np.random.default_rng(seed)
+    ff = rng.uniform(1, 30, n)
+    return np.stack([liver_image(value, rng) for value in ff]), ff
+
+
+@pytest.mark.parametrize(("depth", "parameters"), [(18, 11.17e6), (34, 21.28e6), (50, 23.50e6)])
+def test_resnets_have_the_published_trunks_and_one_output(depth, parameters):
+    model = ResNetRegressor(depth)
+    count = sum(p.numel() for p in model.parameters())
+    assert count == pytest.approx(parameters, rel=1e-3)  # torchvision's trunk minus its 1000-class head
+    assert model(torch.zeros(2, 1, 376, 176)).shape == (2,)
+
+
+def test_unknown_depth_is_refused():
+    with pytest.raises(ValueError, match="depth must be one of"):
+        ResNetRegressor(101)
+
+
+def test_imagenet_weights_load_from_a_local_file_into_one_grey_channel(tmp_path):
+    rgb = ResNetRegressor(18, in_channels=3)
+    state = {k: v for k, v in rgb.state_dict().items()}
+    state["fc.weight"] = torch.zeros(1000, 512)  # a classification head the regressor drops
+    torch.save(state, tmp_path / "resnet18.pth")
+    grey = ResNetRegressor(18)
+    assert load_imagenet_weights(grey, tmp_path / "resnet18.pth") == []
+    assert torch.allclose(grey.conv1.weight, rgb.conv1.weight.sum(1, keepdim=True) / 1)
+    assert torch.equal(grey.layer3[0].conv1.weight, rgb.layer3[0].conv1.weight)
+    with pytest.raises(FileNotFoundError, match="no pretrained weights"):
+        load_imagenet_weights(grey, tmp_path / "missing.pth")
+    with pytest.raises(ValueError, match="does not fit a ResNet50"):
+        load_imagenet_weights(ResNetRegressor(50), tmp_path / "resnet18.pth")
+
+
+def test_paper_configuration_is_the_papers():
+    paper = CONFIGS["paper"]
+    assert (paper.depth, paper.width, paper.batch_size, paper.iterations, paper.learning_rate,
+            paper.lr_drop_iterations) == (50, 64, 32, 6000, 1e-4, 1000)
+    shorter = config_named("paper", iterations=600)
+    assert (shorter.iterations, shorter.lr_drop_iterations) == (600, 100)  # the drop keeps its share
+    with pytest.raises(ValueError, match="unknown configuration keys"):
+        config_named("quick", epochs=3)
+    with pytest.raises(ValueError, match="lr_drop_iterations"):
+        TrainConfig(iterations=10, lr_drop_iterations=20)
+
+
+def test_training_reduces_the_loss_and_learns_the_liver_fat():
+    torch.set_num_threads(2)
+    images, ff = cohort(60)
+    config = config_named("quick", **TINY | {"iterations": 150, "learning_rate": 3e-3})
+    seen = []
+    trained = train_regressor(images[:45], ff[:45], config, progress=lambda d, t, m: seen.append((d, t)))
+    assert len(trained.losses) == 150
+    assert np.mean(trained.losses[-20:]) < 0.5 * np.mean(trained.losses[:20])
+    assert seen[-1] == (150, 150)
+    predicted = predict(trained, images[45:])
+    assert np.corrcoef(predicted, ff[45:])[0, 1] > 0.8
+
+
+def test_a_raising_progress_callback_stops_training():
+    images, ff = cohort(10)
+
+    def cancel(done, total, message):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_regressor(images, ff, config_named("quick", **TINY), progress=cancel)
+
+
+def test_folds_are_balanced_seeded_and_cover_everyone():
+    folds = fold_assignment(23, 10, seed=3)
+    assert sorted(np.bincount(folds)) == [2] * 7 + [3] * 3
+    assert np.array_equal(folds, fold_assignment(23, 10, seed=3))
+    assert not np.array_equal(folds, fold_assignment(23, 10, seed=4))
+    with pytest.raises(ValueError, match="folds"):
+        fold_assignment(5, 10, seed=0)
+
+
+def test_cross_validation_predicts_each_item_with_the_model_not_trained_on_it():
+    images, ff = cohort(20)
+    folds = fold_assignment(20, 4, seed=0)
+    result = cross_validate(images, ff, folds, config_named("quick", **TINY))
+    assert np.isfinite(result.predictions).all() and len(result.losses) == 4
+
+
+def test_checkpoint_round_trip_gives_the_same_predictions(tmp_path):
+    images, ff = cohort(12)
+    trained = train_regressor(images, ff, config_named("quick", **TINY))
+    path = save_checkpoint(tmp_path / "m" / "model.pt", trained, data_fingerprint="abc", git_revision="1234")
+    loaded, meta = load_checkpoint(path)
+    assert meta["data_fingerprint"] == "abc" and meta["git_revision"] == "1234"
+    assert np.allclose(predict(loaded, images), predict(trained, images), atol=1e-5)
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(Exception):  # noqa: B017 - torch's unpickling error types vary
+        load_checkpoint(tmp_path / "bad.pt")

@@ -1,0 +1,117 @@
+"""Cross-validation, training and inference as jobs, with their records (in-process Celery)."""
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tests.liverfat.conftest import TINY, make_study
+from ukbstudy.jobs.models import Job
+from ukbstudy.liverfat.models import FoldAssignment
+from ukbstudy.liverfat.services.registry import current_model_version, model_version_make_current
+from ukbstudy.liverfat.services.runs import RunError, cross_validation_start, inference_start, training_start
+from ukbstudy.measurements.datasets import dataset_scans
+from ukbstudy.measurements.models import Measurement, ModelVersion
+
+pytestmark = pytest.mark.django_db
+
+
+def fresh(job):
+    job.refresh_from_db()
+    return job
+
+
+def network_values(version):
+    return dict(Measurement.objects.filter(model_version=version).values_list("scan_id", "value"))
+
+
+def test_cross_validation_stores_folds_out_of_fold_values_and_metrics(study):
+    job = fresh(cross_validation_start(config="quick", overrides=TINY, folds=5, seed=1))
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    version = ModelVersion.objects.get(pk=job.result["model_version"])
+    assert version.version == f"cv-job{job.pk}" and version.config["kind"] == "cross_validation"
+    assert version.trained_by == job and len(version.data_fingerprint) == 64
+    folds = dict(FoldAssignment.objects.filter(job=job).values_list("scan_id", "fold"))
+    assert set(folds) == {scan.pk for scan in study.with_reference} and set(folds.values()) == set(range(5))
+    values = Measurement.objects.filter(model_version=version)
+    assert {m.scan_id for m in values} == set(folds)
+    assert all(m.details["fold"] == folds[m.scan_id] and m.job_id == job.pk for m in values)
+    assert set(version.metrics) >= {"mae", "r2", "loa_lower", "loa_upper", "roc_auc", "sensitivity", "specificity"}
+    assert version.metrics["n"] == 20
+    assert len(job.metrics["loss"]) == 5 and len(job.metrics["loss"][0]) == TINY["iterations"]
+    assert job.progress_done == job.progress_total == 5 * TINY["iterations"]
+
+
+def test_training_registers_a_current_model_with_checkpoint_and_cv_metrics(study, media_root):
+    cv = fresh(cross_validation_start(config="quick", overrides=TINY, folds=4))
+    job = fresh(training_start(config="quick", overrides=TINY))
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    version = current_model_version()
+    assert version.pk == job.result["model_version"] and version.config["kind"] == "trained"
+    assert (media_root / version.checkpoint_path).is_file()
+    cv_version = ModelVersion.objects.get(pk=cv.result["model_version"])
+    assert version.metrics["cross_validation"] == cv_version.version
+    assert version.metrics["mae"] == cv_version.metrics["mae"]
+    assert version.data_fingerprint == cv_version.data_fingerprint
+    losses = job.metrics["loss"]
+    assert np.mean(losses[-10:]) < np.mean(losses[:10])  # training reduces the loss
+
+
+def test_inference_fills_dataset_b_once_and_can_be_repeated(study):
+    fresh(training_start(config="quick", overrides=TINY))
+    version = current_model_version()
+    job = fresh(inference_start(chunk_size=4))
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert set(network_values(version)) == {scan.pk for scan in study.without_reference}
+    assert job.result["inferred_now"] == 10 and job.progress_done == 10
+    again = fresh(inference_start())
+    assert again.result == again.result | {"inferred_now": 0, "already_inferred": 10}
+    assert Measurement.objects.filter(model_version=version).count() == 10
+
+
+def test_dataset_a_leaves_out_failed_and_unreviewed_scans(media_root, rater):
+    study = make_study(media_root, rater, n=8, n_reference=6, verdicts={0: "fail", 1: "questionable"})
+    a = list(dataset_scans("A"))
+    assert a == study.with_reference[2:]
+    c = list(dataset_scans("C", c_size=1))
+    assert len(c) == 1 and c[0] in study.without_reference
+
+
+def test_a_failed_inference_leaves_no_values(study, media_root):
+    fresh(training_start(config="quick", overrides=TINY))
+    broken = study.without_reference[7]
+    (media_root / broken.derived["network_input_array"]).write_bytes(b"broken")
+    job = fresh(inference_start(chunk_size=2))
+    assert job.status == Job.Status.FAILED
+    assert f"scan {broken.subject.eid}_2: cannot read" in job.error
+    assert not Measurement.objects.filter(job=job).exists()
+
+
+def test_runs_need_data_and_a_model(db):
+    with pytest.raises(RunError, match="no trained liver fat model"):
+        inference_start()
+    job = fresh(cross_validation_start(config="quick", overrides=TINY))
+    assert job.status == Job.Status.FAILED and "dataset A has 0 scans" in job.error
+    with pytest.raises(ValueError, match="unknown configuration keys"):
+        training_start(overrides={"epochs": 2})
+
+
+def test_only_one_version_is_current(study):
+    first = ModelVersion.objects.get(pk=fresh(training_start(config="quick", overrides=TINY)).result["model_version"])
+    second = ModelVersion.objects.get(pk=fresh(training_start(config="quick", overrides=TINY)).result["model_version"])
+    assert current_model_version() == second
+    model_version_make_current(model_version=first)
+    assert list(ModelVersion.objects.filter(is_current=True)) == [first]
+
+
+def test_the_command_runs_the_same_services(study, capsys):
+    overrides = [f"--set={key}={value}" for key, value in TINY.items()]
+    call_command("liverfat", "cv", "--folds", "4", *overrides)
+    call_command("liverfat", "train", *overrides)
+    call_command("liverfat", "infer", "--dataset", "B")
+    call_command("liverfat", "models")
+    out = capsys.readouterr().out
+    assert "succeeded" in out and "(trained, n=20)" in out and "(cross_validation, n=20)" in out
+    assert Measurement.objects.filter(model_version=current_model_version()).count() == 10
+    with pytest.raises(CommandError, match="no liver fat model version 999"):
+        call_command("liverfat", "current", "999")

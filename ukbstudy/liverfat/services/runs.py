@@ -1,0 +1,249 @@
+"""Cross-validation, training and inference of the liver fat network as jobs.
+
+Each ``*_start`` records a Job with its parameters and queues its Celery task; each ``*_run`` is the body a
+task runs through ``run_job``. Results are written so that a job that does not succeed leaves nothing:
+
+- cross-validation and training write their model version, fold assignments and out-of-fold measurements
+  in one transaction at the end (a redelivered task finds them and stops);
+- inference commits chunk by chunk (so a worker killed mid-way loses nothing: the redelivered task resumes
+  with the scans that have no value from this model version yet, and the unique constraint rules out
+  duplicates), and a failed or cancelled inference removes the values it wrote.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from analysis.comparison import agreement
+from analysis.validation import AnalysisError
+from ml.liverfat import (
+    config_named,
+    cross_validate,
+    device_name,
+    fold_assignment,
+    load_checkpoint,
+    pick_device,
+    predict,
+    save_checkpoint,
+    train_regressor,
+)
+from ukbstudy.jobs.models import Job
+from ukbstudy.jobs.services import job_create, job_enqueue, job_progress, job_progress_callback
+from ukbstudy.measurements.datasets import DATASETS, dataset_scans
+from ukbstudy.measurements.models import Measurement, Method, ModelVersion, Quantity
+from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
+from ukbstudy.subjects.models import Scan
+
+from ..models import FoldAssignment
+from .inputs import InputError, data_fingerprint, load_inputs, reference_values
+from .registry import (
+    TASK,
+    checkpoint_absolute_path,
+    checkpoint_relative_path,
+    current_model_version,
+    git_revision,
+    matching_cross_validation,
+    model_version_make_current,
+)
+
+DEFAULT_FOLDS = 10
+DEFAULT_CHUNK = 256
+
+
+class RunError(ValueError):
+    """A run cannot start or go on (no data, no model); the message says what to do."""
+
+
+def _train_config(parameters: dict):
+    return config_named(parameters.get("config", "quick"), **parameters.get("overrides", {}))
+
+
+def _device():
+    return pick_device(getattr(settings, "LIVERFAT_DEVICE", "auto"))
+
+
+# Starting -------------------------------------------------------------------------------------------------------
+
+def _start(kind: str, parameters: dict, task, user) -> Job:
+    with transaction.atomic():
+        job = job_create(kind=kind, parameters=parameters, user=user)
+        job_enqueue(job=job, task=task)
+    return job
+
+
+def cross_validation_start(*, config: str = "quick", overrides: dict | None = None,
+                           field: str = DEFAULT_REFERENCE_FIELD, folds: int = DEFAULT_FOLDS, seed: int = 0,
+                           user=None) -> Job:
+    from ..tasks import liverfat_cross_validate
+
+    config_named(config, **(overrides or {}))  # refuse a bad configuration before queueing
+    return _start(Job.Kind.CROSS_VALIDATE, {"task": TASK, "config": config, "overrides": overrides or {},
+                                            "field": field, "folds": folds, "seed": seed},
+                  liverfat_cross_validate, user)
+
+
+def training_start(*, config: str = "quick", overrides: dict | None = None, field: str = DEFAULT_REFERENCE_FIELD,
+                   make_current: bool = True, user=None) -> Job:
+    from ..tasks import liverfat_train
+
+    config_named(config, **(overrides or {}))
+    return _start(Job.Kind.TRAIN, {"task": TASK, "config": config, "overrides": overrides or {}, "field": field,
+                                   "make_current": make_current}, liverfat_train, user)
+
+
+def inference_start(*, model_version: ModelVersion | None = None, dataset: str | None = "B",
+                    scan_ids: list[int] | None = None, field: str = DEFAULT_REFERENCE_FIELD,
+                    chunk_size: int = DEFAULT_CHUNK, user=None) -> Job:
+    """Infer with ``model_version`` (default: the current one, resolved now) on a dataset or on given scans."""
+    from ..tasks import liverfat_infer
+
+    model_version = model_version or current_model_version()
+    if model_version is None or not model_version.checkpoint_path:
+        raise RunError("no trained liver fat model: train one first (python manage.py liverfat train)")
+    if scan_ids is None and dataset not in DATASETS:
+        raise RunError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+    return _start(Job.Kind.INFER, {"task": TASK, "model_version": model_version.pk,
+                                   "dataset": None if scan_ids is not None else dataset,
+                                   "scan_ids": sorted(scan_ids) if scan_ids is not None else None,
+                                   "field": field, "chunk_size": chunk_size}, liverfat_infer, user)
+
+
+# Cross-validation and training -------------------------------------------------------------------------------
+
+def _dataset_a(field: str) -> tuple[list[Scan], np.ndarray]:
+    scans = list(dataset_scans("A", field=field))
+    if len(scans) < 2:
+        raise RunError(f"dataset A has {len(scans)} scans (QC-passed, processed, with a value in {field}); "
+                       "record visual QC and import reference values first")
+    return scans, reference_values(scans, field)
+
+
+def _agreement_metrics(reference: np.ndarray, predicted: np.ndarray) -> dict:
+    try:
+        result = agreement(reference, predicted, reference_name="reference", test_name="network")
+    except AnalysisError as exc:
+        return {"error": str(exc)}
+    return {key: (None if isinstance(value, float) and not np.isfinite(value) else value)
+            for key, value in result.as_dict().items()}
+
+
+def _rounded(values) -> list[float]:
+    return [float(f"{value:.5g}") for value in values]
+
+
+def cross_validation_run(job: Job) -> None:
+    if ModelVersion.objects.filter(trained_by=job).exists():
+        return  # stored by an earlier delivery of this task
+    parameters = job.parameters
+    config = _train_config(parameters)
+    scans, targets = _dataset_a(parameters["field"])
+    folds = fold_assignment(len(scans), int(parameters["folds"]), int(parameters["seed"]))
+    images = load_inputs(scans)
+    device = _device()
+    Job.objects.filter(pk=job.pk).update(device=device_name(device))
+    result = cross_validate(images, targets, folds, config, device=device, progress=job_progress_callback(job))
+    metrics = _agreement_metrics(targets, result.predictions)
+    fingerprint = data_fingerprint(scans, targets)
+    with transaction.atomic():
+        version = ModelVersion.objects.create(
+            task=TASK, name=f"resnet{config.depth}", version=f"cv-job{job.pk}", data_fingerprint=fingerprint,
+            git_revision=git_revision(), trained_by=job, metrics=metrics,
+            config={"kind": "cross_validation", "train": config.as_dict(), "field": parameters["field"],
+                    "folds": int(parameters["folds"]), "seed": int(parameters["seed"]), "n": len(scans)})
+        FoldAssignment.objects.bulk_create(FoldAssignment(job=job, scan=scan, fold=int(fold))
+                                           for scan, fold in zip(scans, folds, strict=True))
+        Measurement.objects.bulk_create(
+            Measurement(subject_id=scan.subject_id, scan=scan, quantity=Quantity.LIVER_FF, method=Method.NETWORK,
+                        value=float(value), model_version=version, job=job,
+                        details={"dataset": "A", "fold": int(fold), "out_of_fold": True})
+            for scan, fold, value in zip(scans, folds, result.predictions, strict=True))
+        Job.objects.filter(pk=job.pk).update(metrics={"loss": [_rounded(curve) for curve in result.losses]})
+    job.result = {"model_version": version.pk, "n": len(scans), "metrics": metrics,
+                  "seconds": round(result.seconds, 1), "images_per_second": round(result.images_per_second, 1)}
+
+
+def training_run(job: Job) -> None:
+    if ModelVersion.objects.filter(trained_by=job).exists():
+        return
+    parameters = job.parameters
+    config = _train_config(parameters)
+    scans, targets = _dataset_a(parameters["field"])
+    images = load_inputs(scans)
+    device = _device()
+    Job.objects.filter(pk=job.pk).update(device=device_name(device))
+    trained = train_regressor(images, targets, config, device=device, progress=job_progress_callback(job))
+    fingerprint, revision = data_fingerprint(scans, targets), git_revision()
+    version_name = f"job{job.pk}"
+    relative = checkpoint_relative_path(version_name)
+    save_checkpoint(settings.MEDIA_ROOT / relative, trained, data_fingerprint=fingerprint, git_revision=revision,
+                    extra={"field": parameters["field"], "n": len(scans), "job": job.pk})
+    cv = matching_cross_validation(config=config.as_dict(), data_fingerprint=fingerprint)
+    metrics = {**cv.metrics, "cross_validation": cv.version} if cv else {}
+    with transaction.atomic():
+        version = ModelVersion.objects.create(
+            task=TASK, name=f"resnet{config.depth}", version=version_name, checkpoint_path=relative,
+            data_fingerprint=fingerprint, git_revision=revision, trained_by=job, metrics=metrics,
+            config={"kind": "trained", "train": config.as_dict(), "field": parameters["field"], "n": len(scans),
+                    "target_mean": trained.target_mean, "target_std": trained.target_std})
+        if parameters.get("make_current", True):
+            model_version_make_current(model_version=version)
+        Job.objects.filter(pk=job.pk).update(metrics={"loss": _rounded(trained.losses)})
+    job.result = {"model_version": version.pk, "n": len(scans), "final_loss": _rounded(trained.losses[-20:]),
+                  "seconds": round(trained.seconds, 1), "images_per_second": round(trained.images_per_second, 1),
+                  "cross_validation": cv.version if cv else None}
+
+
+# Inference ---------------------------------------------------------------------------------------------------------
+
+def _inference_scans(parameters: dict):
+    if parameters.get("scan_ids") is not None:
+        return Scan.objects.filter(pk__in=parameters["scan_ids"]).select_related("subject").order_by("subject__eid")
+    return dataset_scans(parameters["dataset"], field=parameters.get("field", DEFAULT_REFERENCE_FIELD))
+
+
+def inference_run(job: Job) -> None:
+    version = ModelVersion.objects.get(pk=job.parameters["model_version"])
+    try:
+        _infer(job, version)
+    except BaseException:
+        Measurement.all_objects.filter(job=job).delete()  # a job that does not succeed leaves nothing
+        raise
+
+
+def _infer(job: Job, version: ModelVersion) -> None:
+    device = _device()
+    Job.objects.filter(pk=job.pk).update(device=device_name(device))
+    trained, _ = load_checkpoint(checkpoint_absolute_path(version), device=device)
+    done_ids = set(Measurement.all_objects.filter(model_version=version, quantity=Quantity.LIVER_FF,
+                                                  method=Method.NETWORK).values_list("scan_id", flat=True))
+    scans = list(_inference_scans(job.parameters))
+    todo = [scan for scan in scans if scan.pk not in done_ids]
+    total, chunk = len(scans), max(1, int(job.parameters.get("chunk_size", DEFAULT_CHUNK)))
+    already = total - len(todo)
+    started = time.perf_counter()
+    job_progress(job=job, done=already, total=total, message=f"{already} of {total} already inferred")
+    for start in range(0, len(todo), chunk):
+        part = todo[start:start + chunk]
+        values = predict(trained, load_inputs(part), device=device)
+        with transaction.atomic():
+            Measurement.objects.bulk_create(
+                [Measurement(subject_id=scan.subject_id, scan=scan, quantity=Quantity.LIVER_FF, method=Method.NETWORK,
+                             value=float(value), model_version=version, job=job,
+                             details={"dataset": job.parameters.get("dataset") or "scans"})
+                 for scan, value in zip(part, values, strict=True)], ignore_conflicts=True)
+        done = already + start + len(part)
+        job_progress(job=job, done=done, total=total, message=f"{done} of {total} scans inferred")
+    seconds = time.perf_counter() - started
+    job.result = {"model_version": version.pk, "scans": total, "inferred_now": len(todo), "already_inferred": already,
+                  "seconds": round(seconds, 2),
+                  "subjects_per_minute": round(len(todo) / seconds * 60, 1) if todo and seconds > 0 else None,
+                  "finished": timezone.now().isoformat()}
+
+
+__all__ = ["DEFAULT_FOLDS", "InputError", "RunError", "cross_validation_run", "cross_validation_start",
+           "inference_run", "inference_start", "training_run", "training_start"]
