@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "atlas"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", views.overview, name="overview"),
+    path("three-way/", views.three_way, name="three-way"),
+    path("three-way.csv", views.three_way_csv, name="three-way-csv"),
+]

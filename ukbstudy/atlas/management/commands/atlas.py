@@ -1,0 +1,106 @@
+"""python manage.py atlas templates add|list|deactivate ... | run ... | calibrate ..."""
+
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from ukbstudy.jobs.models import Job
+from ukbstudy.measurements.datasets import DATASETS, UnknownDataset, dataset_scans
+from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
+from ukbstudy.subjects.models import Scan
+
+from ...models import AtlasTemplate
+from ...services.calibration import CalibrationError, atlas_calibrate
+from ...services.runs import atlas_run_start
+from ...services.templates import TemplateError, atlas_template_add, atlas_template_deactivate, template_set_current
+
+
+class Command(BaseCommand):
+    help = "Multi-atlas liver fat: manage templates, run the atlas over scans as a job, refit the correction."
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True)
+        templates = actions.add_parser("templates", help="Atlas templates (scans with manual liver masks).")
+        verbs = templates.add_subparsers(dest="verb", required=True)
+        add = verbs.add_parser("add", help="Add a template: a processed scan and its liver mask (NIfTI).")
+        add.add_argument("--eid", type=int, required=True)
+        add.add_argument("--instance", type=int, default=2)
+        masks = add.add_mutually_exclusive_group(required=True)
+        masks.add_argument("--mask", help="Binary NIfTI on the scan's fused grid.")
+        masks.add_argument("--from-labels", help="A synthetic cohort's labels folder ({eid}_20201_{i}_0/liver.nii.gz).")
+        add.add_argument("--note", default="")
+        verbs.add_parser("list", help="List templates.")
+        deactivate = verbs.add_parser("deactivate", help="Leave a template out of new runs.")
+        deactivate.add_argument("id", type=int)
+        run = actions.add_parser("run", help="Measure scans (one job, one task per scan), then correct.")
+        which = run.add_mutually_exclusive_group(required=True)
+        which.add_argument("--dataset", choices=DATASETS)
+        which.add_argument("--eid", type=int, nargs="+")
+        run.add_argument("--field", default=DEFAULT_REFERENCE_FIELD, help="Reference field of dataset A.")
+        run.add_argument("--wait", action="store_true", help="With workers: wait and report the outcome.")
+        calibrate = actions.add_parser("calibrate", help="Refit the correction on A and rewrite the values.")
+        calibrate.add_argument("--field", default=DEFAULT_REFERENCE_FIELD)
+
+    def handle(self, *args, action, **options):
+        try:
+            getattr(self, f"_{action}")(**options)
+        except (TemplateError, CalibrationError, UnknownDataset) as exc:
+            raise CommandError(str(exc)) from None
+
+    def _templates(self, *, verb, **options):
+        if verb == "add":
+            scan = Scan.objects.filter(subject__eid=options["eid"], instance=options["instance"]).first()
+            if scan is None:
+                raise CommandError(f"no scan for eid {options['eid']} visit {options['instance']}")
+            mask = options["mask"] or Path(options["from_labels"]) / f"{options['eid']}_20201_{options['instance']}_0" \
+                / "liver.nii.gz"
+            template = atlas_template_add(scan=scan, mask_file=mask, note=options["note"])
+            self.stdout.write(f"template {template.pk}: {scan}, {template.voxels} liver voxels")
+        elif verb == "list":
+            for t in AtlasTemplate.objects.select_related("scan__subject"):
+                self.stdout.write(f"{t.pk:>4}  eid {t.scan.subject.eid} visit {t.scan.instance}  {t.voxels:>7} voxels  "
+                                  f"{'active' if t.active else 'inactive'}  {t.note}")
+        else:
+            template = AtlasTemplate.objects.filter(pk=options["id"]).first()
+            if template is None:
+                raise CommandError(f"no template {options['id']}")
+            atlas_template_deactivate(template=template)
+            self.stdout.write(f"template {template.pk} deactivated")
+
+    def _run(self, *, dataset, eid, field, wait, **options):
+        scans = dataset_scans(dataset, field=field) if dataset else Scan.objects.filter(subject__eid__in=eid)
+        job = atlas_run_start(scans=scans, field=field, template_set=template_set_current())
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
+            self.stdout.write(f"job {job.pk}: {job.progress_total} scan(s) queued for the workers")
+            if not wait:
+                return
+            while not job.is_finished or ("calibration" not in job.result and job.status == Job.Status.SUCCEEDED):
+                time.sleep(2)
+                job.refresh_from_db()
+                self.stdout.write(f"  {job.progress_message or 'waiting for a worker'}")
+        job.refresh_from_db()
+        self._report(job)
+
+    def _report(self, job: Job) -> None:
+        failed = job.result.get("failed", [])
+        for failure in failed:
+            scan = Scan.all_objects.filter(pk=int(failure["item"])).first()
+            self.stderr.write(f"failed    {scan or failure['item']}: {failure['reason']}")
+        self.stdout.write(f"job {job.pk} {job.status}: {job.progress_done - len(failed)} of {job.progress_total} "
+                          f"scan(s) measured, {len(failed)} failed")
+        calibration = job.result.get("calibration", {})
+        if "slope" in calibration:
+            self.stdout.write(f"correction on A (n = {calibration['n']}): {calibration['slope']:.3f} x raw "
+                              f"{calibration['intercept']:+.3f}; values stored as {calibration['model_version']}")
+        if job.status == Job.Status.FAILED:
+            raise CommandError(job.error.splitlines()[0] if job.error else "the atlas job failed")
+
+    def _calibrate(self, *, field, **options):
+        template_set = template_set_current()
+        version = atlas_calibrate(template_set=template_set.fingerprint, field=field,
+                                  templates=template_set.describe())
+        correction = version.config["correction"]
+        self.stdout.write(f"{version}: {correction['slope']:.3f} x raw {correction['intercept']:+.3f} "
+                          f"(n = {correction['n']} on A)")

@@ -1,0 +1,105 @@
+"""Atlas runs: one job over any set of scans, one task per scan; raw readouts stored per scan.
+
+The job freezes the template set (ids, fingerprint) and the registration settings in its parameters, so
+every task measures with the same set even if templates change meanwhile. A scan that cannot be measured
+(not preprocessed, a missing station, a failed registration, masks that do not overlap) fails that item
+with the reason; the job goes on. When the last item is counted, the correction is fitted on dataset A and
+all corrected values are written in one transaction (``calibration.atlas_calibrate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ml.atlas import (
+    DEFAULT_CONFIG,
+    AtlasError,
+    AtlasImage,
+    RegistrationConfig,
+    Template,
+    atlas_measure,
+    load_atlas_image,
+)
+from ukbstudy.jobs.models import Job
+from ukbstudy.jobs.services import job_create
+from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
+from ukbstudy.subjects.models import Scan
+
+from ..models import AtlasReadout
+from .templates import TemplateError, TemplateSet, template_liver, template_set_current, template_set_of
+
+VOLUMES = ("water", "ff", "body_mask")
+
+
+def scan_atlas_image(scan: Scan) -> AtlasImage:
+    """The scan's fused water, fat fraction and body mask; AtlasError when it has none."""
+    missing = [name for name in VOLUMES if name not in (scan.derived or {})]
+    if scan.processing_state != Scan.State.PROCESSED or missing:
+        raise AtlasError(f"{scan} is not preprocessed (no {', '.join(missing) or 'current results'})")
+    media = Path(settings.MEDIA_ROOT)
+    return load_atlas_image(water=media / scan.derived["water"], ff=media / scan.derived["ff"],
+                            body=media / scan.derived["body_mask"], name=f"scan-{scan.pk}")
+
+
+def atlas_templates_load(template_set: TemplateSet) -> list[Template]:
+    return [Template(scan_atlas_image(t.scan), template_liver(t)) for t in template_set.templates]
+
+
+def scan_atlas_readout(*, scan: Scan, template_set: TemplateSet, templates: list[Template],
+                       config: RegistrationConfig = DEFAULT_CONFIG, job: Job | None = None) -> AtlasReadout:
+    """Measure ``scan`` with the loaded templates and store (or replace) its raw readout for this set."""
+    result = atlas_measure(scan_atlas_image(scan), templates, config)
+    readout, _ = AtlasReadout.all_objects.update_or_create(
+        scan=scan, template_set=template_set.fingerprint,
+        defaults={"raw": result.readout.value, "details": result.as_dict(), "job": job})
+    return readout
+
+
+def atlas_run_start(*, scans: Iterable[Scan], user=None, field: str = DEFAULT_REFERENCE_FIELD,
+                    template_set: TemplateSet | None = None, config: RegistrationConfig = DEFAULT_CONFIG
+                    ) -> Job:
+    """One ATLAS job, one task per scan; the correction and the measurements follow the last item."""
+    from ..tasks import atlas_scan
+
+    template_set = template_set or template_set_current()
+    if not template_set.templates:
+        raise TemplateError("no active atlas templates: add some with `manage.py atlas templates add`")
+    scan_ids = sorted({scan.pk for scan in scans})
+    parameters = {"scans": len(scan_ids), "templates": [t.pk for t in template_set.templates],
+                  "template_set": template_set.fingerprint,
+                  "template_details": template_set.describe(), "field": field, "config": config.as_dict()}
+    with transaction.atomic():
+        job = job_create(kind=Job.Kind.ATLAS, parameters=parameters, user=user)
+        job.progress_total = len(scan_ids)
+        if not scan_ids:
+            job.status, job.finished_at = Job.Status.SUCCEEDED, timezone.now()
+        job.save(update_fields=["progress_total", "status", "finished_at"])
+        transaction.on_commit(lambda: [atlas_scan.apply_async(args=(scan_id, job.pk),
+                                                              queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+                                       for scan_id in scan_ids])
+    return job
+
+
+def job_template_set(job: Job) -> tuple[TemplateSet, RegistrationConfig]:
+    config = job.parameters.get("config") or {}
+    tupled = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+    return template_set_of(job.parameters["templates"]), RegistrationConfig(**tupled)
+
+
+def atlas_item(*, scan_id: int, job: Job) -> tuple[bool, str]:
+    """One scan of a job: (ok, reason) for ``job_item_run``."""
+    scan = Scan.objects.select_related("subject").filter(pk=scan_id).first()
+    if scan is None:
+        return False, f"scan {scan_id} no longer exists or its participant has withdrawn"
+    try:
+        template_set, config = job_template_set(job)
+        readout = scan_atlas_readout(scan=scan, template_set=template_set,
+                                     templates=atlas_templates_load(template_set), config=config, job=job)
+    except (AtlasError, TemplateError) as exc:
+        return False, str(exc)
+    return True, f"raw {readout.raw:.2f} %"
