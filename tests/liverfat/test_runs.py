@@ -13,7 +13,8 @@ from ukbstudy.liverfat.services.runs import RunError, cross_validation_start, in
 from ukbstudy.measurements.datasets import dataset_scans
 from ukbstudy.measurements.models import Measurement, ModelVersion
 
-pytestmark = pytest.mark.django_db
+# Jobs are queued when their transaction commits, so these tests commit (and run the tasks in-process then).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("erasable_qc_history")]
 
 
 def fresh(job):
@@ -87,7 +88,7 @@ def test_a_failed_inference_leaves_no_values(study, media_root):
     assert not Measurement.objects.filter(job=job).exists()
 
 
-def test_runs_need_data_and_a_model(db):
+def test_runs_need_data_and_a_model():
     with pytest.raises(RunError, match="no trained liver fat model"):
         inference_start()
     job = fresh(cross_validation_start(config="quick", overrides=TINY))
