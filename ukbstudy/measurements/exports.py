@@ -10,6 +10,8 @@ spreadsheet would run as a formula (starting with = + - @, tab or carriage retur
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +46,13 @@ def escape_cell(value) -> str:
     return "'" + text if isinstance(value, str) and text.startswith(FORMULA_START) else text
 
 
+def _text(value: str | None) -> str:
+    """escape_cell for a text column (the only cells that can start a formula): numbers skip the check."""
+    if not value:
+        return ""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def _measurements(filters: ExportFilters):
     rows = Measurement.objects.all()
     if filters.quantities:
@@ -65,15 +74,15 @@ def long_rows(filters: ExportFilters) -> Iterator[list]:
         "subject__eid", "quantity", "method", "value", "unit", "model_version__name", "model_version__version",
         "job_id", "created_at")
     for eid, quantity, method, value, unit, name, version, job, created in rows.iterator(chunk_size=CHUNK):
-        yield [eid, quantity, method, value, unit, f"{name}@{version}" if name else "", job or "",
-               created.astimezone(UTC).isoformat()]
+        yield [eid, _text(quantity), _text(method), value, _text(unit), _text(f"{name}@{version}" if name else ""),
+               job or "", created.astimezone(UTC).isoformat()]
 
 
 def wide_rows(filters: ExportFilters) -> Iterator[list]:
     """One row per subject; columns ``quantity:method`` in sorted order, empty where a subject has none."""
     measurements = _measurements(filters)
     columns = sorted({f"{q}:{m}" for q, m in measurements.order_by().values_list("quantity", "method").distinct()})
-    yield ["eid", *columns]
+    yield ["eid", *map(_text, columns)]
     ordered = in_preference_order(measurements, subject_key="subject__eid")
     current_eid, values = None, {}
     for eid, quantity, method, value in ordered.values_list("subject__eid", "quantity", "method", "value").iterator(
@@ -86,20 +95,20 @@ def wide_rows(filters: ExportFilters) -> Iterator[list]:
         yield [current_eid, *(values.get(c) for c in columns)]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def export_csv(*, format: str, filters: ExportFilters, user=None, channel: str) -> Iterator[str]:
-    """CSV text, line by line, for streaming; the export is recorded when it starts and its row count when
-    it ends."""
+    """CSV text in pieces of up to CHUNK lines, for streaming; the export is recorded when it starts and its row
+    count when it ends. The row generators escape their text cells (numbers cannot start a formula), so the
+    writer here only formats: one ``writerows`` per piece keeps the per-row cost low and memory constant."""
     export = Export.objects.create(exported_by=user if user and user.is_authenticated else None, format=format,
                                    filters=filters.as_dict(), channel=channel)
     rows = long_rows(filters) if format == Export.Format.LONG else wide_rows(filters)
-    writer = csv.writer(_Echo())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
     count = -1  # the header is not a data row
-    for row in rows:
-        count += 1
-        yield writer.writerow([escape_cell(cell) for cell in row])
+    for piece in iter(lambda: list(itertools.islice(rows, CHUNK)), []):
+        count += len(piece)
+        writer.writerows(piece)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
     Export.objects.filter(pk=export.pk).update(rows=max(count, 0))
