@@ -36,7 +36,7 @@ class TrainConfig:
     base_channels: int = 8
     iterations: int = 300
     batch_size: int = 4
-    learning_rate: float = 3e-3
+    learning_rate: float = 1e-2
     margin: list[int] = field(default_factory=lambda: [2, 4, 4])  # box margin around the labels, (z, y, x) voxels
     roi_margin: list[int] = field(default_factory=lambda: [1, 2, 2])  # ROI margin around the largest label
     shift: int = 2  # random shift of the box during training (voxels, each axis)
@@ -165,9 +165,9 @@ def train_region(region: str, cases: Sequence[Case], config: TrainConfig, *, pro
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
-        history.append(round(float(loss), 4))
+        history.append(round(loss.item(), 4))
         if progress is not None and (iteration % 20 == 0 or iteration == config.iterations):
-            progress(iteration, config.iterations, f"{region} {config.architecture}: loss {float(loss):.3f} "
+            progress(iteration, config.iterations, f"{region} {config.architecture}: loss {loss.item():.3f} "
                      + " ".join(f"{k} {v:.3f}" for k, v in parts.items()))
     return {"format": CHECKPOINT_FORMAT, "region": region, "architecture": config.architecture,
             "net_config": net_config, "train_config": asdict(config), "box": box.as_dict(),
