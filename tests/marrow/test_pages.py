@@ -31,7 +31,8 @@ def segmentations():
     common = {"scan": scan, "model_version": current, "volume_ml": 1.0}
     ok = Segmentation.objects.create(region="spine", status="ok", volume_voxels=300, bmff=55.0, **common)
     small = Segmentation.objects.create(region="diaphysis", status="small", volume_voxels=10,
-                                        hints=["the region reaches the slab's foot end: probably partly outside the slab"],
+                                        hints=["the region reaches the slab's foot end: "
+                                               "probably partly outside the slab"],
                                         **common)
     return ok, small
 
