@@ -1,4 +1,4 @@
-"""python manage.py report agreement|outliers|regression ... : the papers' tables from stored values."""
+"""python manage.py report agreement|outliers|regression|three-way ... : the papers' tables from stored values."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -27,12 +27,17 @@ class Command(BaseCommand):
         regression.add_argument("--model", action="append", default=[],
                                 help="Comma-separated covariates of one multivariable model (repeat for a sequence).")
         regression.add_argument("--rint", action="store_true", help="Rank-based inverse normal transform of y.")
+        three_way = kinds.add_parser("three-way", help="Reference, network and atlas (liver Table 1, A and C), "
+                                                      "error correlation and top-ten outliers on A.")
+        three_way.add_argument("--field", default="22402-2.0", help="Reference field defining dataset A.")
+        three_way.add_argument("--seed", type=int, default=0, help="Seed of dataset C's draw.")
+        three_way.add_argument("-n", type=int, default=10, help="Outliers listed.")
 
     def handle(self, *args, kind, format, quantity, **options):
         from analysis import AnalysisError  # statsmodels and friends load only when a report is asked for
 
         try:
-            self.stdout.write(getattr(self, f"_{kind}")(quantity=quantity, fmt=format, **options))
+            self.stdout.write(getattr(self, f"_{kind.replace('-', '_')}")(quantity=quantity, fmt=format, **options))
         except (UnknownColumn, AnalysisError) as exc:
             raise CommandError(str(exc)) from None
 
@@ -62,3 +67,9 @@ class Command(BaseCommand):
             parts.append(regression_report(frame, dependent, models, categorical={"sex": "F"} if any(
                 "sex" in m for m in models) else None, transform="rint" if rint else "none", fmt=fmt))
         return "\n\n".join(parts)
+
+    def _three_way(self, *, fmt, field, seed, n, **options) -> str:
+        from analysis.threeway import render_three_way
+        from ukbstudy.atlas.selectors import three_way_tables_from_db
+
+        return render_three_way(three_way_tables_from_db(field=field, seed=seed, n_outliers=n), fmt)
