@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=20, help="Requests timed per page.")
     parser.add_argument("--reuse", action="store_true", help="Keep the SQLite file filled by an earlier run.")
+    parser.add_argument("--only", choices=("pages", "export"), help="Run one part only.")
     args = parser.parse_args()
     database = ROOT / "bench" / "out" / f"results-n{args.subjects}.sqlite3"
     if "DATABASE_URL" not in os.environ:
@@ -55,8 +56,9 @@ def main() -> None:
         fill(args.subjects)
     elif not args.reuse:
         sys.exit("the database already holds subjects: point DATABASE_URL at an empty database")
-    pages(args.repeats)
-    if not os.environ.get("BENCH_PAGES_ONLY"):
+    if args.only != "export":
+        pages(args.repeats)
+    if args.only != "pages":
         export()
 
 
@@ -166,7 +168,7 @@ def export() -> None:
     for count in range(1, len(QUANTITIES) + 1):
         filters = ExportFilters(quantities=list(QUANTITIES[:count]))
         started = time.perf_counter()
-        lines = sum(1 for _ in export_csv(format="long", filters=filters, channel="command"))
+        lines = sum(piece.count("\r\n") for piece in export_csv(format="long", filters=filters, channel="command"))
         seconds = time.perf_counter() - started
         tracemalloc.start()
         for _ in export_csv(format="long", filters=filters, channel="command"):
