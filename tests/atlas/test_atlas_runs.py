@@ -90,3 +90,21 @@ def test_without_enough_of_dataset_a_the_job_fails_and_writes_no_measurement(stu
 def test_a_run_needs_templates(study):
     with pytest.raises(TemplateError, match="no active atlas templates"):
         atlas_run_start(scans=study[1])
+
+
+def test_the_command_adds_lists_and_deactivates_templates(study, capsys):
+    from django.core.management import CommandError, call_command
+
+    clean, scans = study
+    eid = scans[0].subject.eid
+    call_command("atlas", "templates", "add", "--eid", str(eid), "--from-labels", str(clean.labels_dir))
+    call_command("atlas", "templates", "list")
+    out = capsys.readouterr().out
+    assert f"eid {eid} visit 2" in out and "active" in out
+    template_id = template_set_current().templates[0].pk
+    call_command("atlas", "templates", "deactivate", str(template_id))
+    assert template_set_current().templates == ()
+    with pytest.raises(CommandError, match="no active atlas templates"):
+        call_command("atlas", "run", "--dataset", "A")
+    with pytest.raises(CommandError, match="liver.nii.gz: cannot be read"):
+        call_command("atlas", "templates", "add", "--eid", str(eid), "--from-labels", "/nonexistent")
