@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from django.db import connection
+
+from tests.workers import start_worker, stop_worker
 
 
 @pytest.fixture(autouse=True)
@@ -48,3 +53,32 @@ def erasable_qc_history(transactional_db):
     from ukbstudy.qc.triggers import remove_append_only_triggers
 
     remove_append_only_triggers(connection)
+
+
+# A real Celery worker process (CI: Redis and PostgreSQL) for the tests that need one: ``job_worker``
+# starts ``celery worker`` on a private queue, pointed at the test database and the test's MEDIA_ROOT, as a
+# deployment runs it. Without a broker (a laptop) tasks run in-process and ``job_worker`` is None.
+@pytest.fixture
+def private_queue(settings):
+    """A queue of the test's own (nothing left over from other runs), or a skip where no worker can run."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return None
+    if connection.vendor == "sqlite":
+        pytest.skip("a worker process cannot share an in-memory SQLite test database; use DATABASE_URL")
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    return queue
+
+
+@pytest.fixture
+def job_worker(private_queue, media_root, tmp_path):
+    if private_queue is None:
+        yield None
+        return
+    log = tmp_path / "worker.log"
+    process = start_worker(queue=private_queue, media_root=media_root, log=log)
+    try:
+        yield process
+    finally:
+        stop_worker(process)
+        print(log.read_text()[-4000:])

@@ -7,6 +7,7 @@ installed and on a server:
 - ``CELERY_BROKER_URL``: e.g. ``redis://127.0.0.1:6379/0`` or ``amqp://guest:guest@127.0.0.1:5672//``;
   without it tasks run in-process (eager), so no broker or worker is needed.
 - ``UKBSTUDY_DATA_DIR``: where the SQLite database and media (archives, derived images) live.
+- ``LIVERFAT_DEVICE`` (``auto``, ``cpu``, ``cuda``) and ``TORCH_NUM_THREADS`` for the networks.
 """
 
 import os
@@ -154,7 +155,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", 
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 300
 CELERY_TASK_IGNORE_RESULT = True  # job state lives in the database (jobs.Job), not in a result backend
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+# Networks (liver fat, bone marrow): "auto" takes CUDA when present; CPU threads (0: PyTorch's default).
+LIVERFAT_DEVICE = os.environ.get("LIVERFAT_DEVICE", "auto")
+TORCH_NUM_THREADS = int(os.environ.get("TORCH_NUM_THREADS", 0))
+
+# Redis redelivers a task whose worker died (SIGKILL, lost machine) once this many seconds have passed.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 600))}
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 50
 
 # Import limits: an archive is refused before extraction when it would exceed these.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import torch
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -64,7 +65,9 @@ def _train_config(parameters: dict):
 
 
 def _device():
-    return pick_device(getattr(settings, "LIVERFAT_DEVICE", "auto"))
+    if settings.TORCH_NUM_THREADS:
+        torch.set_num_threads(settings.TORCH_NUM_THREADS)
+    return pick_device(settings.LIVERFAT_DEVICE)
 
 
 # Starting -------------------------------------------------------------------------------------------------------
