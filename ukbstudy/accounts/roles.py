@@ -14,11 +14,13 @@ VIEW = [
     "measurements.view_modelversion", "jobs.view_job",
     "results.view_outlierverdict",
     "marrow.view_manualsegmentation", "marrow.view_segmentation",
+    "liverfat.view_foldassignment",
 ]
 RATE = ["qc.add_qcdecision", "results.add_outlierverdict",
         "marrow.change_segmentation"]
 ANALYSE = ["jobs.add_job", "jobs.change_job",
-           "marrow.add_manualsegmentation"]
+           "marrow.add_manualsegmentation",
+           "measurements.change_modelversion"]
 ROLES: dict[str, list[str]] = {
     "viewer": VIEW,
     "rater": VIEW + RATE,

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "liverfat"
-
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("start/<str:action>/", views.start, name="start"),
+    path("models/<int:pk>/current/", views.make_current, name="make-current"),
+]

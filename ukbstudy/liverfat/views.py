@@ -1,0 +1,79 @@
+"""The liver fat network page: model registry with cross-validation metrics, runs with loss curves; analysts
+start cross-validation, training and inference, and choose the current model."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from ml.liverfat import CONFIGS
+from ukbstudy.measurements.datasets import DATASETS
+from ukbstudy.measurements.models import ModelVersion
+from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
+from ukbstudy.results.figures import figure_json
+
+from .selectors import dataset_sizes, liverfat_jobs, loss_curves, model_versions
+from .services.registry import TASK, model_version_make_current
+from .services.runs import RunError, cross_validation_start, inference_start, training_start
+
+FIELDS = ("22402-2.0", "22436-2.0")
+
+
+def _loss_figure(curves) -> str | None:
+    if not curves:
+        return None
+    figure = go.Figure([go.Scatter(y=loss, mode="lines", name=label) for label, loss in curves])
+    figure.update_layout(title="Training loss (MSE on standardised targets)", height=360, plot_bgcolor="#fff",
+                         xaxis_title="iteration", yaxis_title="loss", yaxis_type="log",
+                         margin={"l": 60, "r": 20, "t": 50, "b": 50}, legend={"orientation": "h", "y": -0.25})
+    return figure_json(figure)
+
+
+@permission_required("measurements.view_modelversion", raise_exception=True)
+def overview(request):
+    field = request.GET.get("field") if request.GET.get("field") in FIELDS else DEFAULT_REFERENCE_FIELD
+    jobs = liverfat_jobs()
+    return render(request, "liverfat/overview.html", {
+        "versions": model_versions(), "jobs": jobs, "sizes": dataset_sizes(field), "field": field, "fields": FIELDS,
+        "configs": list(CONFIGS), "datasets": DATASETS, "loss_panel": {"key": "loss", "figure": _loss_figure(
+            loss_curves(jobs))},
+        "can_run": request.user.has_perm("jobs.add_job"),
+        "can_choose": request.user.has_perm("measurements.change_modelversion")})
+
+
+@require_POST
+@permission_required("jobs.add_job", raise_exception=True)
+def start(request, action: str):
+    config = request.POST.get("config", "quick")
+    field = request.POST.get("field", DEFAULT_REFERENCE_FIELD)
+    try:
+        if field not in FIELDS:
+            raise RunError(f"unknown reference field {field!r}")
+        if action == "cv":
+            job = cross_validation_start(config=config, field=field, folds=int(request.POST.get("folds", 10)),
+                                         user=request.user)
+        elif action == "train":
+            job = training_start(config=config, field=field, user=request.user)
+        else:
+            job = inference_start(dataset=request.POST.get("dataset", "B"), field=field, user=request.user)
+    except (RunError, ValueError) as exc:
+        messages.error(request, str(exc))
+        return redirect("liverfat:overview")
+    messages.success(request, f"Job {job.pk} queued: follow it here or on the jobs page.")
+    return redirect("liverfat:overview")
+
+
+@require_POST
+@permission_required("measurements.change_modelversion", raise_exception=True)
+def make_current(request, pk: int):
+    version = get_object_or_404(ModelVersion, pk=pk, task=TASK)
+    try:
+        model_version_make_current(model_version=version)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{version.name} {version.version} is now the current model.")
+    return redirect("liverfat:overview")
