@@ -11,7 +11,7 @@ import pytest
 
 from ml.synthetic import make_cohort
 from tests.archives import rewrite_archive
-from tests.jobs.conftest import job_worker, wait_for  # noqa: F401  (fixtures shared with the job tests)
+from tests.workers import wait_for  # noqa: F401  (used by the worker test)
 from ukbstudy.qc.services import qc_decision_record
 from ukbstudy.subjects.models import ImportBatch, ReferenceValue, Scan
 from ukbstudy.subjects.services.archives import scans_import_archives
