@@ -1,11 +1,13 @@
 """python manage.py demo : the whole study pipeline on a synthetic cohort, then the web app.
 
 Steps: migrate, write a synthetic cohort (once per seed and size), import its showcase CSV and archives,
-preprocess every scan (fused volumes, maps, network inputs, QC images, hints), print the statistics
-engine's paper-style tables, create a ``demo`` administrator with a fresh password, and serve the app on
-127.0.0.1.
+preprocess every scan (fused volumes, maps, network inputs, QC images, hints), import the generator's
+simulated visual QC, run the liver fat network (cross-validation, training, inference), the multi-atlas
+baseline, the bone marrow segmentation and the results pages' computations, print the statistics engine's
+paper-style tables, create a ``demo`` administrator with a fresh password, and serve the app on 127.0.0.1.
 """
 
+import io
 import secrets
 import shutil
 import time
@@ -16,13 +18,25 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import import_string
 
 from ml.synthetic import make_cohort
+from ml.synthetic.tables import SIMULATED_RATER
+from ukbstudy.accounts.services import user_create
+from ukbstudy.qc.importing import qc_decisions_import
 from ukbstudy.subjects.models import Scan, Subject
 from ukbstudy.subjects.services.archives import scans_import_archives
 from ukbstudy.subjects.services.fields import subjects_import_fields
 from ukbstudy.subjects.services.jobs import preprocess_start
 from ukbstudy.subjects.services.preprocessing import NO_HINT_RANK
+
+LEFT_FOR_RATERS = 8
+STEPS = {  # each runs its capability on the demo cohort and prints a summary
+    "liverfat": "ukbstudy.liverfat.demo.demo_step",
+    "atlas": "ukbstudy.atlas.demo.demo_step",
+    "marrow": "ukbstudy.marrow.demo.demo_step",
+    "results": "ukbstudy.results.demo.demo_step",
+}
 
 
 class Command(BaseCommand):
@@ -34,8 +48,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--addrport", default="127.0.0.1:8000")
         parser.add_argument("--no-serve", action="store_true", help="Stop after the pipeline.")
+        parser.add_argument("--skip", action="append", default=[], choices=sorted(STEPS),
+                            help="Leave out a step (repeatable).")
 
-    def handle(self, *args, subjects, scale, seed, addrport, no_serve, **options):
+    def handle(self, *args, subjects, scale, seed, addrport, no_serve, skip, **options):
         call_command("migrate", verbosity=0)
         cohort = self._cohort(subjects, scale, seed)
         fields = subjects_import_fields(path=cohort / "showcase.csv")
@@ -48,6 +64,12 @@ class Command(BaseCommand):
         hinted = Scan.objects.filter(hint_rank__lt=NO_HINT_RANK).count()
         self.stdout.write(f"study: {Subject.objects.count()} subjects, {Scan.objects.count()} scans "
                           f"({flagged} with deviations from the protocol, {hinted} with QC hints)")
+        self._simulated_qc(cohort)
+        for name, step in STEPS.items():
+            if name not in skip:
+                started = time.perf_counter()
+                import_string(step)(stdout=self.stdout, cohort_dir=cohort)
+                self.stdout.write(f"({name}: {time.perf_counter() - started:.0f} s)")
         self._reports()
         password = self._demo_admin()
         rater_password = self._demo_user("rater", "rater")
@@ -67,6 +89,18 @@ class Command(BaseCommand):
         job.refresh_from_db()
         failed = len(job.result.get("failed", []))
         self.stdout.write(f"preprocessing: {job.progress_done - failed} scans processed, {failed} failed")
+
+    def _simulated_qc(self, cohort: Path) -> None:
+        """The generator's simulated visual QC (a rater failing swaps, noise, metal, missing stations)."""
+        if not get_user_model().objects.filter(username=SIMULATED_RATER).exists():
+            user = user_create(username=SIMULATED_RATER, password=secrets.token_urlsafe(24), role="rater")
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        lines = (cohort / "qc_decisions.csv").read_text().splitlines(keepends=True)
+        keep = lines[:max(1, len(lines) - LEFT_FOR_RATERS)]  # the last scans wait in the QC queue for you
+        report = qc_decisions_import(path_or_file=io.StringIO("".join(keep)))
+        self.stdout.write(f"visual QC (simulated rater): {report.created} decisions recorded, {report.unchanged} "
+                          f"already recorded; {len(lines) - len(keep)} scans left in the QC queue for the demo rater")
 
     def _reports(self) -> None:
         """The statistics engine on the demo cohort's values (tables for the methods not run yet stay empty)."""
