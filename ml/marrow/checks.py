@@ -16,6 +16,7 @@ import numpy as np
 from scipy import ndimage
 
 SMALL_SD = 2.5
+BLOCKING_HINTS = ("water_fat_swap",)  # station hints from the preprocessing that make any value there wrong
 CENTRE_SD = 3.0
 FULL = np.ones((3, 3, 3), bool)
 
@@ -111,6 +112,19 @@ def check_segmentation(mask: np.ndarray, statistics: RegionStatistics, connected
         result.flags.append("centre_of_mass")
         result.hints.append(f"centre of mass is {distance:.1f} SD from the training mean (limit {CENTRE_SD})")
     return result
+
+
+def station_hint_flags(hints: list[dict], station: int) -> tuple[list[str], list[str]]:
+    """Flags and hints that the preprocessing's QC hints of ``station`` add to a region living there: every
+    hint is passed on; one in ``BLOCKING_HINTS`` (a water-fat swap makes any FF measured there 100 - FF, a
+    value that still looks plausible) becomes a flag, which withholds the BMFF."""
+    flags, texts = [], []
+    for hint in hints or []:
+        if hint.get("station") == station:
+            texts.append(f"preprocessing hint: {hint['message']}")
+            if hint["code"] in BLOCKING_HINTS and hint["code"] not in flags:
+                flags.append(hint["code"])
+    return flags, texts
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:

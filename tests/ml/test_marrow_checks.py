@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ml.marrow.bmff import bmff
-from ml.marrow.checks import RegionStatistics, Status, check_segmentation, clean_mask, dice
+from ml.marrow.checks import RegionStatistics, Status, check_segmentation, clean_mask, dice, station_hint_flags
 from ml.marrow.io import LabelError, load_label
 from ml.marrow.regions import REGIONS, region_of
 
@@ -62,6 +62,16 @@ def test_region_statistics_come_from_the_training_labels():
     assert not stats.reaches_slab_ends
     with pytest.raises(ValueError, match="two non-empty"):
         RegionStatistics.from_masks([_cube()])
+
+
+def test_a_swap_hint_on_the_regions_station_flags_it_and_other_hints_only_explain():
+    hints = [{"code": "water_fat_swap", "severity": "high", "station": 4, "message": "station 4: swapped"},
+             {"code": "noise", "severity": "medium", "station": 4, "message": "station 4: noisy"},
+             {"code": "water_fat_swap", "severity": "high", "station": 2, "message": "station 2: swapped"}]
+    assert station_hint_flags(hints, 4) == (["water_fat_swap"], ["preprocessing hint: station 4: swapped",
+                                                                 "preprocessing hint: station 4: noisy"])
+    assert station_hint_flags(hints[1:2], 4) == ([], ["preprocessing hint: station 4: noisy"])
+    assert station_hint_flags(hints, 5) == ([], []) == station_hint_flags(None, 5)
 
 
 def test_dice():

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from ml.marrow.bmff import bmff
-from ml.marrow.checks import CheckResult, Status, check_segmentation
+from ml.marrow.checks import CheckResult, Status, check_segmentation, station_hint_flags
 from ml.marrow.regions import region_of
 from ml.marrow.training import SegmentationModel, load_model, predict_masks
 from ukbstudy.jobs.models import Job
@@ -29,8 +29,6 @@ from ukbstudy.subjects.models import Scan
 
 from ..models import Segmentation
 from .slabs import SlabMissing, scan_slab, voxel_ml
-
-BLOCKING_HINTS = ("water_fat_swap",)  # station hints that make any value measured there wrong
 
 
 @functools.lru_cache(maxsize=4)
@@ -73,11 +71,9 @@ def _segment_region(scan: Scan, model: SegmentationModel) -> RegionOutcome:
                              [f"station {spec.station} is missing from the scan"], 0.0)
     check = check_segmentation(predict_masks(model, [(fat, water)])[0], model.statistics, spec.connected)
     outcome = RegionOutcome(model.region, check, list(check.flags), list(check.hints), voxel_ml(affine), affine=affine)
-    for hint in scan.qc_hints or []:
-        if hint.get("station") == spec.station:
-            outcome.hints.append(f"preprocessing hint: {hint['message']}")
-            if hint["code"] in BLOCKING_HINTS:
-                outcome.flags.append(hint["code"])
+    flags, hints = station_hint_flags(scan.qc_hints, spec.station)
+    outcome.flags += flags
+    outcome.hints += hints
     if check.status == Status.OK and not outcome.flags:
         outcome.value = bmff(fat, water, check.mask, spec).value
     return outcome
