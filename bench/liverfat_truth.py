@@ -1,0 +1,53 @@
+"""The liver fat network's stored values against the synthetic generator's ground truth (Table 1 layout).
+
+    UKBSTUDY_DATA_DIR=... DATABASE_URL=... .venv/bin/python bench/liverfat_truth.py GROUND_TRUTH_CSV
+
+Reads the newest cross-validation's out-of-fold values (dataset A) and the current model's values
+(dataset B, when inferred) from the study database, and compares them with ``liver_ff_image`` (the fat
+fraction the images show) and with the reference field the network was trained on.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ukbstudy.settings.local")
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    from analysis.comparison import agreement
+    from analysis.tables import render_agreement_table
+    from ukbstudy.measurements.models import Measurement, ModelVersion
+    from ukbstudy.subjects.models import ReferenceValue
+
+    truth = {(int(r["eid"]), int(r["instance"])): float(r["liver_ff_image"]) for r in csv.DictReader(open(sys.argv[1]))}
+    rows = []
+    cv = ModelVersion.objects.filter(task="liver_ff", config__kind="cross_validation").order_by("-created_at").first()
+    current = ModelVersion.objects.filter(task="liver_ff", is_current=True).first()
+    for label, version in (("out-of-fold, A", cv), ("inferred, B", current)):
+        if version is None:
+            continue
+        values = list(Measurement.objects.filter(model_version=version).values_list(
+            "subject_id", "subject__eid", "scan__instance", "value"))
+        if len(values) < 3:
+            continue
+        field = version.config.get("field", "22402-2.0")
+        network = [v for *_, v in values]
+        rows.append((f"ground truth vs network ({label}, {version.version})",
+                     agreement([truth[(eid, inst)] for _, eid, inst, _ in values], network)))
+        reference = dict(ReferenceValue.objects.filter(field_id=field).values_list("subject_id", "value"))
+        if all(pk in reference for pk, *_ in values):
+            rows.append((f"reference {field} vs network ({label})",
+                         agreement([reference[pk] for pk, *_ in values], network)))
+    print(render_agreement_table(rows))
+
+
+if __name__ == "__main__":
+    main()
