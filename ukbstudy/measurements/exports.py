@@ -14,14 +14,19 @@ import io
 import itertools
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import lru_cache
+
+from django.db import NotSupportedError
+from django.db.models import CharField, Func
 
 from .models import Export, Measurement
 from .selectors import in_preference_order
 
 LONG_COLUMNS = ["eid", "quantity", "method", "value", "unit", "model_version", "run", "created"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CHUNK = 2000
+CHUNK = 2000  # CSV lines per streamed piece
+FETCH = 5000  # rows per database round trip
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,37 @@ def escape_cell(value) -> str:
     return "'" + text if isinstance(value, str) and text.startswith(FORMULA_START) else text
 
 
+@lru_cache(maxsize=4096)
 def _text(value: str | None) -> str:
-    """escape_cell for a text column (the only cells that can start a formula): numbers skip the check."""
+    """escape_cell for a text column (the only cells that can start a formula): numbers skip the check. Text
+    columns repeat (a handful of quantities, methods, units and model versions), so results are memoised."""
     if not value:
         return ""
     return "'" + value if value.startswith(FORMULA_START) else value
+
+
+class IsoUtc(Func):
+    """A timestamp as ISO 8601 text in UTC, as ``datetime.isoformat()`` writes it (microseconds only when not
+    zero, ``+00:00``), made by the database: parsing and formatting half a million datetimes in Python took
+    half the export's time."""
+
+    output_field = CharField()
+
+    def as_sql(self, compiler, connection, **extra):
+        raise NotSupportedError(f"IsoUtc has no SQL for {connection.vendor}")
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django stores aware datetimes in SQLite as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
+        return self.as_sql_template(compiler, connection, "(REPLACE(%(expressions)s, ' ', 'T') || '+00:00')")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = ("(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+                    "MOD(EXTRACT(MICROSECONDS FROM %(expressions)s)::bigint, 1000000) = 0 THEN '' "
+                    "ELSE to_char(%(expressions)s AT TIME ZONE 'UTC', '.US') END || '+00:00')")
+        return self.as_sql_template(compiler, connection, template)
+
+    def as_sql_template(self, compiler, connection, template: str):
+        return super().as_sql(compiler, connection, template=template)
 
 
 def _measurements(filters: ExportFilters):
@@ -70,12 +101,13 @@ def _measurements(filters: ExportFilters):
 
 def long_rows(filters: ExportFilters) -> Iterator[list]:
     yield LONG_COLUMNS
-    rows = _measurements(filters).order_by("subject__eid", "quantity", "method", "created_at", "pk").values_list(
+    rows = _measurements(filters).order_by("subject__eid", "quantity", "method", "created_at", "pk").annotate(
+        created=IsoUtc("created_at")).values_list(
         "subject__eid", "quantity", "method", "value", "unit", "model_version__name", "model_version__version",
-        "job_id", "created_at")
-    for eid, quantity, method, value, unit, name, version, job, created in rows.iterator(chunk_size=CHUNK):
+        "job_id", "created")
+    for eid, quantity, method, value, unit, name, version, job, created in rows.iterator(chunk_size=FETCH):
         yield [eid, _text(quantity), _text(method), value, _text(unit), _text(f"{name}@{version}" if name else ""),
-               job or "", created.astimezone(UTC).isoformat()]
+               job or "", created]
 
 
 def wide_rows(filters: ExportFilters) -> Iterator[list]:
@@ -86,7 +118,7 @@ def wide_rows(filters: ExportFilters) -> Iterator[list]:
     ordered = in_preference_order(measurements, subject_key="subject__eid")
     current_eid, values = None, {}
     for eid, quantity, method, value in ordered.values_list("subject__eid", "quantity", "method", "value").iterator(
-            chunk_size=CHUNK):
+            chunk_size=FETCH):
         if eid != current_eid and current_eid is not None:
             yield [current_eid, *(values.get(c) for c in columns)]
             values = {}

@@ -2,7 +2,9 @@
 
 Each builder returns a plain context dictionary of :class:`Panel` (a figure beside its table) and tables
 (``analysis.tables.Table``), so the views only parse input and render. Anything the statistics engine refuses
-(too few subjects, constant values) is shown as that panel's message instead of failing the page.
+(too few subjects, constant values) is shown as that panel's message instead of failing the page. Panels,
+comparisons and rankings are cached on a fingerprint of the tables they read (``cache.cached_part``): a page
+over 100,000 subjects is computed once per change of its data, not once per request.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from analysis import AnalysisError, agreement, compare_groups, model_sequence, t
 from analysis.tables import Table, agreement_table, group_table, model_table, outlier_table, univariable_table
 
 from . import figures
+from .cache import EVERYTHING, Fingerprints, cached_part
 from .selectors import (
     Comparison,
     cohort_counts,
@@ -63,26 +66,49 @@ def _counts_panel(key: str, rows: Sequence[tuple[str, str, int]], draw, title: s
 
 
 def dashboard(*, column: str, quantity: str, grouping: str) -> dict:
-    counts = cohort_counts()
-    over_time = qc_over_time()
-    status = qc_status_counts()
-    header, covered = coverage()
+    fingerprints = Fingerprints()
+
+    def part(name: str, sources: Sequence[str], build, **params):
+        return cached_part(f"dashboard-{name}", params, sources=sources, build=build, fingerprints=fingerprints)
+
     panels = [
+        *part("counts", ("subjects", "scans"), _cohort_panels),
+        *part("qc", ("subjects", "scans", "qc"), _qc_panels),
+        # "verdicts": a manual value entered with a verdict updates its measurement in place (no new row)
+        part("coverage", ("subjects", "scans", "measurements", "showcase", "verdicts"), _coverage_panel),
+        *part("distribution", ("subjects", "scans", "measurements", "showcase", "verdicts"),
+              lambda: _distribution_panels(column, quantity, grouping), column=column, quantity=quantity,
+              grouping=grouping),
+    ]
+    return {"panels": panels}
+
+
+def _cohort_panels() -> list[Panel]:
+    counts = cohort_counts()
+    return [
         _counts_panel("centre", counts["centre"], figures.grouped_bars, "Subjects by centre and sex",
                       ("Centre", "Sex", "Subjects")),
         _counts_panel("visit", counts["visit"], figures.stacked_bars, "Scans by visit and processing state",
                       ("Visit", "State", "Scans")),
+    ]
+
+
+def _qc_panels() -> list[Panel]:
+    over_time, status = qc_over_time(), qc_status_counts()
+    return [
         _counts_panel("qc-status", [(s, s, n) for s, n in status], figures.grouped_bars,
                       "Processed scans by current QC status", ("Status", "Status", "Scans")),
         _counts_panel("qc-time", over_time["verdicts"], figures.stacked_bars, "QC decisions per month",
                       ("Month", "Verdict", "Decisions")),
         _counts_panel("qc-reasons", over_time["reasons"], figures.stacked_bars, "QC failure reasons per month",
                       ("Month", "Reason", "Failures")),
-        Panel("coverage", figures.figure_json(figures.coverage_heatmap(header, covered)),
-              _count_table("Subjects with a value", ("Quantity", *header), [(q, *values) for q, values in covered])),
-        *_distribution_panels(column, quantity, grouping),
     ]
-    return {"panels": panels}
+
+
+def _coverage_panel() -> Panel:
+    header, covered = coverage()
+    return Panel("coverage", figures.figure_json(figures.coverage_heatmap(header, covered)),
+                 _count_table("Subjects with a value", ("Quantity", *header), [(q, *values) for q, values in covered]))
 
 
 def _distribution_panels(column: str, quantity: str, grouping: str) -> list[Panel]:
@@ -126,6 +152,11 @@ def _group_summary(frame: pd.DataFrame, column: str, label: str, by: str, by_lab
 
 
 def comparison(comparison: Comparison, *, threshold: float) -> dict:
+    return cached_part("comparison", {**comparison.as_query(), "threshold": threshold}, sources=EVERYTHING,
+                       build=lambda: _comparison(comparison, threshold=threshold))
+
+
+def _comparison(comparison: Comparison, *, threshold: float) -> dict:
     frame = comparison_frame(comparison)
     labels = (column_label(comparison.a), column_label(comparison.b))
     context = {"n_subjects": len(frame), "panels": [], "table": None, "message": ""}
@@ -153,16 +184,24 @@ def outlier_queue(comparison: Comparison, *, n: int) -> dict:
     """The top-``n`` disagreements (analysis.top_disagreements) with each subject's current verdict."""
     from ukbstudy.subjects.models import Subject
 
-    frame = comparison_frame(comparison)
     labels = (column_label(comparison.a), column_label(comparison.b))
-    try:
-        ranking = top_disagreements(frame[comparison.a], frame[comparison.b], ids=list(frame["eid"]), n=n)
-    except AnalysisError as exc:
-        return {"rows": [], "table": None, "message": str(exc)}
+    ranking = cached_part("outliers", {**comparison.as_query(), "n": n}, sources=EVERYTHING,
+                          build=lambda: _ranking(comparison, n=n))
+    if isinstance(ranking, str):
+        return {"rows": [], "table": None, "message": ranking}
     subjects = dict(Subject.objects.filter(eid__in=[row.id for row in ranking.rows]).values_list("eid", "pk"))
     verdicts = current_verdicts(comparison=comparison, subject_ids=list(subjects.values()))
     rows = [(row, verdicts.get(subjects.get(row.id))) for row in ranking.rows]
     return {"rows": rows, "table": outlier_table(ranking, *labels), "message": ""}
+
+
+def _ranking(comparison: Comparison, *, n: int):
+    """analysis.top_disagreements on the comparison's frame, or the engine's refusal as text."""
+    frame = comparison_frame(comparison)
+    try:
+        return top_disagreements(frame[comparison.a], frame[comparison.b], ids=list(frame["eid"]), n=n)
+    except AnalysisError as exc:
+        return str(exc)
 
 
 # --- regression -----------------------------------------------------------------------------------------------------

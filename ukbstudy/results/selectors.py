@@ -111,7 +111,10 @@ def _month_starts(first: datetime, last: datetime) -> list[datetime]:
 
 def coverage() -> tuple[list[str], list[tuple[str, list[int]]]]:
     """Subjects with a value, per quantity (rows) and source (columns: each reference field, each method)."""
-    methods = dict(((q, m), n) for q, m, n in Measurement.objects.values_list("quantity", "method").annotate(
+    # A measurement's subject is its scan's subject (measurement_record), so one join drops withdrawn subjects;
+    # the default manager joins through the scan as well, a third of the time on 500,000 rows.
+    active = Measurement.all_objects.filter(subject__withdrawn=False)
+    methods = dict(((q, m), n) for q, m, n in active.values_list("quantity", "method").annotate(
         n=Count("subject", distinct=True)).order_by())
     references = dict(ReferenceValue.objects.values_list("field_id").annotate(n=Count("subject", distinct=True))
                       .order_by())
