@@ -5,6 +5,8 @@ import csv
 import io
 
 import pytest
+from django.core.cache import cache
+from django.urls import get_resolver
 
 from tests.results.cohort import build_cohort
 from ukbstudy.accounts.services import user_create
@@ -23,6 +25,11 @@ PLOTS_WITH_DATA = """() => { const size = v => v ? (v.length ?? (v.bdata ? v.bda
 
 @pytest.fixture
 def admin_page(page, live_server, rater):
+    # The live server's first request imports every app's views (PyTorch, Plotly, statsmodels, SimpleITK): on
+    # a loaded machine that took longer than the browser's 30 s navigation timeout (page.goto failed at random).
+    # The server runs in this process, so loading the URLconf here first takes that cost out of the request.
+    get_resolver().url_patterns  # noqa: B018
+    cache.clear()  # results parts cached by an earlier test (fingerprints could repeat after a flush)
     build_cohort(rater, n=40, with_reference=30)
     user_create(username="ada", password="a-long-password-1", role="admin")
     page.goto(f"{live_server.url}/results/")

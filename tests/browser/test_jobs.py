@@ -1,0 +1,81 @@
+"""Jobs page in Chromium: an analyst starts preprocessing from the page and watches the job's status and
+progress bar move, without reloading, as a worker works through the scans."""
+
+import re
+
+import pytest
+from django.urls import get_resolver
+
+from tests.archives import cohort_archives
+from ukbstudy.accounts.services import user_create
+from ukbstudy.jobs.models import Job
+from ukbstudy.subjects.models import Scan
+from ukbstudy.subjects.services import jobs as subject_jobs
+from ukbstudy.subjects.services.archives import scans_import_archives
+from ukbstudy.subjects.tasks import preprocess_scan
+
+expect = pytest.importorskip("playwright.sync_api").expect
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+POLL_MS = 10_000  # the page polls the status endpoint every 2 s
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory):
+    return cohort_archives(tmp_path_factory.mktemp("jobs-page"), 2, seed=81)
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The tasks the page's request queues, held back so the test can play the worker one scan at a time."""
+    held: list[tuple[int, list[int]]] = []
+    monkeypatch.setattr(subject_jobs, "_send_preprocess_tasks", lambda job_id, scan_ids: held.append(
+        (job_id, scan_ids)))
+    return held
+
+
+@pytest.fixture
+def analyst_page(page, live_server):
+    # The server's first request imports every app's views (PyTorch, Plotly, statsmodels): tens of seconds on
+    # a loaded machine, past the browser's navigation timeout. Loading the URLconf here (same process) first.
+    get_resolver().url_patterns  # noqa: B018
+    user_create(username="ana", password="a-long-password-1", role="analyst")
+    page.goto(f"{live_server.url}/jobs/")
+    page.fill("#id_username", "ana")
+    page.fill("#id_password", "a-long-password-1")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    return page
+
+
+def test_an_analyst_starts_preprocessing_and_sees_its_progress_move(archives, sent, analyst_page):
+    page = analyst_page
+    scans_import_archives(paths=archives)
+    page.reload()
+    expect(page.locator("#jobs tbody tr")).to_have_count(0)  # the import ran here, not as a job
+    page.click("text=Preprocess the 2 scans not processed yet")
+    expect(page.locator(".messages")).to_contain_text("preprocessing 2 scan(s)")
+    (job_id, scan_ids), = sent
+    row = page.locator(f'#jobs tr[data-job="{job_id}"]')
+    expect(row.locator(".status")).to_have_text("queued (#1 in queue)")
+    bar = row.locator("progress")
+    expect(bar).to_have_attribute("max", "2")
+    expect(bar).to_have_attribute("value", "0")
+    expect(row.locator("button", has_text="Cancel")).to_be_visible()
+
+    preprocess_scan.apply(args=(scan_ids[0], job_id))  # the worker finishes the first scan
+    expect(row.locator(".status")).to_have_text("running", timeout=POLL_MS)
+    page.wait_for_function(f'document.querySelector(\'tr[data-job="{job_id}"] progress\').value === 1',
+                           timeout=POLL_MS)
+    expect(row.locator(".message")).to_have_text("1 of 2 done, 0 failed")
+
+    preprocess_scan.apply(args=(scan_ids[1], job_id))
+    expect(row.locator(".status")).to_have_text("succeeded", timeout=POLL_MS)
+    page.wait_for_function(f'document.querySelector(\'tr[data-job="{job_id}"] progress\').value === 2',
+                           timeout=POLL_MS)
+    expect(row.locator(".message")).to_have_text("2 of 2 done, 0 failed")
+    expect(row.locator(".duration")).to_have_text(re.compile(r"^\d+(\.\d)? s$"))
+    assert Job.objects.get(pk=job_id).status == Job.Status.SUCCEEDED
+    assert set(Scan.objects.values_list("processing_state", flat=True)) == {Scan.State.PROCESSED}
+    page.reload()  # finished: no Cancel button any more, the pending button is disabled
+    expect(row.locator("button", has_text="Cancel")).to_have_count(0)
+    expect(page.locator("button", has_text="Preprocess the 0 scans")).to_be_disabled()
