@@ -97,7 +97,8 @@ class Command(BaseCommand):
             user.set_unusable_password()
             user.save(update_fields=["password"])
         lines = (cohort / "qc_decisions.csv").read_text().splitlines(keepends=True)
-        keep = lines[:max(1, len(lines) - LEFT_FOR_RATERS)]  # the last scans wait in the QC queue for you
+        left = max(1, min(LEFT_FOR_RATERS, (len(lines) - 1) // 5))
+        keep = lines[:len(lines) - left]  # the last scans wait in the QC queue for the demo rater
         report = qc_decisions_import(path_or_file=io.StringIO("".join(keep)))
         self.stdout.write(f"visual QC (simulated rater): {report.created} decisions recorded, {report.unchanged} "
                           f"already recorded; {len(lines) - len(keep)} scans left in the QC queue for the demo rater")
