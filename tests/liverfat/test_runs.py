@@ -116,3 +116,16 @@ def test_the_command_runs_the_same_services(study, capsys):
     assert Measurement.objects.filter(model_version=current_model_version()).count() == 10
     with pytest.raises(CommandError, match="no liver fat model version 999"):
         call_command("liverfat", "current", "999")
+
+
+def test_a_redelivered_run_reports_what_an_earlier_delivery_stored(study):
+    from ukbstudy.jobs.services import run_job
+    from ukbstudy.liverfat.services.runs import cross_validation_run
+
+    job = fresh(cross_validation_start(config="quick", overrides=TINY, folds=4))
+    stored = Measurement.objects.filter(job=job).count()
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, result={})  # as if the worker died at the end
+    run_job(job_id=job.pk, body=cross_validation_run)
+    job = fresh(job)
+    assert job.status == Job.Status.SUCCEEDED and job.result["model_version"] == ModelVersion.objects.get().pk
+    assert Measurement.objects.filter(job=job).count() == stored == 20

@@ -139,9 +139,17 @@ def _rounded(values) -> list[float]:
     return [float(f"{value:.5g}") for value in values]
 
 
+def _stored_earlier(job: Job) -> bool:
+    """True when an earlier delivery of this task stored the run's model version (then it only reports it)."""
+    version = ModelVersion.objects.filter(trained_by=job).first()
+    if version is not None:
+        job.result = {"model_version": version.pk, "n": version.config.get("n"), "metrics": version.metrics}
+    return version is not None
+
+
 def cross_validation_run(job: Job) -> None:
-    if ModelVersion.objects.filter(trained_by=job).exists():
-        return  # stored by an earlier delivery of this task
+    if _stored_earlier(job):
+        return
     parameters = job.parameters
     config = _train_config(parameters)
     scans, targets = _dataset_a(parameters["field"])
@@ -171,7 +179,7 @@ def cross_validation_run(job: Job) -> None:
 
 
 def training_run(job: Job) -> None:
-    if ModelVersion.objects.filter(trained_by=job).exists():
+    if _stored_earlier(job):
         return
     parameters = job.parameters
     config = _train_config(parameters)
