@@ -64,10 +64,13 @@ def _train_config(parameters: dict):
     return config_named(parameters.get("config", "quick"), **parameters.get("overrides", {}))
 
 
-def _device():
+def _job_device(job: Job) -> torch.device:
+    """The device the settings ask for (CPU threads set too), recorded on the job."""
     if settings.TORCH_NUM_THREADS:
         torch.set_num_threads(settings.TORCH_NUM_THREADS)
-    return pick_device(settings.LIVERFAT_DEVICE)
+    device = pick_device(settings.LIVERFAT_DEVICE)
+    Job.objects.filter(pk=job.pk).update(device=device_name(device))
+    return device
 
 
 # Starting -------------------------------------------------------------------------------------------------------
@@ -155,8 +158,7 @@ def cross_validation_run(job: Job) -> None:
     scans, targets = _dataset_a(parameters["field"])
     folds = fold_assignment(len(scans), int(parameters["folds"]), int(parameters["seed"]))
     images = load_inputs(scans)
-    device = _device()
-    Job.objects.filter(pk=job.pk).update(device=device_name(device))
+    device = _job_device(job)
     result = cross_validate(images, targets, folds, config, device=device, progress=job_progress_callback(job))
     metrics = _agreement_metrics(targets, result.predictions)
     fingerprint = data_fingerprint(scans, targets)
@@ -185,8 +187,7 @@ def training_run(job: Job) -> None:
     config = _train_config(parameters)
     scans, targets = _dataset_a(parameters["field"])
     images = load_inputs(scans)
-    device = _device()
-    Job.objects.filter(pk=job.pk).update(device=device_name(device))
+    device = _job_device(job)
     trained = train_regressor(images, targets, config, device=device, progress=job_progress_callback(job))
     fingerprint, revision = data_fingerprint(scans, targets), git_revision()
     version_name = f"job{job.pk}"
@@ -227,8 +228,7 @@ def inference_run(job: Job) -> None:
 
 
 def _infer(job: Job, version: ModelVersion) -> None:
-    device = _device()
-    Job.objects.filter(pk=job.pk).update(device=device_name(device))
+    device = _job_device(job)
     trained, _ = load_checkpoint(checkpoint_absolute_path(version), device=device)
     done_ids = set(Measurement.all_objects.filter(model_version=version, quantity=Quantity.LIVER_FF,
                                                   method=Method.NETWORK).values_list("scan_id", flat=True))
