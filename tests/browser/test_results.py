@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
 # a trace's values are arrays, or base64 typed arrays ({dtype, bdata}) as plotly.py sends NumPy arrays
 PLOTS_WITH_DATA = """() => { const size = v => v ? (v.length ?? (v.bdata ? v.bdata.length : 0)) : 0;
     return [...document.querySelectorAll('.js-plotly-plot')].map(
-        p => p.data.length > 0 && p.data.some(t => size(t.x) > 0 || size(t.z) > 0)); }"""
+        p => p.data.length > 0 && p.data.some(t => size(t.x) > 0 || size(t.y) > 0 || size(t.z) > 0)); }"""
 
 
 @pytest.fixture

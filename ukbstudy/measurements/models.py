@@ -88,6 +88,11 @@ class Measurement(models.Model):
     class Meta:
         ordering = ["subject__eid", "quantity", "method"]
         base_manager_name = "all_objects"
+        indexes = [
+            # A column of the results pages and reports: one quantity by one method, per subject (covering the
+            # coverage counts and subject_frame's filter).
+            models.Index(fields=["quantity", "method", "subject"], name="measurement_quantity_method"),
+        ]
         constraints = [
             # One value per scan, quantity, method and model version; methods without a model version
             # (manual) get one value per scan, quantity and method. Two partial constraints because NULLs

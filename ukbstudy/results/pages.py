@@ -134,7 +134,8 @@ def _groups(frame: pd.DataFrame, grouping: str) -> pd.Series:
     if grouping == "centre":
         from ml.ukb.fields import CENTRE_NAMES
 
-        return frame["centre"].map(lambda c: CENTRE_NAMES.get(c, str(c)) if pd.notna(c) else None)
+        names = {c: CENTRE_NAMES.get(c, str(c)) for c in frame["centre"].dropna().unique()}  # once per centre
+        return frame["centre"].map(names).astype(object)
     return frame["sex"]
 
 
