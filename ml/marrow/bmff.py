@@ -2,9 +2,15 @@
 
 Fat and water are lightly smoothed first (a nearest-neighbour median against noise spikes: 3x3 in-plane,
 or over the slice and its two neighbours for the diaphysis, see ``Region.smoothing``), then
-FF = F / (F + W) is averaged over the mask; spine, femoral head and total hip are eroded by one voxel
+FF = F / (F + W) is summarised over the mask; spine, femoral head and total hip are eroded by one voxel
 in-plane first so that only marrow (not the cortical bone around it) is measured; the thin diaphysis is
 not eroded. On the synthetic cohort an in-plane median on the diaphysis pulls its value 16 points low.
+
+The summary is the median. The paper does not say which statistic it took; the median is the one that
+survives a network's boundary errors. On the synthetic cohort's manual masks median and mean agree within
+0.3 pp. Adding a random 30 % of the ring of voxels just outside each mask (cortex and muscle) and removing
+30 % of its boundary moves the mean by -0.5 pp (spine) to -16 pp (diaphysis: its cross-section is a few
+voxels, so the boundary is much of it), and the median by at most 0.5 pp. The mean stays in ``BMFF.mean``.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ IN_PLANE[1] = ndimage.generate_binary_structure(2, 1)  # 4-neighbourhood within 
 
 @dataclass(frozen=True)
 class BMFF:
-    value: float | None  # percent; None when no voxel is left to measure
+    value: float | None  # median FF, percent; None when no voxel is left to measure
     voxels: int  # voxels measured (after erosion)
+    mean: float | None = None  # mean FF, percent
 
 
 def measurement_mask(mask: np.ndarray, erode: bool) -> np.ndarray:
@@ -36,7 +43,7 @@ def smoothed(volume: np.ndarray, size: tuple[int, int, int]) -> np.ndarray:
 
 
 def bmff(fat: np.ndarray, water: np.ndarray, mask: np.ndarray, region: Region) -> BMFF:
-    """Mean FF (%) of the smoothed fat and water inside the region's (eroded) mask."""
+    """Median FF (%) of the smoothed fat and water inside the region's (eroded) mask."""
     inside = measurement_mask(mask, region.erode)
     if not inside.any():
         return BMFF(None, 0)
@@ -45,4 +52,5 @@ def bmff(fat: np.ndarray, water: np.ndarray, mask: np.ndarray, region: Region) -
     f, w = smoothed(fat[grown], region.smoothing), smoothed(water[grown], region.smoothing)
     total = f + w
     ff = np.divide(f, total, out=np.zeros_like(total), where=total > 0)
-    return BMFF(round(float(100 * ff[inside[grown]].mean()), 3), int(inside.sum()))
+    values = ff[inside[grown]]
+    return BMFF(round(float(100 * np.median(values)), 3), int(inside.sum()), round(float(100 * values.mean()), 3))

@@ -92,9 +92,21 @@ def _marrow(ff_inside: float, ff_rim: float, side: int = 6):
 def test_bmff_erodes_the_rim_in_plane_except_for_the_diaphysis():
     fat, water, mask = _marrow(0.6, 0.2, side=10)
     eroded = bmff(fat, water, mask, region_of("femoral_head"))
-    assert eroded.voxels == 10 * 8 * 8 and eroded.value > 57  # only the inner corners see the rim (median)
+    assert eroded.voxels == 10 * 8 * 8 and eroded.value == pytest.approx(60.0, abs=0.01)
     whole = bmff(fat, water, mask, region_of("diaphysis"))
-    assert whole.voxels == 10 * 10 * 10 and whole.value == pytest.approx(0.64 * 60 + 0.36 * 20, abs=0.01)
+    assert whole.voxels == 10 * 10 * 10 and whole.mean == pytest.approx(0.64 * 60 + 0.36 * 20, abs=0.01)
+    assert whole.value == pytest.approx(60.0, abs=0.01)  # the median: the rim is a minority
+
+
+def test_bmff_is_the_median_so_that_a_minority_of_boundary_voxels_does_not_move_it():
+    fat, water, mask = _marrow(0.6, 0.6, side=10)
+    ring = np.zeros_like(mask)
+    ring[8:18, 7:19, 7:19] = True
+    ring &= ~mask
+    ring[:, ::2] = False  # half the ring just outside the mask: cortex at 5 % fat
+    fat[ring], water[ring] = 40.0, 760.0
+    measured = bmff(fat, water, mask | ring, region_of("diaphysis"))
+    assert measured.value == pytest.approx(60.0, abs=0.5) and measured.mean < 55
 
 
 def test_bmff_smoothing_removes_a_noise_spike():
