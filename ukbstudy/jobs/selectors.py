@@ -1,6 +1,9 @@
-"""Reads for the jobs page: recent jobs with their place in the queue."""
+"""Reads for the jobs page (recent jobs with their place in the queue) and for commands that wait on a job."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 from .models import Job
 
@@ -21,3 +24,15 @@ def job_summary(job: Job) -> dict:
         "duration": round(job.duration_seconds, 1) if job.duration_seconds is not None else None,
         "queue_position": getattr(job, "queue_position", None),
     }
+
+
+def job_wait(job: Job, *, on_poll: Callable[[str], None], interval: float = 2.0,
+             settled: Callable[[Job], bool] | None = None) -> Job:
+    """Polls the job until it has finished (and ``settled(job)`` holds, for a job whose last step lands just
+    after its status), passing each poll's progress message to ``on_poll``; returns the job as stored."""
+    while True:
+        job.refresh_from_db()
+        if job.is_finished and (settled is None or settled(job)):
+            return job
+        on_poll(job.progress_message or "waiting for a worker")
+        time.sleep(interval)

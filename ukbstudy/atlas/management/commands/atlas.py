@@ -1,12 +1,12 @@
 """python manage.py atlas templates add|list|deactivate ... | run ... | calibrate ..."""
 
-import time
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ukbstudy.jobs.models import Job
+from ukbstudy.jobs.selectors import job_wait
 from ukbstudy.measurements.datasets import DATASETS, UnknownDataset, dataset_scans
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.subjects.models import Scan
@@ -76,10 +76,9 @@ class Command(BaseCommand):
             self.stdout.write(f"job {job.pk}: {job.progress_total} scan(s) queued for the workers")
             if not wait:
                 return
-            while not job.is_finished or ("calibration" not in job.result and job.status == Job.Status.SUCCEEDED):
-                time.sleep(2)
-                job.refresh_from_db()
-                self.stdout.write(f"  {job.progress_message or 'waiting for a worker'}")
+            # the last task writes the calibration just after the job reads "succeeded"
+            job_wait(job, on_poll=lambda message: self.stdout.write(f"  {message}"),
+                     settled=lambda job: "calibration" in job.result or job.status != Job.Status.SUCCEEDED)
         job.refresh_from_db()
         self._report(job)
 

@@ -4,13 +4,13 @@ Same services as the web app: each run is a job (in-process without a broker, on
 """
 
 import json
-import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.liverfat import CONFIGS
 from ukbstudy.jobs.models import Job
+from ukbstudy.jobs.selectors import job_wait
 from ukbstudy.liverfat.services.registry import TASK, model_version_make_current
 from ukbstudy.liverfat.services.runs import (
     DEFAULT_FOLDS,
@@ -97,12 +97,7 @@ class Command(BaseCommand):
             self.stdout.write(f"job {job.pk} queued for the workers (see /jobs/)")
             if not wait:
                 return
-            while True:
-                job.refresh_from_db()
-                if job.is_finished:
-                    break
-                self.stdout.write(f"  {job.progress_message or 'waiting for a worker'}")
-                time.sleep(5)
+            job_wait(job, on_poll=lambda message: self.stdout.write(f"  {message}"), interval=5)
         job.refresh_from_db()
         if job.status != Job.Status.SUCCEEDED:
             raise CommandError(f"job {job.pk} {job.status}: {job.error.splitlines()[0] if job.error else ''}")

@@ -1,11 +1,11 @@
 """python manage.py preprocess [--all | --pending | --failed | --eid EID ...] [--wait]"""
 
-import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ukbstudy.jobs.models import Job
+from ukbstudy.jobs.selectors import job_wait
 from ukbstudy.subjects.models import Scan
 from ukbstudy.subjects.services.jobs import preprocess_start
 
@@ -37,16 +37,9 @@ class Command(BaseCommand):
             self.stdout.write(f"job {job.pk}: {job.progress_total} scan(s) queued for the workers")
             if not wait:
                 return
-            job = self._wait(job)
+            job_wait(job, on_poll=lambda message: self.stdout.write(f"  {message}"))
         job.refresh_from_db()
         self._report(job)
-
-    def _wait(self, job: Job) -> Job:
-        while not job.is_finished:
-            time.sleep(2)
-            job.refresh_from_db()
-            self.stdout.write(f"  {job.progress_message or 'waiting for a worker'}")
-        return job
 
     def _report(self, job: Job) -> None:
         failed = job.result.get("failed", [])
