@@ -7,6 +7,12 @@ tables it reads. The fingerprint is a handful of cheap aggregates (row count, la
 timestamp) per source, so any insert, delete or import changes it and the next request computes the part
 afresh; a part is never served stale by more than ``TIMEOUT`` seconds for edits that change none of them
 (an in-place admin edit of a value).
+
+Computing a part afresh takes seconds on 100,000 subjects, and while an inference writes its chunks the data
+changes every few seconds. Where the web processes share a cache (``CACHE_URL``) and Celery has workers, a
+request whose part is out of date gets the newest stored version of it at once, marked with when it was
+computed, and a worker computes the part afresh (``results.refresh_part``, one at a time per part); the
+page says so. Without a shared cache or workers the request computes the part itself, as before.
 """
 
 from __future__ import annotations
@@ -14,10 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 from ukbstudy.measurements.models import Measurement, ModelVersion
 from ukbstudy.qc.models import QCDecision
@@ -26,8 +36,9 @@ from ukbstudy.subjects.models import CovariateValue, ImportBatch, ReferenceValue
 from .models import OutlierVerdict
 
 TIMEOUT = 600
-VERSION = 1  # bump when a cached part's shape changes
-T = TypeVar("T")
+LATEST_TIMEOUT = 7 * 24 * 3600  # the newest version of a part, served while a worker computes it afresh
+REFRESH_LOCK_TIMEOUT = 300
+VERSION = 2  # bump when a cached part's shape changes
 
 
 def _table(model, *, timestamp: str = "", where: str = "", params: tuple = ()) -> list[tuple[str, tuple]]:
@@ -72,25 +83,89 @@ def fingerprints() -> dict[str, str]:
 
 
 class Fingerprints:
-    """The sources' fingerprints, read once per request on first use."""
+    """The sources' fingerprints, read once per request on first use; ``stale`` collects when each part served
+    out of date was computed (empty when every part is current)."""
 
     def __init__(self) -> None:
         self._read: dict[str, str] | None = None
+        self.stale: list[datetime] = []
 
     def of(self, sources: Sequence[str]) -> str:
         if self._read is None:
             self._read = fingerprints()
         return "|".join(self._read[source] for source in sorted(sources))
 
+    @property
+    def stale_since(self) -> datetime | None:
+        return min(self.stale) if self.stale else None
 
-def cached_part(name: str, params: dict, *, sources: Sequence[str], build: Callable[[], T],
-                fingerprints: Fingerprints | None = None) -> T:
-    """``build()``'s result, from the cache when the sources' data is unchanged since it was stored."""
-    fingerprint = (fingerprints or Fingerprints()).of(sources)
-    text = json.dumps([VERSION, name, params, fingerprint], sort_keys=True, default=str)
-    key = "results:" + hashlib.sha256(text.encode()).hexdigest()
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, TIMEOUT)
+
+@dataclass(frozen=True)
+class PartSpec:
+    sources: tuple[str, ...]
+    build: Callable[..., Any]  # called with the part's parameters as keyword arguments
+
+
+PARTS: dict[str, PartSpec] = {}
+
+
+def results_part(name: str, *, sources: Sequence[str]):
+    """Registers a builder of a cached part by name, so that a worker can compute it from its parameters."""
+    def register(build: Callable[..., Any]) -> Callable[..., Any]:
+        PARTS[name] = PartSpec(tuple(sources), build)
+        return build
+    return register
+
+
+def _key(*parts) -> str:
+    text = json.dumps([VERSION, *parts], sort_keys=True, default=str)
+    return "results:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def refresh_in_background() -> bool:
+    """Out-of-date parts are computed by a worker only where one exists and shares the web's cache."""
+    shared = settings.CACHES["default"]["BACKEND"] not in ("django.core.cache.backends.locmem.LocMemCache",
+                                                           "django.core.cache.backends.dummy.DummyCache")
+    return shared and not settings.CELERY_TASK_ALWAYS_EAGER
+
+
+def cached_part(name: str, params: dict, *, fingerprints: Fingerprints | None = None) -> Any:
+    """The part ``name`` (registered with ``results_part``) for ``params``: from the cache when its sources'
+    data is unchanged since it was stored; else computed here, or (see ``refresh_in_background``) its newest
+    stored version while a worker computes it afresh."""
+    fingerprints = fingerprints or Fingerprints()
+    spec = PARTS[name]
+    fingerprint = fingerprints.of(spec.sources)
+    value = cache.get(_key(name, params, fingerprint))
+    if value is not None:
+        return value
+    if refresh_in_background():
+        latest = cache.get(_key(name, params))
+        if latest is not None:
+            _refresh_later(name, params)
+            fingerprints.stale.append(latest["at"])
+            return latest["value"]
+    return part_refresh(name, params, fingerprint=fingerprint)
+
+
+def part_refresh(name: str, params: dict, *, fingerprint: str | None = None) -> Any:
+    """Computes the part and stores it under its fingerprint and as the part's newest version."""
+    spec = PARTS[name]
+    fingerprint = fingerprint or Fingerprints().of(spec.sources)  # read before building: never newer than the data
+    value = spec.build(**params)
+    cache.set(_key(name, params, fingerprint), value, TIMEOUT)
+    cache.set(_key(name, params), {"value": value, "at": timezone.now()}, LATEST_TIMEOUT)
     return value
+
+
+def _refresh_later(name: str, params: dict) -> None:
+    """Queues one refresh of the part; a refresh queued or running already is not queued again."""
+    from .tasks import refresh_part
+
+    lock = _key("refreshing", name, params)
+    if cache.add(lock, 1, REFRESH_LOCK_TIMEOUT):
+        refresh_part.delay(name, params)
+
+
+def refresh_done(name: str, params: dict) -> None:
+    cache.delete(_key("refreshing", name, params))

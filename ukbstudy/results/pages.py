@@ -19,7 +19,7 @@ from analysis import AnalysisError, agreement, compare_groups, model_sequence, t
 from analysis.tables import Table, agreement_table, group_table, model_table, outlier_table, univariable_table
 
 from . import figures
-from .cache import EVERYTHING, Fingerprints, cached_part
+from .cache import EVERYTHING, Fingerprints, cached_part, results_part
 from .selectors import (
     Comparison,
     cohort_counts,
@@ -65,24 +65,23 @@ def _counts_panel(key: str, rows: Sequence[tuple[str, str, int]], draw, title: s
 # --- dashboard ----------------------------------------------------------------------------------------------------
 
 
+VALUES = ("subjects", "scans", "measurements", "showcase", "verdicts")  # "verdicts": a manual value entered
+# with a verdict updates its measurement in place (no new row)
+
+
 def dashboard(*, column: str, quantity: str, grouping: str) -> dict:
     fingerprints = Fingerprints()
-
-    def part(name: str, sources: Sequence[str], build, **params):
-        return cached_part(f"dashboard-{name}", params, sources=sources, build=build, fingerprints=fingerprints)
-
     panels = [
-        *part("counts", ("subjects", "scans"), _cohort_panels),
-        *part("qc", ("subjects", "scans", "qc"), _qc_panels),
-        # "verdicts": a manual value entered with a verdict updates its measurement in place (no new row)
-        part("coverage", ("subjects", "scans", "measurements", "showcase", "verdicts"), _coverage_panel),
-        *part("distribution", ("subjects", "scans", "measurements", "showcase", "verdicts"),
-              lambda: _distribution_panels(column, quantity, grouping), column=column, quantity=quantity,
-              grouping=grouping),
+        *cached_part("dashboard-counts", {}, fingerprints=fingerprints),
+        *cached_part("dashboard-qc", {}, fingerprints=fingerprints),
+        cached_part("dashboard-coverage", {}, fingerprints=fingerprints),
+        *cached_part("dashboard-distribution", {"column": column, "quantity": quantity, "grouping": grouping},
+                     fingerprints=fingerprints),
     ]
-    return {"panels": panels}
+    return {"panels": panels, "stale_since": fingerprints.stale_since}
 
 
+@results_part("dashboard-counts", sources=("subjects", "scans"))
 def _cohort_panels() -> list[Panel]:
     counts = cohort_counts()
     return [
@@ -93,6 +92,7 @@ def _cohort_panels() -> list[Panel]:
     ]
 
 
+@results_part("dashboard-qc", sources=("subjects", "scans", "qc"))
 def _qc_panels() -> list[Panel]:
     over_time, status = qc_over_time(), qc_status_counts()
     return [
@@ -105,12 +105,14 @@ def _qc_panels() -> list[Panel]:
     ]
 
 
+@results_part("dashboard-coverage", sources=VALUES)
 def _coverage_panel() -> Panel:
     header, covered = coverage()
     return Panel("coverage", figures.figure_json(figures.coverage_heatmap(header, covered)),
                  _count_table("Subjects with a value", ("Quantity", *header), [(q, *values) for q, values in covered]))
 
 
+@results_part("dashboard-distribution", sources=VALUES)
 def _distribution_panels(column: str, quantity: str, grouping: str) -> list[Panel]:
     frame = distribution_frame(column=column, quantity=quantity)
     frame["sex"] = frame["sex"].map({"F": "Female", "M": "Male"})
@@ -153,11 +155,14 @@ def _group_summary(frame: pd.DataFrame, column: str, label: str, by: str, by_lab
 
 
 def comparison(comparison: Comparison, *, threshold: float) -> dict:
-    return cached_part("comparison", {**comparison.as_query(), "threshold": threshold}, sources=EVERYTHING,
-                       build=lambda: _comparison(comparison, threshold=threshold))
+    fingerprints = Fingerprints()
+    context = cached_part("comparison", {**comparison.as_query(), "threshold": threshold}, fingerprints=fingerprints)
+    return {**context, "stale_since": fingerprints.stale_since}
 
 
-def _comparison(comparison: Comparison, *, threshold: float) -> dict:
+@results_part("comparison", sources=EVERYTHING)
+def _comparison(*, threshold: float, **query: str) -> dict:
+    comparison = Comparison(**query)
     frame = comparison_frame(comparison)
     labels = (column_label(comparison.a), column_label(comparison.b))
     context = {"n_subjects": len(frame), "panels": [], "table": None, "message": ""}
@@ -186,18 +191,21 @@ def outlier_queue(comparison: Comparison, *, n: int) -> dict:
     from ukbstudy.subjects.models import Subject
 
     labels = (column_label(comparison.a), column_label(comparison.b))
-    ranking = cached_part("outliers", {**comparison.as_query(), "n": n}, sources=EVERYTHING,
-                          build=lambda: _ranking(comparison, n=n))
+    fingerprints = Fingerprints()
+    ranking = cached_part("outliers", {**comparison.as_query(), "n": n}, fingerprints=fingerprints)
     if isinstance(ranking, str):
-        return {"rows": [], "table": None, "message": ranking}
+        return {"rows": [], "table": None, "message": ranking, "stale_since": fingerprints.stale_since}
     subjects = dict(Subject.objects.filter(eid__in=[row.id for row in ranking.rows]).values_list("eid", "pk"))
     verdicts = current_verdicts(comparison=comparison, subject_ids=list(subjects.values()))
     rows = [(row, verdicts.get(subjects.get(row.id))) for row in ranking.rows]
-    return {"rows": rows, "table": outlier_table(ranking, *labels), "message": ""}
+    return {"rows": rows, "table": outlier_table(ranking, *labels), "message": "",
+            "stale_since": fingerprints.stale_since}
 
 
-def _ranking(comparison: Comparison, *, n: int):
+@results_part("outliers", sources=EVERYTHING)
+def _ranking(*, n: int, **query: str):
     """analysis.top_disagreements on the comparison's frame, or the engine's refusal as text."""
+    comparison = Comparison(**query)
     frame = comparison_frame(comparison)
     try:
         return top_disagreements(frame[comparison.a], frame[comparison.b], ids=list(frame["eid"]), n=n)

@@ -1,0 +1,15 @@
+"""Results tasks: computing an out-of-date page part afresh in a worker (see ``cache``)."""
+
+from celery import shared_task
+
+from .cache import part_refresh, refresh_done
+
+
+@shared_task(name="results.refresh_part", ignore_result=True)
+def refresh_part(name: str, params: dict) -> None:
+    from . import pages  # noqa: F401  (registers the parts)
+
+    try:
+        part_refresh(name, params)
+    finally:
+        refresh_done(name, params)
