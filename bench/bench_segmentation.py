@@ -36,7 +36,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--learning-rate", type=float, default=1e-2)
     parser.add_argument("--base-channels", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--fault-subjects", type=int, default=8, help="Subjects of the planted-fault cohort.")
+    parser.add_argument("--fault-subjects", type=int, default=16, help="Subjects of the planted-fault cohort.")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     parser.add_argument("--regions", nargs="+", default=None)
@@ -155,19 +155,27 @@ def evaluate(models: dict, subjects: dict[str, dict], title: str, timing: bool =
     """BMFF error of OK unflagged segmentations of fault-free subjects, every faulty subject's outcome, and
     seconds per subject for all regions (slabs already in memory: network, checks and BMFF)."""
     from ml.marrow.bmff import bmff
-    from ml.marrow.checks import Status
+    from ml.marrow.checks import Status, slab_neighbour_flags
     from ml.marrow.regions import REGIONS
 
     errors, lines, seconds, withheld = {r: [] for r in models}, [], [], 0
     for name, subject in subjects.items():
         truth, started = subject["truth"], time.perf_counter()
+        results = {}
         for region_name, model in models.items():
             region = REGIONS[region_name]
             if region.station not in subject["slabs"]:
                 lines.append(f"{name} {truth['faults']:<22} {region_name:<13} station missing: no BMFF")
                 continue
             fat, water, _ = subject["slabs"][region.station]
-            result = checked(model, fat, water, subject["hints"])
+            results[region_name] = checked(model, fat, water, subject["hints"])
+        for region_name, (flags, hints) in slab_neighbour_flags(
+                {r: result.status for r, result in results.items()}).items():
+            results[region_name].flags += flags
+            results[region_name].hints += hints
+        for region_name, result in results.items():
+            region = REGIONS[region_name]
+            fat, water, _ = subject["slabs"][region.station]
             value = bmff(fat, water, result.mask, region).value if result.status == Status.OK and not result.flags \
                 else None
             true_value = float(truth["bmff_" + region_name])

@@ -71,6 +71,34 @@ def test_a_swap_hinted_station_withholds_its_regions_values(trained, django_capt
     assert not Measurement.objects.filter(scan=scan, quantity__in=["bmff_femoral_head", "bmff_total_hip"]).exists()
 
 
+def test_a_failed_femoral_head_withholds_the_total_hip_on_its_slab(trained, django_capture_on_commit_callbacks,
+                                                                    monkeypatch):
+    from ukbstudy.marrow.services import segmenting
+
+    models = segmenting.version_models(trained[0])
+    real_check = segmenting.check_segmentation
+
+    def head_cut_off(mask, statistics, connected):
+        """As if a displaced slab had cut the femoral head off and the total hip looked fine by itself."""
+        result = real_check(mask, statistics, connected)
+        if statistics is models["femoral_head"].statistics:
+            result.status = "small"
+            result.hints.append("the region reaches the slab's head end: probably partly outside the slab")
+        elif statistics is models["total_hip"].statistics:
+            result.status, result.flags = "ok", []
+        return result
+
+    monkeypatch.setattr(segmenting, "check_segmentation", head_cut_off)
+    scan = Scan.objects.first()
+    _segment_all([scan], django_capture_on_commit_callbacks)
+    hip = Segmentation.objects.get(scan=scan, region="total_hip", model_version=trained[0])
+    assert "neighbour_failed" in hip.flags and hip.bmff is None
+    assert any("Femoral head on the same slab is small" in hint for hint in hip.hints)
+    assert not Measurement.objects.filter(scan=scan, quantity__in=["bmff_femoral_head", "bmff_total_hip"]).exists()
+    spine = Segmentation.objects.get(scan=scan, region="spine", model_version=trained[0])
+    assert "neighbour_failed" not in spine.flags  # another slab
+
+
 def test_the_report_command_prints_baseline_beside_the_attention_model(trained, capsys):
     call_command("marrow", "report")
     out = capsys.readouterr().out

@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from ml.marrow.bmff import bmff
-from ml.marrow.checks import RegionStatistics, Status, check_segmentation, clean_mask, dice, station_hint_flags
+from ml.marrow.checks import (
+    RegionStatistics,
+    Status,
+    check_segmentation,
+    clean_mask,
+    dice,
+    slab_neighbour_flags,
+    station_hint_flags,
+)
 from ml.marrow.io import LabelError, load_label
 from ml.marrow.regions import REGIONS, region_of
 
@@ -138,3 +146,13 @@ def test_labels_must_lie_on_the_slab_grid_and_hold_zeros_and_ones(tmp_path):
     (tmp_path / "junk.nii.gz").write_bytes(b"not nifti")
     with pytest.raises(LabelError, match="junk.nii.gz: not a readable NIfTI"):
         load_label(tmp_path / "junk.nii.gz", (20, 20, 20), affine)
+
+
+def test_a_small_or_empty_region_flags_its_neighbour_on_the_same_slab_only():
+    statuses = {"spine": Status.OK, "femoral_head": Status.SMALL, "total_hip": Status.OK, "diaphysis": Status.OK}
+    added = slab_neighbour_flags(statuses)
+    assert list(added) == ["total_hip"] and added["total_hip"][0] == ["neighbour_failed"]
+    assert "Femoral head on the same slab is small" in added["total_hip"][1][0]
+    assert slab_neighbour_flags({**statuses, "femoral_head": Status.OK}) == {}
+    assert list(slab_neighbour_flags({**statuses, "femoral_head": None, "total_hip": Status.EMPTY})) == []
+    assert list(slab_neighbour_flags({"femoral_head": Status.OK, "total_hip": Status.EMPTY})) == ["femoral_head"]

@@ -3,7 +3,8 @@
 Per scan, everything is computed first; then one transaction replaces this model version's segmentations
 and BMFF measurements of the scan, so a re-run is idempotent and a failure leaves the last results. A
 BMFF measurement is written only for an OK segmentation without flags: a centre of mass far from the
-training mean, or a water-fat swap hinted on the region's station by the preprocessing, withhold it.
+training mean, a water-fat swap hinted on the region's station by the preprocessing, or a Small or Empty
+region on the same slab (``ml.marrow.checks.slab_neighbour_flags``) withhold it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 
 from ml.marrow.bmff import bmff
-from ml.marrow.checks import CheckResult, Status, check_segmentation, station_hint_flags
+from ml.marrow.checks import CheckResult, Status, check_segmentation, slab_neighbour_flags, station_hint_flags
 from ml.marrow.regions import region_of
 from ml.marrow.training import SegmentationModel, load_model, predict_masks
 from ukbstudy.jobs.models import Job
@@ -53,10 +54,18 @@ class RegionOutcome:
     voxel_ml: float
     value: float | None = None
     affine: np.ndarray | None = None
+    slab: tuple[np.ndarray, np.ndarray] | None = None  # fat, water
 
 
 def scan_segment(*, scan: Scan, model_version: ModelVersion, job: Job | None = None) -> list[Segmentation]:
     outcomes = [_segment_region(scan, model) for model in version_models(model_version).values()]
+    added = slab_neighbour_flags({o.region: o.check.status if o.check else None for o in outcomes})
+    for outcome in outcomes:
+        flags, hints = added.get(outcome.region, ([], []))
+        outcome.flags += flags
+        outcome.hints += hints
+        if outcome.check is not None and outcome.check.status == Status.OK and not outcome.flags:
+            outcome.value = bmff(*outcome.slab, outcome.check.mask, region_of(outcome.region)).value
     masks = {o.region: _write_mask(scan, model_version, o) for o in outcomes}
     with transaction.atomic():
         return [_record(scan, model_version, job, o, masks[o.region]) for o in outcomes]
@@ -70,12 +79,11 @@ def _segment_region(scan: Scan, model: SegmentationModel) -> RegionOutcome:
         return RegionOutcome(model.region, None, ["station_missing"],
                              [f"station {spec.station} is missing from the scan"], 0.0)
     check = check_segmentation(predict_masks(model, [(fat, water)])[0], model.statistics, spec.connected)
-    outcome = RegionOutcome(model.region, check, list(check.flags), list(check.hints), voxel_ml(affine), affine=affine)
+    outcome = RegionOutcome(model.region, check, list(check.flags), list(check.hints), voxel_ml(affine), affine=affine,
+                            slab=(fat, water))
     flags, hints = station_hint_flags(scan.qc_hints, spec.station)
     outcome.flags += flags
     outcome.hints += hints
-    if check.status == Status.OK and not outcome.flags:
-        outcome.value = bmff(fat, water, check.mask, spec).value
     return outcome
 
 
