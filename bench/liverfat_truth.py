@@ -3,8 +3,11 @@
     UKBSTUDY_DATA_DIR=... DATABASE_URL=... .venv/bin/python bench/liverfat_truth.py GROUND_TRUTH_CSV
 
 Reads the newest cross-validation's out-of-fold values (dataset A) and the current model's values
-(dataset B, when inferred) from the study database, and compares them with ``liver_ff_image`` (the fat
-fraction the images show) and with the reference field the network was trained on.
+(dataset B, when inferred) from the study database, and compares them with the generator's true liver PDFF
+(``liver_ff_true``: what the reference fields measure, with noise, and so what a network trained on them
+learns to predict), with the reference field the network was trained on, and, for information, with
+``liver_ff_image`` (the fat fraction the body MRI shows: a smooth non-linear function of the true PDFF that
+the atlas method's linear correction inverts, on another scale than the reference).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ def main() -> None:
     from ukbstudy.measurements.models import Measurement, ModelVersion
     from ukbstudy.subjects.models import ReferenceValue
 
-    truth = {(int(r["eid"]), int(r["instance"])): float(r["liver_ff_image"]) for r in csv.DictReader(open(sys.argv[1]))}
+    truths = list(csv.DictReader(open(sys.argv[1])))
+    truth = {(int(r["eid"]), int(r["instance"])): float(r["liver_ff_true"]) for r in truths}
+    image = {(int(r["eid"]), int(r["instance"])): float(r["liver_ff_image"]) for r in truths}
     rows = []
     cv = ModelVersion.objects.filter(task="liver_ff", config__kind="cross_validation").order_by("-created_at").first()
     current = ModelVersion.objects.filter(task="liver_ff", is_current=True).first()
@@ -40,12 +45,17 @@ def main() -> None:
             continue
         field = version.config.get("field", "22402-2.0")
         network = [v for *_, v in values]
-        rows.append((f"ground truth vs network ({label}, {version.version})",
+        rows.append((f"true PDFF vs network ({label}, {version.version})",
                      agreement([truth[(eid, inst)] for _, eid, inst, _ in values], network)))
+        rows.append((f"image FF vs network ({label})",
+                     agreement([image[(eid, inst)] for _, eid, inst, _ in values], network)))
         reference = dict(ReferenceValue.objects.filter(field_id=field).values_list("subject_id", "value"))
         if all(pk in reference for pk, *_ in values):
             rows.append((f"reference {field} vs network ({label})",
                          agreement([reference[pk] for pk, *_ in values], network)))
+            rows.append((f"true PDFF vs reference {field} ({label})",
+                         agreement([truth[(eid, inst)] for _, eid, inst, _ in values],
+                                   [reference[pk] for pk, *_ in values])))
     print(render_agreement_table(rows))
 
 
