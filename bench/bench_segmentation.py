@@ -169,8 +169,7 @@ def evaluate(models: dict, subjects: dict[str, dict], title: str, timing: bool =
                 continue
             fat, water, _ = subject["slabs"][region.station]
             results[region_name] = checked(model, fat, water, subject["hints"])
-        for region_name, (flags, hints) in slab_neighbour_flags(
-                {r: result.status for r, result in results.items()}).items():
+        for region_name, (flags, hints) in slab_neighbour_flags(dict(results)).items():
             results[region_name].flags += flags
             results[region_name].hints += hints
         for region_name, result in results.items():

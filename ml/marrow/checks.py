@@ -6,11 +6,11 @@
 2. Status: Empty (nothing left), Small (volume more than 2.5 SD below the training labels' mean, or the
    region cut by the slab's head or foot end when no training label ever was), otherwise OK.
 3. Flag: centre of mass more than 3 SD (on any axis) from the training labels' mean.
-4. Flag (``neighbour_failed``): another region on the same slab is Small or Empty (``slab_neighbour_flags``).
-   The femoral head and the total hip share station 4; when a displaced slab cuts one of them off, the
-   network can take another bone's marrow in the other's usual place for it (the upper femoral shaft for
-   the total hip, on the synthetic cohort): a homogeneous region of the usual size and place, whose value
-   is plausible but wrong.
+4. Flag (``neighbour_failed``): another region on the same slab is Small, Empty or flagged for its centre
+   of mass (``slab_neighbour_flags``). The femoral head and the total hip share station 4; when a displaced
+   slab cuts one of them off, the network can take another bone's marrow in the other's usual place for it
+   (on the synthetic cohort the upper femoral shaft for the total hip, the pelvis for the femoral head): a
+   homogeneous region of the usual size and place, whose value is plausible but wrong.
 """
 
 from __future__ import annotations
@@ -138,17 +138,26 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if total == 0 else 2.0 * int((a & b).sum()) / total
 
 
-def slab_neighbour_flags(statuses: dict[str, str | None]) -> dict[str, tuple[list[str], list[str]]]:
-    """Flags and hints for each region (name -> status, None when not segmented) whose neighbour on the same
-    slab is Small or Empty; a region without such a neighbour gets none."""
+def slab_neighbour_flags(results: dict[str, CheckResult | None]) -> dict[str, tuple[list[str], list[str]]]:
+    """Flags and hints for each OK region (name -> its check, None when not segmented) whose neighbour on the
+    same slab failed its checks: Small, Empty, or its centre of mass far from the training mean."""
     from .regions import REGIONS
 
+    def failure(result: CheckResult | None) -> str:
+        if result is None:
+            return ""
+        if result.status in (Status.SMALL, Status.EMPTY):
+            return f"is {result.status}"
+        return "has its centre of mass far from the usual place" if "centre_of_mass" in result.flags else ""
+
     added: dict[str, tuple[list[str], list[str]]] = {}
-    for name, status in statuses.items():
-        failed = [other for other, other_status in statuses.items() if other != name
-                  and REGIONS[other].station == REGIONS[name].station and other_status in (Status.SMALL, Status.EMPTY)]
-        if failed and status == Status.OK:
-            texts = [f"{REGIONS[other].label} on the same slab is {statuses[other]}: the slab may be displaced, so "
-                     "this segmentation may have taken another bone's marrow" for other in failed]
+    for name, result in results.items():
+        if result is None or result.status != Status.OK:
+            continue
+        texts = [f"{REGIONS[other].label} on the same slab {failure(other_result)}: the slab may be displaced, so "
+                 "this segmentation may have taken another bone's marrow"
+                 for other, other_result in results.items()
+                 if other != name and REGIONS[other].station == REGIONS[name].station and failure(other_result)]
+        if texts:
             added[name] = (["neighbour_failed"], texts)
     return added

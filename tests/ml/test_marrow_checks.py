@@ -8,6 +8,7 @@ import pytest
 
 from ml.marrow.bmff import bmff
 from ml.marrow.checks import (
+    CheckResult,
     RegionStatistics,
     Status,
     check_segmentation,
@@ -148,11 +149,20 @@ def test_labels_must_lie_on_the_slab_grid_and_hold_zeros_and_ones(tmp_path):
         load_label(tmp_path / "junk.nii.gz", (20, 20, 20), affine)
 
 
-def test_a_small_or_empty_region_flags_its_neighbour_on_the_same_slab_only():
-    statuses = {"spine": Status.OK, "femoral_head": Status.SMALL, "total_hip": Status.OK, "diaphysis": Status.OK}
-    added = slab_neighbour_flags(statuses)
+def _result(status: str, flags=()) -> CheckResult:
+    return CheckResult(np.zeros((2, 2, 2), bool), status, 10, [1.0, 1.0, 1.0], 0.5, list(flags))
+
+
+def test_a_failed_region_flags_its_neighbour_on_the_same_slab_only():
+    results = {"spine": _result(Status.OK), "femoral_head": _result(Status.SMALL), "total_hip": _result(Status.OK),
+               "diaphysis": _result(Status.OK)}
+    added = slab_neighbour_flags(results)
     assert list(added) == ["total_hip"] and added["total_hip"][0] == ["neighbour_failed"]
     assert "Femoral head on the same slab is small" in added["total_hip"][1][0]
-    assert slab_neighbour_flags({**statuses, "femoral_head": Status.OK}) == {}
-    assert list(slab_neighbour_flags({**statuses, "femoral_head": None, "total_hip": Status.EMPTY})) == []
-    assert list(slab_neighbour_flags({"femoral_head": Status.OK, "total_hip": Status.EMPTY})) == ["femoral_head"]
+    assert slab_neighbour_flags({**results, "femoral_head": _result(Status.OK)}) == {}
+    off_centre = slab_neighbour_flags({**results, "femoral_head": _result(Status.OK, ["centre_of_mass"])})
+    assert "centre of mass far from the usual place" in off_centre["total_hip"][1][0]
+    assert slab_neighbour_flags({**results, "femoral_head": _result(Status.OK, ["water_fat_swap"])}) == {}
+    assert list(slab_neighbour_flags({**results, "femoral_head": None, "total_hip": _result(Status.EMPTY)})) == []
+    assert list(slab_neighbour_flags({"femoral_head": _result(Status.OK), "total_hip": _result(Status.EMPTY)})) == [
+        "femoral_head"]

@@ -3,8 +3,8 @@
 Per scan, everything is computed first; then one transaction replaces this model version's segmentations
 and BMFF measurements of the scan, so a re-run is idempotent and a failure leaves the last results. A
 BMFF measurement is written only for an OK segmentation without flags: a centre of mass far from the
-training mean, a water-fat swap hinted on the region's station by the preprocessing, or a Small or Empty
-region on the same slab (``ml.marrow.checks.slab_neighbour_flags``) withhold it.
+training mean, a water-fat swap hinted on the region's station by the preprocessing, or a failed region on
+the same slab (``ml.marrow.checks.slab_neighbour_flags``) withhold it.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class RegionOutcome:
 
 def scan_segment(*, scan: Scan, model_version: ModelVersion, job: Job | None = None) -> list[Segmentation]:
     outcomes = [_segment_region(scan, model) for model in version_models(model_version).values()]
-    added = slab_neighbour_flags({o.region: o.check.status if o.check else None for o in outcomes})
+    added = slab_neighbour_flags({o.region: o.check for o in outcomes})
     for outcome in outcomes:
         flags, hints = added.get(outcome.region, ([], []))
         outcome.flags += flags
