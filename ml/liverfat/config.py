@@ -3,7 +3,9 @@
 The paper: ResNet50, batch 32, Adam at 1e-4 reduced tenfold for the last 1,000 of 6,000 iterations, random
 translations, MSE on standardised targets, ImageNet weights when available. ``quick`` keeps the recipe but
 shrinks the network (ResNet18 at a quarter of the width), halves the input resolution and trains for 800
-iterations at a higher learning rate.
+iterations at a higher learning rate: 3e-3, chosen on a 600-subject synthetic cohort, where 1e-3 left fatty
+livers about 1.8 points low (a slope of 0.85 against the true PDFF; 0.96 at 3e-3) and R2 against the true
+PDFF of subjects never trained on rose from 0.93 to 0.96-0.97.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class TrainConfig:
 
 CONFIGS = {
     "paper": TrainConfig(),
-    "quick": TrainConfig(name="quick", depth=18, width=16, iterations=800, learning_rate=1e-3,
+    "quick": TrainConfig(name="quick", depth=18, width=16, iterations=800, learning_rate=3e-3,
                          lr_drop_iterations=150, downsample=2),
 }
 
