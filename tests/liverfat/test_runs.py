@@ -129,3 +129,37 @@ def test_a_redelivered_run_reports_what_an_earlier_delivery_stored(study):
     job = fresh(job)
     assert job.status == Job.Status.SUCCEEDED and job.result["model_version"] == ModelVersion.objects.get().pk
     assert Measurement.objects.filter(job=job).count() == stored == 20
+
+
+def test_a_list_of_fields_takes_each_subjects_first_plausible_reference(media_root, rater):
+    from ukbstudy.liverfat.services.inputs import reference_values
+    from ukbstudy.results.services import outlier_verdict_record
+    from ukbstudy.subjects.models import ImportBatch, ReferenceValue
+
+    study = make_study(media_root, rater, n=12, n_reference=4)  # 22402 for the first four subjects
+    batch = ImportBatch.objects.create(kind=ImportBatch.Kind.FIELDS, source="test")
+    for index, scan in enumerate(study.scans[2:7]):  # 22436 for subjects 2-6: two overlap with 22402
+        ReferenceValue.objects.create(subject=scan.subject, field_id="22436-2.0", value=50.0 + index,
+                                      import_batch=batch)
+    both = "22402-2.0,22436-2.0"
+    a = list(dataset_scans("A", field=both))
+    assert [s.pk for s in a] == sorted((s.pk for s in study.scans[:7]), key=lambda pk: next(
+        s.subject.eid for s in study.scans if s.pk == pk))
+    assert len(dataset_scans("B", field=both)) == 5
+    values = dict(zip([s.pk for s in a], reference_values(a, both), strict=True))
+    assert values[study.scans[2].pk] == pytest.approx(study.truth[study.scans[2].pk], abs=0.01)  # 22402 first
+    assert values[study.scans[5].pk] == 53.0  # 22436 only
+
+    # a 22402 value marked implausible gives way to the subject's 22436 value, and leaves 22402's dataset A
+    outlier_verdict_record(verdict="reference_implausible", subject=study.scans[3].subject, scan=study.scans[3],
+                           reviewer=rater, method_a="reference", method_b="network")
+    assert study.scans[3] not in list(dataset_scans("A"))
+    a = list(dataset_scans("A", field=both))
+    assert study.scans[3] in a and dict(zip([s.pk for s in a], reference_values(a, both), strict=True))[
+        study.scans[3].pk] == 51.0
+    outlier_verdict_record(verdict="reference_implausible", subject=study.scans[0].subject, scan=study.scans[0],
+                           reviewer=rater, method_a="reference", method_b="network")
+    assert study.scans[0] not in list(dataset_scans("A", field=both))  # no other field to fall back on
+
+    job = fresh(cross_validation_start(config="quick", overrides=TINY, folds=2, field=both))
+    assert job.status == Job.Status.SUCCEEDED and job.result["metrics"]["n"] == 6

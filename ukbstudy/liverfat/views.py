@@ -19,7 +19,9 @@ from .selectors import dataset_sizes, liverfat_jobs, loss_curves, model_versions
 from .services.registry import TASK, model_version_make_current
 from .services.runs import RunError, cross_validation_start, inference_start, training_start
 
-FIELDS = ("22402-2.0", "22436-2.0")
+FIELD_CHOICES = (("22402-2.0", "22402-2.0"), ("22436-2.0", "22436-2.0"),
+                 ("22402-2.0,22436-2.0", "22402-2.0, else 22436-2.0"))
+FIELDS = tuple(value for value, _ in FIELD_CHOICES)
 
 
 def _loss_figure(curves) -> str | None:
@@ -37,7 +39,8 @@ def overview(request):
     field = request.GET.get("field") if request.GET.get("field") in FIELDS else DEFAULT_REFERENCE_FIELD
     jobs = liverfat_jobs()
     return render(request, "liverfat/overview.html", {
-        "versions": model_versions(), "jobs": jobs, "sizes": dataset_sizes(field), "field": field, "fields": FIELDS,
+        "versions": model_versions(), "jobs": jobs, "sizes": dataset_sizes(field), "field": field,
+        "fields": FIELD_CHOICES,
         "configs": list(CONFIGS), "datasets": DATASETS, "loss_panel": {"key": "loss", "figure": _loss_figure(
             loss_curves(jobs))},
         "can_run": request.user.has_perm("jobs.add_job"),

@@ -1,7 +1,9 @@
 """The liver fat paper's datasets, read from the database.
 
 - ``A``: QC-passed scans of the first imaging visit whose subject has a value in the reference field
-  (22402-2.0 by default, 22436-2.0 selectable): cross-validation and training;
+  (22402-2.0 by default, 22436-2.0 selectable, or a list in order of preference, ``22402-2.0,22436-2.0``:
+  each subject's value from the first field that has one not marked implausible): cross-validation and
+  training;
 - ``B``: QC-passed scans of the first imaging visit whose subject has none: inference;
 - ``C``: a seeded random subset of B (1,000 by default): network against atlas;
 - ``all``: every processed scan of the first imaging visit, whatever its QC.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from ml.ukb import protocol
 from ukbstudy.qc.models import Verdict
@@ -39,9 +41,38 @@ def qc_passed_scans(*, instance: int = protocol.FIRST_IMAGING_INSTANCE) -> Query
     return scans_with_qc_status(processed_scans(instance=instance)).filter(qc_status=Verdict.PASS)
 
 
+def reference_fields(field: str) -> list[str]:
+    """The fields of a reference specification: one field id, or several, comma-separated, by preference."""
+    fields = [f.strip() for f in field.split(",") if f.strip()]
+    if not fields:
+        raise UnknownDataset("no reference field given")
+    return fields
+
+
 def _with_reference(scans: QuerySet, field: str) -> QuerySet:
     return scans.annotate(has_reference=Exists(
-        ReferenceValue.objects.filter(subject=OuterRef("subject"), field_id=field)))
+        ReferenceValue.objects.filter(subject=OuterRef("subject"), field_id__in=reference_fields(field))))
+
+
+def _with_usable_reference(scans: QuerySet, field: str) -> QuerySet:
+    """Scans whose subject has a value in one of the fields that no reviewer marked implausible."""
+    usable = Q()
+    for single in reference_fields(field):
+        usable |= Q(subject_id__in=ReferenceValue.objects.filter(field_id=single).exclude(
+            subject_id__in=excluded_reference_subject_ids(field=single)).values("subject_id"))
+    return scans.filter(usable)
+
+
+def usable_reference_values(subject_ids: list[int], field: str) -> dict[int, float]:
+    """Per subject, the value of the first field (in preference order) that has one not marked implausible."""
+    values: dict[int, float] = {}
+    for single in reference_fields(field):
+        excluded = excluded_reference_subject_ids(field=single)
+        for subject_id, value in ReferenceValue.objects.filter(subject_id__in=subject_ids, field_id=single).values_list(
+                "subject_id", "value"):
+            if subject_id not in excluded:
+                values.setdefault(subject_id, value)
+    return values
 
 
 def excluded_reference_subject_ids(*, field: str) -> set[int]:
@@ -64,7 +95,7 @@ def dataset_scans(name: str, *, field: str = DEFAULT_REFERENCE_FIELD, seed: int 
         raise UnknownDataset(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     scans = _with_reference(qc_passed_scans(), field).select_related("subject").order_by("subject__eid")
     if name == "A":
-        return scans.filter(has_reference=True).exclude(subject_id__in=excluded_reference_subject_ids(field=field))
+        return _with_usable_reference(scans.filter(has_reference=True), field)
     b_scans = scans.filter(has_reference=False)
     if name == "B":
         return b_scans

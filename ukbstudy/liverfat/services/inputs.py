@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from ukbstudy.subjects.models import ReferenceValue, Scan
+from ukbstudy.measurements.datasets import usable_reference_values
+from ukbstudy.subjects.models import Scan
 
 
 class InputError(ValueError):
@@ -48,8 +49,9 @@ def load_inputs(scans: Sequence[Scan]) -> np.ndarray:
 
 
 def reference_values(scans: Sequence[Scan], field: str) -> np.ndarray:
-    values = dict(ReferenceValue.objects.filter(subject_id__in=[s.subject_id for s in scans], field_id=field)
-                  .values_list("subject_id", "value"))
+    """Each scan's reference value: from ``field``, or from the first of a comma-separated list of fields that
+    has a value not marked implausible in outlier review (see ``datasets.usable_reference_values``)."""
+    values = usable_reference_values([s.subject_id for s in scans], field)
     missing = [scan.subject.eid for scan in scans if scan.subject_id not in values]
     if missing:
         raise InputError(f"{len(missing)} subjects have no value in field {field}, e.g. {missing[:5]}")

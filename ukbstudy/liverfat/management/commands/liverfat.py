@@ -36,7 +36,9 @@ class Command(BaseCommand):
             run.add_argument("--config", choices=sorted(CONFIGS), default="quick")
             run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                              help="override a configuration value, e.g. --set iterations=2000 --set depth=50")
-            run.add_argument("--field", default=DEFAULT_REFERENCE_FIELD, help="reference field (22402-2.0, 22436-2.0)")
+            run.add_argument("--field", default=DEFAULT_REFERENCE_FIELD,
+                             help="reference field (22402-2.0, 22436-2.0) or fields by preference "
+                                  "(22402-2.0,22436-2.0: each subject's first plausible value)")
             run.add_argument("--wait", action="store_true", help="with workers: wait and report the outcome")
             if name == "cv":
                 run.add_argument("--folds", type=int, default=DEFAULT_FOLDS)
