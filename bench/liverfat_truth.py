@@ -27,8 +27,8 @@ def main() -> None:
     django.setup()
     from analysis.comparison import agreement
     from analysis.tables import render_agreement_table
+    from ukbstudy.measurements.datasets import usable_reference_values
     from ukbstudy.measurements.models import Measurement, ModelVersion
-    from ukbstudy.subjects.models import ReferenceValue
 
     truths = list(csv.DictReader(open(sys.argv[1])))
     truth = {(int(r["eid"]), int(r["instance"])): float(r["liver_ff_true"]) for r in truths}
@@ -49,7 +49,7 @@ def main() -> None:
                      agreement([truth[(eid, inst)] for _, eid, inst, _ in values], network)))
         rows.append((f"image FF vs network ({label})",
                      agreement([image[(eid, inst)] for _, eid, inst, _ in values], network)))
-        reference = dict(ReferenceValue.objects.filter(field_id=field).values_list("subject_id", "value"))
+        reference = usable_reference_values([pk for pk, *_ in values], field)
         if all(pk in reference for pk, *_ in values):
             rows.append((f"reference {field} vs network ({label})",
                          agreement([reference[pk] for pk, *_ in values], network)))
