@@ -155,28 +155,30 @@ def evaluate(models: dict, subjects: dict[str, dict], title: str, timing: bool =
     """BMFF error of OK unflagged segmentations of fault-free subjects, every faulty subject's outcome, and
     seconds per subject for all regions (slabs already in memory: network, checks and BMFF)."""
     from ml.marrow.bmff import bmff
-    from ml.marrow.checks import Status, slab_neighbour_flags
+    from ml.marrow.checks import Status, slab_neighbour_flags, spread_flags
     from ml.marrow.regions import REGIONS
 
     errors, lines, seconds, withheld = {r: [] for r in models}, [], [], 0
     for name, subject in subjects.items():
         truth, started = subject["truth"], time.perf_counter()
-        results = {}
+        results, measured = {}, {}
         for region_name, model in models.items():
             region = REGIONS[region_name]
             if region.station not in subject["slabs"]:
                 lines.append(f"{name} {truth['faults']:<22} {region_name:<13} station missing: no BMFF")
                 continue
             fat, water, _ = subject["slabs"][region.station]
-            results[region_name] = checked(model, fat, water, subject["hints"])
+            result = results[region_name] = checked(model, fat, water, subject["hints"])
+            if result.status == Status.OK:
+                measured[region_name] = bmff(fat, water, result.mask, region)
+                flags, hints = spread_flags(measured[region_name].spread, model.statistics)
+                result.flags += flags
+                result.hints += hints
         for region_name, (flags, hints) in slab_neighbour_flags(dict(results)).items():
             results[region_name].flags += flags
             results[region_name].hints += hints
         for region_name, result in results.items():
-            region = REGIONS[region_name]
-            fat, water, _ = subject["slabs"][region.station]
-            value = bmff(fat, water, result.mask, region).value if result.status == Status.OK and not result.flags \
-                else None
+            value = measured[region_name].value if region_name in measured and not result.flags else None
             true_value = float(truth["bmff_" + region_name])
             if truth["faults"]:
                 wrong = value is not None and abs(value - true_value) > 1

@@ -31,6 +31,7 @@ class BMFF:
     value: float | None  # median FF, percent; None when no voxel is left to measure
     voxels: int  # voxels measured (after erosion)
     mean: float | None = None  # mean FF, percent
+    spread: float | None = None  # interquartile range of FF, percentage points (see checks.spread_flags)
 
 
 def measurement_mask(mask: np.ndarray, erode: bool) -> np.ndarray:
@@ -52,5 +53,6 @@ def bmff(fat: np.ndarray, water: np.ndarray, mask: np.ndarray, region: Region) -
     f, w = smoothed(fat[grown], region.smoothing), smoothed(water[grown], region.smoothing)
     total = f + w
     ff = np.divide(f, total, out=np.zeros_like(total), where=total > 0)
-    values = ff[inside[grown]]
-    return BMFF(round(float(100 * np.median(values)), 3), int(inside.sum()), round(float(100 * values.mean()), 3))
+    values = 100 * ff[inside[grown]]
+    q1, median, q3 = np.percentile(values, [25, 50, 75])
+    return BMFF(round(float(median), 3), int(inside.sum()), round(float(values.mean()), 3), round(float(q3 - q1), 3))

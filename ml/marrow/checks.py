@@ -7,10 +7,13 @@
    region cut by the slab's head or foot end when no training label ever was), otherwise OK.
 3. Flag: centre of mass more than 3 SD (on any axis) from the training labels' mean.
 4. Flag (``neighbour_failed``): another region on the same slab is Small, Empty or flagged for its centre
-   of mass (``slab_neighbour_flags``). The femoral head and the total hip share station 4; when a displaced
-   slab cuts one of them off, the network can take another bone's marrow in the other's usual place for it
-   (on the synthetic cohort the upper femoral shaft for the total hip, the pelvis for the femoral head): a
-   homogeneous region of the usual size and place, whose value is plausible but wrong.
+   of mass or its FF spread (``slab_neighbour_flags``). The femoral head and the total hip share station 4;
+   when a displaced slab cuts one of them off, the network can take another bone's marrow in the other's
+   usual place for it (on the synthetic cohort the upper femoral shaft for the total hip, the pelvis for the
+   femoral head): a homogeneous region of the usual size and place, whose value is plausible but wrong.
+5. Flag (``heterogeneous``): the FF inside the mask spreads far more (interquartile range) than inside the
+   training labels (``spread_flags``): a mask that spans two tissues, e.g. the total hip taken together with
+   part of the femoral head, gives a median between their values. Not in the paper.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from scipy import ndimage
 SMALL_SD = 2.5
 BLOCKING_HINTS = ("water_fat_swap",)  # station hints from the preprocessing that make any value there wrong
 CENTRE_SD = 3.0
+SPREAD_SD = 6.0  # FF interquartile range limit: training mean + 6 SD, and at least twice the training mean
 FULL = np.ones((3, 3, 3), bool)
 
 
@@ -41,9 +45,12 @@ class RegionStatistics:
     centre_mean: list[float]
     centre_sd: list[float]
     reaches_slab_ends: bool  # some training label touches the slab's first or last slice
+    spread_mean: float | None = None  # FF interquartile range inside the labels (pp); None in older checkpoints
+    spread_sd: float | None = None
 
     @classmethod
-    def from_masks(cls, masks: list[np.ndarray]) -> RegionStatistics:
+    def from_masks(cls, masks: list[np.ndarray], spreads: list[float] | None = None) -> RegionStatistics:
+        spread = np.array([s for s in spreads or [] if s is not None], float)
         masks = [m for m in masks if m.any()]
         if len(masks) < 2:
             raise ValueError("at least two non-empty training labels are needed for the error checks")
@@ -52,7 +59,15 @@ class RegionStatistics:
         ends = any(m[0].any() or m[-1].any() for m in masks)
         # floors keep a handful of near-identical labels from flagging every ordinary segmentation
         return cls(float(volumes.mean()), float(max(volumes.std(ddof=1), 0.05 * volumes.mean())),
-                   centres.mean(0).tolist(), np.maximum(centres.std(0, ddof=1), 1.0).tolist(), ends)
+                   centres.mean(0).tolist(), np.maximum(centres.std(0, ddof=1), 1.0).tolist(), ends,
+                   float(spread.mean()) if len(spread) > 1 else None,
+                   float(spread.std(ddof=1)) if len(spread) > 1 else None)
+
+    @property
+    def spread_limit(self) -> float | None:
+        if self.spread_mean is None or self.spread_sd is None:
+            return None
+        return max(self.spread_mean + SPREAD_SD * self.spread_sd, 2 * self.spread_mean)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -138,9 +153,19 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if total == 0 else 2.0 * int((a & b).sum()) / total
 
 
+def spread_flags(spread: float | None, statistics: RegionStatistics) -> tuple[list[str], list[str]]:
+    """The ``heterogeneous`` flag when the FF interquartile range inside a mask exceeds the training limit."""
+    limit = statistics.spread_limit
+    if spread is None or limit is None or spread <= limit:
+        return [], []
+    return ["heterogeneous"], [f"FF inside the mask spreads over {spread:.1f} points (interquartile range; training "
+                               f"labels {statistics.spread_mean:.1f} +/- {statistics.spread_sd:.1f}, limit "
+                               f"{limit:.1f}): the mask may span two tissues"]
+
+
 def slab_neighbour_flags(results: dict[str, CheckResult | None]) -> dict[str, tuple[list[str], list[str]]]:
     """Flags and hints for each OK region (name -> its check, None when not segmented) whose neighbour on the
-    same slab failed its checks: Small, Empty, or its centre of mass far from the training mean."""
+    same slab failed its checks: Small, Empty, its centre of mass far from the training mean, or heterogeneous."""
     from .regions import REGIONS
 
     def failure(result: CheckResult | None) -> str:
@@ -148,7 +173,9 @@ def slab_neighbour_flags(results: dict[str, CheckResult | None]) -> dict[str, tu
             return ""
         if result.status in (Status.SMALL, Status.EMPTY):
             return f"is {result.status}"
-        return "has its centre of mass far from the usual place" if "centre_of_mass" in result.flags else ""
+        if "centre_of_mass" in result.flags:
+            return "has its centre of mass far from the usual place"
+        return "spans tissues of different fat fraction" if "heterogeneous" in result.flags else ""
 
     added: dict[str, tuple[list[str], list[str]]] = {}
     for name, result in results.items():

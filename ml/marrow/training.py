@@ -20,9 +20,11 @@ import torch
 from scipy import ndimage
 
 from .attention_unet import AttentionUNetConfig, ROIAttentionUNet3D
+from .bmff import bmff
 from .checks import RegionStatistics
 from .crops import CHANNELS, Box, box_from_labels, network_input
 from .losses import roi_attention_loss, unet_loss
+from .regions import region_of
 from .unet import UNet3D, UNetConfig
 
 ARCHITECTURES = ("unet", "roi_attention_unet")
@@ -171,7 +173,8 @@ def train_region(region: str, cases: Sequence[Case], config: TrainConfig, *, pro
                      + " ".join(f"{k} {v:.3f}" for k, v in parts.items()))
     return {"format": CHECKPOINT_FORMAT, "region": region, "architecture": config.architecture,
             "net_config": net_config, "train_config": asdict(config), "box": box.as_dict(),
-            "statistics": RegionStatistics.from_masks([c.mask for c in cases]).as_dict(),
+            "statistics": RegionStatistics.from_masks([c.mask for c in cases], [
+                bmff(c.fat, c.water, c.mask, region_of(region)).spread for c in cases]).as_dict(),
             "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
             "iterations": config.iterations, "loss_history": history, "cases": sorted(c.key for c in cases),
             "data_fingerprint": fingerprint(cases), "seconds": round(time.perf_counter() - started, 2),

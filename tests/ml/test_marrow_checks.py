@@ -166,3 +166,23 @@ def test_a_failed_region_flags_its_neighbour_on_the_same_slab_only():
     assert list(slab_neighbour_flags({**results, "femoral_head": None, "total_hip": _result(Status.EMPTY)})) == []
     assert list(slab_neighbour_flags({"femoral_head": _result(Status.OK), "total_hip": _result(Status.EMPTY)})) == [
         "femoral_head"]
+
+
+def test_a_mask_spanning_two_tissues_is_flagged_heterogeneous_against_the_training_spread():
+    from ml.marrow.checks import spread_flags
+
+    masks = [_cube(side=6), _cube(side=6, start=(7, 8, 8))]
+    statistics = RegionStatistics.from_masks(masks, [0.3, 0.4])
+    assert statistics.spread_mean == pytest.approx(0.35) and statistics.spread_limit == pytest.approx(
+        0.35 + 6 * statistics.spread_sd)
+    fat, water, mask = _marrow(0.9, 0.9, side=10)
+    lower = mask.copy()
+    lower[:13] = False
+    fat[lower], water[lower] = 560.0, 240.0  # the lower half another tissue: 70 % instead of 90 %
+    mixed = bmff(fat, water, mask, region_of("total_hip"))
+    assert mixed.spread > 10
+    flags, hints = spread_flags(mixed.spread, statistics)
+    assert flags == ["heterogeneous"] and "may span two tissues" in hints[0]
+    assert spread_flags(bmff(fat, water, mask & ~lower, region_of("total_hip")).spread, statistics) == ([], [])
+    older = RegionStatistics.from_masks(masks)  # a checkpoint from before the spread was recorded
+    assert older.spread_limit is None and spread_flags(mixed.spread, older) == ([], [])

@@ -3,8 +3,9 @@
 Per scan, everything is computed first; then one transaction replaces this model version's segmentations
 and BMFF measurements of the scan, so a re-run is idempotent and a failure leaves the last results. A
 BMFF measurement is written only for an OK segmentation without flags: a centre of mass far from the
-training mean, a water-fat swap hinted on the region's station by the preprocessing, or a failed region on
-the same slab (``ml.marrow.checks.slab_neighbour_flags``) withhold it.
+training mean, a water-fat swap hinted on the region's station by the preprocessing, an FF spread inside the
+mask far beyond the training labels' (``spread_flags``), or a failed region on the same slab
+(``slab_neighbour_flags``) withhold it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from django.conf import settings
 from django.db import transaction
 
 from ml.marrow.bmff import bmff
-from ml.marrow.checks import CheckResult, Status, check_segmentation, slab_neighbour_flags, station_hint_flags
+from ml.marrow.checks import (
+    CheckResult,
+    Status,
+    check_segmentation,
+    slab_neighbour_flags,
+    spread_flags,
+    station_hint_flags,
+)
 from ml.marrow.regions import region_of
 from ml.marrow.training import SegmentationModel, load_model, predict_masks
 from ukbstudy.jobs.models import Job
@@ -58,14 +66,23 @@ class RegionOutcome:
 
 
 def scan_segment(*, scan: Scan, model_version: ModelVersion, job: Job | None = None) -> list[Segmentation]:
-    outcomes = [_segment_region(scan, model) for model in version_models(model_version).values()]
+    models = version_models(model_version)
+    outcomes = [_segment_region(scan, model) for model in models.values()]
+    measured = {}
+    for outcome in outcomes:  # BMFF of every OK region; its FF spread may flag it (and so its neighbour)
+        if outcome.check is not None and outcome.check.status == Status.OK:
+            measured[outcome.region] = bmff(*outcome.slab, outcome.check.mask, region_of(outcome.region))
+            flags, hints = spread_flags(measured[outcome.region].spread, models[outcome.region].statistics)
+            outcome.check.flags += flags
+            outcome.flags += flags
+            outcome.hints += hints
     added = slab_neighbour_flags({o.region: o.check for o in outcomes})
     for outcome in outcomes:
         flags, hints = added.get(outcome.region, ([], []))
         outcome.flags += flags
         outcome.hints += hints
-        if outcome.check is not None and outcome.check.status == Status.OK and not outcome.flags:
-            outcome.value = bmff(*outcome.slab, outcome.check.mask, region_of(outcome.region)).value
+        if outcome.region in measured and not outcome.flags:
+            outcome.value = measured[outcome.region].value
     masks = {o.region: _write_mask(scan, model_version, o) for o in outcomes}
     with transaction.atomic():
         return [_record(scan, model_version, job, o, masks[o.region]) for o in outcomes]
