@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from django.db.models import QuerySet
+
 from .models import Job
 
 
@@ -36,3 +38,11 @@ def job_wait(job: Job, *, on_poll: Callable[[str], None], interval: float = 2.0,
             return job
         on_poll(job.progress_message or "waiting for a worker")
         time.sleep(interval)
+
+
+def job_failures(job: Job, items: QuerySet) -> list[tuple[str, str]]:
+    """The job's failed items as (the item's row in ``items`` as text, else its key; the reason)."""
+    failed = job.result.get("failed", [])
+    rows = items.in_bulk([int(f["item"]) for f in failed if str(f["item"]).isdigit()])
+    return [(str(rows.get(int(f["item"]), f["item"]) if str(f["item"]).isdigit() else f["item"]), f["reason"])
+            for f in failed]

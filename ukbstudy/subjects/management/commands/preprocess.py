@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ukbstudy.jobs.models import Job
-from ukbstudy.jobs.selectors import job_wait
+from ukbstudy.jobs.selectors import job_failures, job_wait
 from ukbstudy.subjects.models import Scan
 from ukbstudy.subjects.services.jobs import preprocess_start
 
@@ -42,10 +42,9 @@ class Command(BaseCommand):
         self._report(job)
 
     def _report(self, job: Job) -> None:
-        failed = job.result.get("failed", [])
-        for failure in failed:
-            scan = Scan.all_objects.filter(pk=int(failure["item"])).first()
-            self.stderr.write(f"failed    {scan or failure['item']}: {failure['reason']}")
+        failed = job_failures(job, Scan.all_objects)
+        for scan, reason in failed:
+            self.stderr.write(f"failed    {scan}: {reason}")
         self.stdout.write(f"job {job.pk} {job.status}: {job.progress_done - len(failed)} of {job.progress_total} "
                           f"scan(s) processed, {len(failed)} failed")
         if failed:
