@@ -35,3 +35,28 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def login(page, live_server):
+    """``login(role, path, username=...)``: creates a user with that role, opens ``path`` and logs in through
+    the login page it redirects to; returns the page."""
+    from django.urls import get_resolver
+
+    from ukbstudy.accounts.services import user_create
+
+    # The live server's first request imports every app's views (PyTorch, Plotly, statsmodels, SimpleITK): on a
+    # loaded machine that took longer than the browser's 30 s navigation timeout (page.goto failed at random).
+    # The server runs in this process, so loading the URLconf here first takes that cost out of the request.
+    get_resolver().url_patterns  # noqa: B018
+
+    def log_in(role: str, path: str, *, username: str = "") -> object:
+        user = user_create(username=username or f"{role}-user", password="a-long-password-1", role=role)
+        page.goto(f"{live_server.url}{path}")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", "a-long-password-1")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        return page
+
+    return log_in

@@ -4,10 +4,8 @@ progress bar move, without reloading, as a worker works through the scans."""
 import re
 
 import pytest
-from django.urls import get_resolver
 
 from tests.archives import cohort_archives
-from ukbstudy.accounts.services import user_create
 from ukbstudy.jobs.models import Job
 from ukbstudy.subjects.models import Scan
 from ukbstudy.subjects.services import jobs as subject_jobs
@@ -34,17 +32,8 @@ def sent(monkeypatch):
 
 
 @pytest.fixture
-def analyst_page(page, live_server):
-    # The server's first request imports every app's views (PyTorch, Plotly, statsmodels): tens of seconds on
-    # a loaded machine, past the browser's navigation timeout. Loading the URLconf here (same process) first.
-    get_resolver().url_patterns  # noqa: B018
-    user_create(username="ana", password="a-long-password-1", role="analyst")
-    page.goto(f"{live_server.url}/jobs/")
-    page.fill("#id_username", "ana")
-    page.fill("#id_password", "a-long-password-1")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    return page
+def analyst_page(login):
+    return login("analyst", "/jobs/", username="ana")
 
 
 def test_an_analyst_starts_preprocessing_and_sees_its_progress_move(archives, sent, analyst_page):

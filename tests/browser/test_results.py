@@ -6,10 +6,8 @@ import io
 
 import pytest
 from django.core.cache import cache
-from django.urls import get_resolver
 
 from tests.results.cohort import build_cohort
-from ukbstudy.accounts.services import user_create
 from ukbstudy.measurements.models import Measurement
 from ukbstudy.results.models import OutlierVerdict
 
@@ -24,20 +22,10 @@ PLOTS_WITH_DATA = """() => { const size = v => v ? (v.length ?? (v.bdata ? v.bda
 
 
 @pytest.fixture
-def admin_page(page, live_server, rater):
-    # The live server's first request imports every app's views (PyTorch, Plotly, statsmodels, SimpleITK): on
-    # a loaded machine that took longer than the browser's 30 s navigation timeout (page.goto failed at random).
-    # The server runs in this process, so loading the URLconf here first takes that cost out of the request.
-    get_resolver().url_patterns  # noqa: B018
+def admin_page(login, rater):
     cache.clear()  # results parts cached by an earlier test (fingerprints could repeat after a flush)
     build_cohort(rater, n=40, with_reference=30)
-    user_create(username="ada", password="a-long-password-1", role="admin")
-    page.goto(f"{live_server.url}/results/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "a-long-password-1")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    return page
+    return login("admin", "/results/", username="ada")
 
 
 def plots_drawn(page, count: int) -> None:

@@ -3,12 +3,10 @@ the loss curve is drawn with data, an analyst chooses the current model and queu
 assigns a failure cause to a failed segmentation, an admin reads the three-way table and downloads it."""
 
 import pytest
-from django.urls import get_resolver
 
 from tests.browser.test_results import plots_drawn
 from tests.factories import make_scan, make_subject
 from tests.liverfat.conftest import TINY, make_study
-from ukbstudy.accounts.services import user_create
 from ukbstudy.jobs.models import Job
 from ukbstudy.liverfat import views as liverfat_views
 from ukbstudy.liverfat.services.registry import current_model_version
@@ -20,24 +18,6 @@ from ukbstudy.measurements.services import measurement_record
 expect = pytest.importorskip("playwright.sync_api").expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("erasable_qc_history")]
-
-
-@pytest.fixture
-def login(page, live_server):
-    # The live server's first request imports every app's views: loaded here first (same process), see
-    # test_results.admin_page.
-    get_resolver().url_patterns  # noqa: B018
-
-    def login(role: str, path: str):
-        user = user_create(username=f"{role}-user", password="a-long-password-1", role=role)
-        page.goto(f"{live_server.url}{path}")
-        page.fill("#id_username", user.username)
-        page.fill("#id_password", "a-long-password-1")
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
-        return page
-
-    return login
 
 
 def version_row(page, version):
