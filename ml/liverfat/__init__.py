@@ -1,5 +1,5 @@
 """The liver fat paper's regression network in plain PyTorch (no Django): ResNet, training configurations,
-training with translation augmentation, prediction, k-fold cross-validation and checkpoints."""
+training with translation (and optional scaling) augmentation, prediction, k-fold cross-validation and checkpoints."""
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import CONFIGS, TrainConfig, config_named
@@ -7,6 +7,7 @@ from .resnet import ResNetRegressor, load_imagenet_weights
 from .training import (
                        CrossValidation,
                        TrainedRegressor,
+                       augment,
                        cross_validate,
                        device_name,
                        fold_assignment,
@@ -15,6 +16,7 @@ from .training import (
                        train_regressor,
 )
 
-__all__ = ["CONFIGS", "CrossValidation", "ResNetRegressor", "TrainConfig", "TrainedRegressor", "config_named",
+__all__ = ["CONFIGS", "CrossValidation", "ResNetRegressor", "TrainConfig", "TrainedRegressor", "augment",
+           "config_named",
            "cross_validate", "device_name", "fold_assignment", "load_checkpoint", "load_imagenet_weights",
            "pick_device", "predict", "save_checkpoint", "train_regressor"]

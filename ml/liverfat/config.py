@@ -23,6 +23,7 @@ class TrainConfig:
     learning_rate: float = 1e-4
     lr_drop_iterations: int = 1000  # the last iterations run at a tenth of the learning rate
     max_shift: float = 0.04  # random translation, as a fraction of each image side
+    max_zoom: float = 0.0  # random scaling by up to this fraction (0: translations only, as the paper)
     downsample: int = 1  # average-pool the input by this factor first
     pretrained: str = ""  # local path to torchvision-layout ImageNet weights (width 64 only)
     seed: int = 0
@@ -32,8 +33,8 @@ class TrainConfig:
             raise ValueError("iterations and batch_size must be at least 1")
         if not 0 <= self.lr_drop_iterations <= self.iterations:
             raise ValueError("lr_drop_iterations must lie between 0 and iterations")
-        if self.downsample < 1 or not 0 <= self.max_shift < 0.5:
-            raise ValueError("downsample must be at least 1 and max_shift in [0, 0.5)")
+        if self.downsample < 1 or not 0 <= self.max_shift < 0.5 or not 0 <= self.max_zoom < 0.5:
+            raise ValueError("downsample must be at least 1, max_shift and max_zoom in [0, 0.5)")
 
     def as_dict(self) -> dict:
         return asdict(self)

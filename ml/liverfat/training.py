@@ -97,6 +97,32 @@ def _shift(x: torch.Tensor, max_shift: float, generator: torch.Generator) -> tor
     return padded[batch, 0, rows, cols].unsqueeze(1)
 
 
+def _shift_and_zoom(x: torch.Tensor, max_shift: float, max_zoom: float, generator: torch.Generator) -> torch.Tensor:
+    """Zoom each image in or out about its centre (its sampling grid scaled by a random factor in
+    [1 - max_zoom, 1 + max_zoom]) and translate it by up to ``max_shift`` of each side (bilinear resampling,
+    zeros enter at the border)."""
+    n = x.shape[0]
+
+    def uniform(limit: float) -> torch.Tensor:
+        return (torch.rand(n, generator=generator) * 2 - 1) * limit
+
+    zoom = 1 + uniform(max_zoom)
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0] = theta[:, 1, 1] = zoom  # a grid larger than 1 shows the body smaller
+    theta[:, 0, 2], theta[:, 1, 2] = uniform(2 * max_shift), uniform(2 * max_shift)  # grid spans [-1, 1]
+    theta = theta.to(device=x.device, dtype=x.dtype)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def augment(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
+    """The configuration's augmentation: whole-pixel translations (the paper's), plus random scaling when
+    ``max_zoom`` is set."""
+    if config.max_zoom > 0:
+        return _shift_and_zoom(x, config.max_shift, config.max_zoom, generator)
+    return _shift(x, config.max_shift, generator)
+
+
 def _autocast(device: torch.device):
     return torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
 
@@ -129,7 +155,7 @@ def train_regressor(images: np.ndarray, targets: np.ndarray, config: TrainConfig
             for group in optimiser.param_groups:
                 group["lr"] = config.learning_rate / 10
         index = torch.randint(0, len(targets), (config.batch_size,), generator=generator)
-        x = _shift(_prepare(data[index.to(data.device)], config, device), config.max_shift, generator)
+        x = augment(_prepare(data[index.to(data.device)], config, device), config, generator)
         with _autocast(device):
             loss = F.mse_loss(model(x).float(), y[index.to(device)])
         optimiser.zero_grad(set_to_none=True)

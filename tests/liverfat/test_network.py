@@ -8,6 +8,7 @@ from ml.liverfat import (
     CONFIGS,
     ResNetRegressor,
     TrainConfig,
+    augment,
     config_named,
     cross_validate,
     fold_assignment,
@@ -57,13 +58,42 @@ def test_imagenet_weights_load_from_a_local_file_into_one_grey_channel(tmp_path)
 def test_paper_configuration_is_the_papers():
     paper = CONFIGS["paper"]
     assert (paper.depth, paper.width, paper.batch_size, paper.iterations, paper.learning_rate,
-            paper.lr_drop_iterations) == (50, 64, 32, 6000, 1e-4, 1000)
+            paper.lr_drop_iterations, paper.max_shift, paper.max_zoom) == (50, 64, 32, 6000, 1e-4, 1000, 0.04, 0.0)
     shorter = config_named("paper", iterations=600)
     assert (shorter.iterations, shorter.lr_drop_iterations) == (600, 100)  # the drop keeps its share
     with pytest.raises(ValueError, match="unknown configuration keys"):
         config_named("quick", epochs=3)
     with pytest.raises(ValueError, match="lr_drop_iterations"):
         TrainConfig(iterations=10, lr_drop_iterations=20)
+
+
+def body_centroid(batch):
+    rows, cols = torch.meshgrid(torch.arange(batch.shape[2]), torch.arange(batch.shape[3]), indexing="ij")
+    mass = batch.sum((1, 2, 3))
+    return (batch[:, 0] * rows).sum((1, 2)) / mass, (batch[:, 0] * cols).sum((1, 2)) / mass
+
+
+def test_augmentation_translates_the_paper_way_and_scales_when_asked():
+    image = torch.zeros(1, 1, 40, 80)
+    image[..., 10:30, 20:60] = 1.0  # a body of 800 pixels, centred
+    batch = image.repeat(64, 1, 1, 1)
+    assert torch.equal(augment(batch, TrainConfig(max_shift=0.0), torch.Generator().manual_seed(0)), batch)
+
+    shifted = augment(batch, TrainConfig(max_shift=0.1), torch.Generator().manual_seed(0))
+    assert torch.equal(shifted.sum((1, 2, 3)), batch.sum((1, 2, 3)))  # whole pixels: the body only moves
+    rows, cols = body_centroid(shifted)
+    assert rows.min() < 17 and rows.max() > 22 and cols.min() < 34 and cols.max() > 45  # up to 4 and 8 pixels
+
+    zoomed = augment(batch, TrainConfig(max_shift=0.0, max_zoom=0.3), torch.Generator().manual_seed(0))
+    area = zoomed.sum((1, 2, 3))
+    assert area.min() < 0.7 * 800 and area.max() > 1.3 * 800  # grid scaled by 0.7-1.3: area x 0.59-2.04
+    rows, cols = body_centroid(zoomed)
+    assert torch.allclose(rows, torch.full_like(rows, 19.5), atol=0.1)  # about the centre
+    assert torch.allclose(cols, torch.full_like(cols, 39.5), atol=0.1)
+    again = augment(batch, TrainConfig(max_shift=0.0, max_zoom=0.3), torch.Generator().manual_seed(0))
+    assert torch.equal(zoomed, again)  # seeded
+    with pytest.raises(ValueError, match="max_zoom"):
+        TrainConfig(max_zoom=0.5)
 
 
 def test_training_reduces_the_loss_and_learns_the_liver_fat():
