@@ -17,6 +17,5 @@ from .training import (
 )
 
 __all__ = ["CONFIGS", "CrossValidation", "ResNetRegressor", "TrainConfig", "TrainedRegressor", "augment",
-           "config_named",
-           "cross_validate", "device_name", "fold_assignment", "load_checkpoint", "load_imagenet_weights",
-           "pick_device", "predict", "save_checkpoint", "train_regressor"]
+           "config_named", "cross_validate", "device_name", "fold_assignment", "load_checkpoint",
+           "load_imagenet_weights", "pick_device", "predict", "save_checkpoint", "train_regressor"]
