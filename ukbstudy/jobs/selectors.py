@@ -43,6 +43,11 @@ def job_wait(job: Job, *, on_poll: Callable[[str], None], interval: float = 2.0,
 def job_failures(job: Job, items: QuerySet) -> list[tuple[str, str]]:
     """The job's failed items as (the item's row in ``items`` as text, else its key; the reason)."""
     failed = job.result.get("failed", [])
-    rows = items.in_bulk([int(f["item"]) for f in failed if str(f["item"]).isdigit()])
-    return [(str(rows.get(int(f["item"]), f["item"]) if str(f["item"]).isdigit() else f["item"]), f["reason"])
-            for f in failed]
+    keys = {f["item"]: int(f["item"]) for f in failed if str(f["item"]).isdigit()}
+    rows = items.in_bulk(list(keys.values()))
+
+    def label(item) -> str:
+        row = rows.get(keys[item]) if item in keys else None
+        return str(item if row is None else row)
+
+    return [(label(f["item"]), f["reason"]) for f in failed]
