@@ -1,5 +1,6 @@
 """The liver fat paper's regression network in plain PyTorch (no Django): ResNet, training configurations,
-training with translation (and optional scaling) augmentation, prediction, k-fold cross-validation and checkpoints."""
+training with translation (and optional scaling and brightness) augmentation, prediction, k-fold cross-validation
+and checkpoints."""
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import CONFIGS, TrainConfig, config_named
@@ -8,6 +9,7 @@ from .training import (
                        CrossValidation,
                        TrainedRegressor,
                        augment,
+                       brighten,
                        cross_validate,
                        device_name,
                        fold_assignment,
@@ -17,5 +19,5 @@ from .training import (
 )
 
 __all__ = ["CONFIGS", "CrossValidation", "ResNetRegressor", "TrainConfig", "TrainedRegressor", "augment",
-           "config_named", "cross_validate", "device_name", "fold_assignment", "load_checkpoint",
+           "brighten", "config_named", "cross_validate", "device_name", "fold_assignment", "load_checkpoint",
            "load_imagenet_weights", "pick_device", "predict", "save_checkpoint", "train_regressor"]

@@ -40,7 +40,7 @@ def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> tup
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ValueError(f"{path} is not a liver fat checkpoint (format {FORMAT})")
     config = TrainConfig.from_dict({**payload["config"], "pretrained": ""})
-    model = ResNetRegressor(depth=config.depth, width=config.width)
+    model = ResNetRegressor(depth=config.depth, width=config.width, head=config.head)
     model.load_state_dict(payload["weights"])
     model.to(device).eval()
     trained = TrainedRegressor(model=model, config=config, target_mean=payload["target_mean"],

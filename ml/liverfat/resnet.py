@@ -6,6 +6,15 @@ convolution's RGB kernels are summed into one grey channel, the 1000-class head 
 
 ``width`` scales every stage's channels (64 in the papers); smaller widths make the ``quick``
 configuration train on a laptop CPU.
+
+Two heads. ``pool`` is the paper's: global average pooling of the last stage and one linear output.
+``attention`` reads the answer off the input itself: 1x1 convolutions on the first three stages give a map
+of where to look (their logits upsampled to the input's resolution and summed, softmax over all pixels), and
+the input's fat fraction averaged under that map, times a learnt slope plus a learnt offset, is the
+prediction (the last stage is not built). A fat fraction read off the image keeps rising with the liver's,
+so livers fatter than any in the training set are predicted fatter still; the pooled head levels off near
+the highest training value. It is the reference method's own measure (the mean fat fraction of a liver
+region) with the region found by the network.
 """
 
 from __future__ import annotations
@@ -13,9 +22,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from ml.imaging.network_input import FF_RANGE
+
 LAYERS = {18: ("basic", (2, 2, 2, 2)), 34: ("basic", (3, 4, 6, 3)), 50: ("bottleneck", (3, 4, 6, 3))}
+HEADS = ("pool", "attention")
+INPUT_FF_PERCENT = 100 * (FF_RANGE[1] - FF_RANGE[0])  # fat fraction (%) of an input value of 1.0
 
 
 class BasicBlock(nn.Module):
@@ -60,15 +74,21 @@ class Bottleneck(nn.Module):
 
 
 class ResNetRegressor(nn.Module):
-    """ResNet trunk, global average pooling and one linear output."""
+    """ResNet trunk and a one-output regression head: ``pool`` (the paper's: global average pooling of the
+    last stage, one linear output) or ``attention`` (the first three stages choose where to read the input's
+    fat fraction; see the module docstring)."""
 
-    def __init__(self, depth: int = 50, width: int = 64, in_channels: int = 1):
+    def __init__(self, depth: int = 50, width: int = 64, in_channels: int = 1, head: str = "pool"):
         super().__init__()
         if depth not in LAYERS:
             raise ValueError(f"depth must be one of {sorted(LAYERS)}, got {depth}")
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {', '.join(HEADS)}, got {head!r}")
+        if head == "attention" and in_channels != 1:
+            raise ValueError("the attention head reads a one-channel fat-fraction image")
         kind, counts = LAYERS[depth]
         block = BasicBlock if kind == "basic" else Bottleneck
-        self.depth, self.width = depth, width
+        self.depth, self.width, self.head = depth, width, head
         self.inplanes = width
         self.conv1 = nn.Conv2d(in_channels, width, 7, 2, 3, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
@@ -77,15 +97,30 @@ class ResNetRegressor(nn.Module):
         self.layer1 = self._stage(block, width, counts[0], 1)
         self.layer2 = self._stage(block, width * 2, counts[1], 2)
         self.layer3 = self._stage(block, width * 4, counts[2], 2)
-        self.layer4 = self._stage(block, width * 8, counts[3], 2)
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(width * 8 * block.expansion, 1)
+        if head == "pool":
+            self.layer4 = self._stage(block, width * 8, counts[3], 2)
+            self.avgpool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(width * 8 * block.expansion, 1)
         for module in self.modules():
             if isinstance(module, nn.Conv2d):
                 nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
             elif isinstance(module, nn.BatchNorm2d):
                 nn.init.ones_(module.weight)
                 nn.init.zeros_(module.bias)
+        if head == "attention":
+            self.attend = nn.ModuleList(nn.Conv2d(width * scale * block.expansion, 1, 1) for scale in (1, 2, 4))
+            for conv in self.attend:  # start by reading the whole image evenly
+                nn.init.zeros_(conv.weight)
+                nn.init.zeros_(conv.bias)
+            self.read_slope = nn.Parameter(torch.ones(1))
+            self.read_bias = nn.Parameter(torch.zeros(1))
+            # the training targets' mean and standard deviation (%): the read-out predicts standardised targets
+            self.register_buffer("target_scale", torch.tensor([0.0, 1.0]))
+
+    def standardise_targets(self, mean: float, std: float) -> None:
+        """Tell the attention read-out the training targets' mean and standard deviation (no-op for ``pool``)."""
+        if self.head == "attention":
+            self.target_scale.copy_(torch.tensor([mean, std]))
 
     def _stage(self, block, planes: int, count: int, stride: int) -> nn.Sequential:
         downsample = None
@@ -97,10 +132,35 @@ class ResNetRegressor(nn.Module):
         blocks += [block(self.inplanes, planes) for _ in range(1, count)]
         return nn.Sequential(*blocks)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(torch.flatten(self.avgpool(x), 1)).squeeze(1)
+    def forward(self, x: torch.Tensor, view: torch.Tensor | None = None) -> torch.Tensor:
+        """Standardised prediction for each image of ``x``. ``view``, when given, is what the trunk sees
+        instead of ``x`` (the attention head still reads ``x``): training passes a brightness-jittered copy."""
+        stages = self._stages(x if view is None else view)
+        if self.head == "pool":
+            return self.fc(torch.flatten(self.avgpool(self.layer4(stages[-1])), 1)).squeeze(1)
+        read = (self._attention(x.shape[-2:], stages) * x.float().flatten(1)).sum(1) * INPUT_FF_PERCENT
+        mean, std = self.target_scale[0], self.target_scale[1]
+        return self.read_slope * (read - mean) / std + self.read_bias
+
+    def _stages(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Outputs of the first three stages."""
+        stages = [self.layer1(self.maxpool(self.relu(self.bn1(self.conv1(x)))))]
+        stages.append(self.layer2(stages[0]))
+        stages.append(self.layer3(stages[1]))
+        return stages
+
+    def _attention(self, size: torch.Size, stages: list[torch.Tensor]) -> torch.Tensor:
+        """(N, H * W) softmax weights from the stages' logits, upsampled to the input and summed."""
+        logits = sum(F.interpolate(conv(stage).float(), size=size, mode="bilinear", align_corners=False)
+                     for conv, stage in zip(self.attend, stages, strict=True))
+        return torch.softmax(logits.flatten(1), dim=1)
+
+    @torch.no_grad()
+    def attention_map(self, x: torch.Tensor) -> torch.Tensor:
+        """Where the read-out looks: (N, H, W) weights summing to 1 per image (``attention`` head only)."""
+        if self.head != "attention":
+            raise ValueError("only the attention head has an attention map")
+        return self._attention(x.shape[-2:], self._stages(x)).reshape(x.shape[0], *x.shape[-2:])
 
 
 def load_imagenet_weights(model: ResNetRegressor, path: str | Path) -> list[str]:
@@ -128,4 +188,5 @@ def load_imagenet_weights(model: ResNetRegressor, path: str | Path) -> list[str]
     if wrong:
         raise ValueError(f"{path} does not fit a ResNet{model.depth}: shapes differ for {', '.join(wrong[:5])}")
     result = model.load_state_dict(state, strict=False)
-    return [key for key in result.missing_keys if not key.startswith("fc.")]
+    return [key for key in result.missing_keys
+            if not key.startswith(("fc.", "attend.", "read_slope", "read_bias", "target_scale"))]

@@ -59,7 +59,7 @@ class TrainedRegressor:
 
 
 def build_model(config: TrainConfig) -> ResNetRegressor:
-    model = ResNetRegressor(depth=config.depth, width=config.width)
+    model = ResNetRegressor(depth=config.depth, width=config.width, head=config.head)
     if config.pretrained:
         load_imagenet_weights(model, config.pretrained)
     return model
@@ -123,6 +123,18 @@ def augment(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) ->
     return _shift(x, config.max_shift, generator)
 
 
+def brighten(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor | None:
+    """What the attention head's trunk sees in training: each image times a random factor, log-uniform in
+    [1 / (1 + max_brightness), 1 + max_brightness], clipped to the input range. The read-out still reads the
+    unchanged image, so the target stays right, and the trunk learns to find the liver whatever its
+    brightness, also brighter than any liver in the training set. None when off."""
+    if config.head != "attention" or config.max_brightness <= 0:
+        return None
+    limit = float(np.log1p(config.max_brightness))
+    factor = torch.exp((torch.rand(x.shape[0], generator=generator) * 2 - 1) * limit)
+    return (x * factor.to(device=x.device, dtype=x.dtype)[:, None, None, None]).clamp_(0, 1)
+
+
 def _autocast(device: torch.device):
     return torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
 
@@ -142,7 +154,9 @@ def train_regressor(images: np.ndarray, targets: np.ndarray, config: TrainConfig
     mean, std = float(targets.mean()), float(targets.std()) or 1.0
     data = _as_tensor(images, device)
     y = torch.as_tensor((targets - mean) / std, dtype=torch.float32, device=device)
-    model = build_model(config).to(device)
+    model = build_model(config)
+    model.standardise_targets(mean, std)
+    model = model.to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
@@ -157,7 +171,7 @@ def train_regressor(images: np.ndarray, targets: np.ndarray, config: TrainConfig
         index = torch.randint(0, len(targets), (config.batch_size,), generator=generator)
         x = augment(_prepare(data[index.to(data.device)], config, device), config, generator)
         with _autocast(device):
-            loss = F.mse_loss(model(x).float(), y[index.to(device)])
+            loss = F.mse_loss(model(x, brighten(x, config, generator)).float(), y[index.to(device)])
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
