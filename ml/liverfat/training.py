@@ -2,8 +2,9 @@
 
 Inputs are the image pipeline's 8-bit network inputs (0-255 for 0-50 % fat fraction), stacked as one
 ``(N, H, W)`` uint8 array that stays decoded in memory (or memory-mapped): each batch is gathered by index
-on the device, augmented there (translations, optionally random scaling) and fed to the network, so a GPU
-never waits for file reading or decoding. On CUDA the network runs channels-last under bfloat16 autocast.
+on the device, augmented there (translations, optionally random scaling; for the attention head optionally a
+brightness-jittered view for its trunk) and fed to the network, so a GPU never waits for file reading or
+decoding. On CUDA the network runs channels-last under bfloat16 autocast.
 
 ``progress(done, total, message)`` is called every ``report_every`` iterations; it may raise (a cancelled
 job) and the exception propagates.

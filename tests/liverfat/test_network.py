@@ -158,9 +158,9 @@ def test_attention_head_learns_to_read_the_liver_and_keeps_rising_beyond_the_tra
     trained = train_regressor(images, ff, config)
     fatter = np.stack([liver_image(value, rng) for value in (20.0, 30.0)])
     predicted = predict(trained, fatter)
-    assert predicted[0] > 16 and predicted[1] > predicted[0] + 6  # beyond the highest training value, 12 %
+    assert np.abs(predicted - [20, 30]).max() < 2.5  # well beyond the highest training value, 12 %
     weights = trained.model.attention_map(torch.from_numpy(fatter).unsqueeze(1).float() / 255)
-    assert weights[:, 8:28, 6:26].sum((1, 2)).min() > 0.8  # the liver block: 20 % of the image
+    assert weights[:, 8:28, 6:26].sum((1, 2)).min() > 0.9  # the liver block: 20 % of the image
 
 
 def test_a_raising_progress_callback_stops_training():
