@@ -3,8 +3,8 @@
     .venv/bin/python bench/bench_liverfat_cv.py [--subjects 600] [--scale 0.25] [--seed 2024] [--workers 2]
                                                 [--field 22402|22436] [--set KEY=VALUE ...]
 
-Renders every participant's first imaging visit (no planted faults), writes it as a DICOM archive, reads it
-back through the image pipeline (inventory, station fusion, fat fraction, body mask, network input) in
+Renders every participant's first imaging visit (no planted faults), writes it as a DICOM archive and runs
+the image pipeline on it (inventory, then ``preprocess_archive``, as the app's preprocessing does) in
 --workers processes, then runs ``ml.liverfat.cross_validate`` (the code the cross-validation job runs) with
 the ``quick`` configuration on the participants with the chosen reference field (dataset A): ``downsample``
 is 1 by default, since a quarter-scale cohort's inputs are already a quarter of the full size. Prints the
@@ -15,7 +15,6 @@ Goal (issue 5): R2 >= 0.9 on 600 subjects with 22402 alone.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -27,11 +26,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.comparison import agreement  # noqa: E402
-from ml.imaging.fusion import fuse, fused_grid  # noqa: E402
-from ml.imaging.maps import body_mask, fractions  # noqa: E402
-from ml.imaging.network_input import network_input  # noqa: E402
-from ml.imaging.volumes import load_stations  # noqa: E402
-from ml.liverfat import config_named, cross_validate, fold_assignment  # noqa: E402
+from ml.imaging.pipeline import preprocess_archive  # noqa: E402
+from ml.liverfat import config_named, cross_validate, fold_assignment, parse_overrides  # noqa: E402
 from ml.synthetic.archive import patient_of, write_archive  # noqa: E402
 from ml.synthetic.population import Visit, make_population  # noqa: E402
 from ml.synthetic.scan import scan_visit  # noqa: E402
@@ -40,18 +36,17 @@ from ml.ukb.inventory import inventory_archive  # noqa: E402
 
 
 def network_input_of(job: tuple[Visit, int, float]) -> np.ndarray:
-    """The visit rendered, written as its archive and read back to the network input, as preprocessing does."""
+    """The visit rendered, written as its archive and preprocessed as the app does; its network input."""
     visit, seed, scale = job
     scan = scan_visit(visit, seed, scale)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{visit.name}.zip"
         write_archive(path, scan, patient_of(scan, seed), seed, stream(seed, "archive", visit.subject.eid, 2))
-        stations = load_stations(path, inventory_archive(path).stations_json()["stations"])
-    grid = fused_grid(stations)
-    fat, water = fuse(stations, grid)
-    ff, _ = fractions(fat, water)
-    mask, _ = body_mask(fat, water)
-    return network_input(ff, mask, grid.scale)[0]
+        inventory = inventory_archive(path)
+        out = Path(folder) / "derived"
+        out.mkdir()
+        result = preprocess_archive(path, inventory.stations_json()["stations"], inventory.deviations_json(), out)
+        return np.load(out / result.files["network_input_array"])
 
 
 def main() -> None:
@@ -64,14 +59,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
-    overrides = {"downsample": 1}
-    for pair in args.set:
-        key, _, value = pair.partition("=")
-        try:
-            overrides[key] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key] = value
-    config = config_named("quick", **overrides)
+    config = config_named("quick", **{"downsample": 1} | parse_overrides(args.set))
 
     population = make_population(args.subjects, args.seed, repeat_fraction=0.0, fault_rates={})
     key = f"liver_pdff_{args.field}"

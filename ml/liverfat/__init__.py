@@ -3,7 +3,7 @@ training with translation (and optional scaling and brightness) augmentation, pr
 and checkpoints."""
 
 from .checkpoint import load_checkpoint, save_checkpoint
-from .config import CONFIGS, TrainConfig, config_named
+from .config import CONFIGS, TrainConfig, config_named, parse_overrides
 from .resnet import ResNetRegressor, load_imagenet_weights
 from .training import (
                        CrossValidation,
@@ -20,4 +20,5 @@ from .training import (
 
 __all__ = ["CONFIGS", "CrossValidation", "ResNetRegressor", "TrainConfig", "TrainedRegressor", "augment",
            "brighten", "config_named", "cross_validate", "device_name", "fold_assignment", "load_checkpoint",
-           "load_imagenet_weights", "pick_device", "predict", "save_checkpoint", "train_regressor"]
+           "load_imagenet_weights", "parse_overrides", "pick_device", "predict", "save_checkpoint",
+           "train_regressor"]

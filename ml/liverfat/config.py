@@ -16,6 +16,7 @@ the liver when that was brighter than any training liver (40 % -> 16 %); with it
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, fields, replace
 
 from .resnet import HEADS
@@ -79,3 +80,18 @@ def config_named(name: str, **overrides) -> TrainConfig:
     if name not in CONFIGS:
         raise ValueError(f"unknown configuration {name!r}; choose one of {', '.join(CONFIGS)}")
     return CONFIGS[name].with_overrides(**overrides)
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    """``KEY=VALUE`` strings (``--set`` on the command line) as overrides; values are read as JSON where they
+    parse (numbers, booleans) and kept as text otherwise."""
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--set {pair!r}: expected KEY=VALUE")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    return overrides

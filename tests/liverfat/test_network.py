@@ -15,6 +15,7 @@ from ml.liverfat import (
     fold_assignment,
     load_checkpoint,
     load_imagenet_weights,
+    parse_overrides,
     predict,
     save_checkpoint,
     train_regressor,
@@ -89,6 +90,14 @@ def test_paper_configuration_is_the_papers():
         config_named("quick", epochs=3)
     with pytest.raises(ValueError, match="lr_drop_iterations"):
         TrainConfig(iterations=10, lr_drop_iterations=20)
+
+
+def test_command_line_overrides_are_read_as_json_where_they_parse():
+    assert parse_overrides(["iterations=20", "max_zoom=0.1", "head=attention", "pretrained=/w/r50.pth"]) == {
+        "iterations": 20, "max_zoom": 0.1, "head": "attention", "pretrained": "/w/r50.pth"}
+    assert config_named("quick", **parse_overrides(["head=pool", "iterations=400"])).head == "pool"
+    with pytest.raises(ValueError, match="expected KEY=VALUE"):
+        parse_overrides(["iterations"])
 
 
 def body_centroid(batch):

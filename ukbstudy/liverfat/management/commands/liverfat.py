@@ -8,7 +8,7 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ml.liverfat import CONFIGS
+from ml.liverfat import CONFIGS, parse_overrides
 from ukbstudy.jobs.models import Job
 from ukbstudy.jobs.selectors import job_wait
 from ukbstudy.liverfat.services.registry import TASK, model_version_make_current
@@ -87,7 +87,7 @@ class Command(BaseCommand):
                     raise CommandError(f"no first-visit scans for eid {', '.join(map(str, options['eid']))}")
             return inference_start(model_version=version, dataset=options["dataset"], scan_ids=scan_ids,
                                    chunk_size=options["chunk_size"])
-        overrides = _overrides(options["set"])
+        overrides = parse_overrides(options["set"])
         if action == "cv":
             return cross_validation_start(config=options["config"], overrides=overrides, field=options["field"],
                                           folds=options["folds"], seed=options["seed"])
@@ -114,15 +114,3 @@ class Command(BaseCommand):
             self.stdout.write(f"{version.pk:>4} {'*' if version.is_current else ' '} {version.name} {version.version} "
                               f"({version.config.get('kind', '')}, n={version.config.get('n', '?')}) {figures}")
 
-
-def _overrides(pairs: list[str]) -> dict:
-    overrides = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise CommandError(f"--set {pair!r}: expected KEY=VALUE")
-        try:
-            overrides[key] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key] = value
-    return overrides
