@@ -98,19 +98,21 @@ def _shift(x: torch.Tensor, max_shift: float, generator: torch.Generator) -> tor
     return padded[batch, 0, rows, cols].unsqueeze(1)
 
 
+def _uniform(n: int, limit: float, generator: torch.Generator) -> torch.Tensor:
+    """``n`` draws, uniform in [-limit, limit], on the CPU generator."""
+    return (torch.rand(n, generator=generator) * 2 - 1) * limit
+
+
 def _shift_and_zoom(x: torch.Tensor, max_shift: float, max_zoom: float, generator: torch.Generator) -> torch.Tensor:
     """Zoom each image in or out about its centre (its sampling grid scaled by a random factor in
     [1 - max_zoom, 1 + max_zoom]) and translate it by up to ``max_shift`` of each side (bilinear resampling,
     zeros enter at the border)."""
     n = x.shape[0]
-
-    def uniform(limit: float) -> torch.Tensor:
-        return (torch.rand(n, generator=generator) * 2 - 1) * limit
-
-    zoom = 1 + uniform(max_zoom)
+    zoom = 1 + _uniform(n, max_zoom, generator)
     theta = torch.zeros(n, 2, 3)
     theta[:, 0, 0] = theta[:, 1, 1] = zoom  # a grid larger than 1 shows the body smaller
-    theta[:, 0, 2], theta[:, 1, 2] = uniform(2 * max_shift), uniform(2 * max_shift)  # grid spans [-1, 1]
+    theta[:, 0, 2] = _uniform(n, 2 * max_shift, generator)  # the grid spans [-1, 1]
+    theta[:, 1, 2] = _uniform(n, 2 * max_shift, generator)
     theta = theta.to(device=x.device, dtype=x.dtype)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
@@ -131,8 +133,7 @@ def brighten(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) -
     brightness, also brighter than any liver in the training set. None when off."""
     if config.head != "attention" or config.max_brightness <= 0:
         return None
-    limit = float(np.log1p(config.max_brightness))
-    factor = torch.exp((torch.rand(x.shape[0], generator=generator) * 2 - 1) * limit)
+    factor = torch.exp(_uniform(x.shape[0], float(np.log1p(config.max_brightness)), generator))
     return (x * factor.to(device=x.device, dtype=x.dtype)[:, None, None, None]).clamp_(0, 1)
 
 
