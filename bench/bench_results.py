@@ -130,7 +130,7 @@ def _values(subjects: list[int], scans: list[int], batch, rng) -> None:
             Measurement(subject_id=s, scan_id=c, quantity=quantity, method="segmentation", value=float(v))
             for s, c, v in zip(subjects, scans, marrow, strict=True)], batch_size=5000)
     CovariateValue.objects.bulk_create([
-        CovariateValue(subject_id=s, field_id="23226-2.0", value=float(v), import_batch=batch)
+        CovariateValue(subject_id=s, field_id="23204-2.0", value=float(v), import_batch=batch)
         for s, v in zip(subjects, rng.normal(1.1, 0.15, n), strict=True)], batch_size=5000)
 
 

@@ -5,7 +5,10 @@ Layout of ``out_dir``::
     archives/{eid}_20201_{2|3}_0.zip       field 20201 archives (instance 3 = repeat imaging visit)
     labels/{eid}_20201_{2|3}_0/*.nii.gz     liver (fused grid), spine (station 2), femoral_head and
                                             total_hip (station 4), diaphysis (station 5)
-    showcase.csv                            one row per participant, UK Biobank column names
+    showcase.csv                            one row per participant, real showcase field ids in ukbconv's
+                                            header style (``22402-2.0``), values in the showcase's units
+    showcase_rap.csv                        the same basket as the Research Analysis Platform's table
+                                            exporter names it (``participant.p22402_i2``), on request
     ground_truth.csv                        one row per archive: true fat fractions, faults, labels
     qc_decisions.csv                        a simulated visual QC (``import_qc`` layout, rater
                                             ``synthetic-rater``): fails for swaps, noise, metal, missing stations
@@ -36,6 +39,7 @@ from ml.synthetic.tables import (
     write_qc_decisions,
     write_showcase,
 )
+from ml.ukb.headers import RAP
 
 Progress = Callable[[int, int], None]
 
@@ -58,13 +62,14 @@ class CohortSummary:
 
 def make_cohort(out_dir: str | Path, n_subjects: int, seed: int = 0, scale: float = 1.0,
                 repeat_fraction: float = 0.05, fault_rates: Mapping[str, float] | None = None,
-                progress: Progress | None = None) -> CohortSummary:
+                progress: Progress | None = None, rap_export: bool = False) -> CohortSummary:
     """Write a synthetic cohort of ``n_subjects`` participants to ``out_dir``.
 
     ``scale`` multiplies every matrix size and slice count (the field of view stays); 0.25 makes small
     fast cohorts for tests. ``fault_rates`` maps fault codes (``faults.FAULT_CODES``) to per-archive
     probabilities; None uses the papers' rates, ``{}`` gives a clean cohort and 1.0 plants a fault in
-    every archive. ``progress(done, total)`` is called after each archive.
+    every archive. ``progress(done, total)`` is called after each archive. ``rap_export`` also writes
+    the showcase as a Research Analysis Platform export (``showcase_rap.csv``).
     """
     if n_subjects < 1 or scale <= 0:
         raise ValueError("n_subjects must be at least 1 and scale positive")
@@ -78,6 +83,8 @@ def make_cohort(out_dir: str | Path, n_subjects: int, seed: int = 0, scale: floa
         if progress is not None:
             progress(done, len(population.visits))
     write_showcase(out / "showcase.csv", population.subjects)
+    if rap_export:
+        write_showcase(out / "showcase_rap.csv", population.subjects, RAP)
     write_ground_truth(out / "ground_truth.csv", rows)
     write_qc_decisions(out / "qc_decisions.csv", rows)
     counts = Counter(code for visit in population.visits for code in visit.faults.codes)

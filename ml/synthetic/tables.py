@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ml.synthetic.population import Subject, Visit
-from ml.ukb.fields import FIELDS, SEX_CODES
+from ml.ukb.fields import FIELDS, SEX_CODES, Column
+from ml.ukb.headers import RAP, UKBCONV_CSV, HeaderStyle, column_name
+from ml.ukb.schema import load_fields
 
 GENERATOR_VERSION = "1"
 GROUND_TRUTH_COLUMNS = ("eid", "instance", "archive", "sex", "liver_ff_true", "liver_ff_image", "bmff_spine",
@@ -20,28 +22,35 @@ GROUND_TRUTH_COLUMNS = ("eid", "instance", "archive", "sex", "liver_ff_true", "l
                         "labels_dir")
 
 
-def showcase_columns() -> list[tuple[str, str]]:
-    """(field key, column name) of every showcase column after ``eid``, e.g. ("bmi", "21001-2.0")."""
-    columns = []
+def showcase_columns(style: HeaderStyle = UKBCONV_CSV) -> list[tuple[str, str, float]]:
+    """(field key, column name, scale) of every showcase column after ``eid``, e.g. ("bmi", "21001-2.0", 1).
+    Values are written in the showcase's unit: the stored value divided by the catalogue's ``scale``."""
+    schema, columns = load_fields(), []
     for spec in FIELDS:
         instance = spec.subject_instance if spec.subject_instance is not None else 2
-        columns.append((spec.key, f"{spec.field}-{instance}.0"))
+        entry = schema[spec.field]
+        name = column_name(style, Column(spec.field, instance, 0), instanced=entry.instanced, arrayed=entry.arrayed)
+        columns.append((spec.key, name, spec.scale))
     return columns
 
 
-def _cell(value: float | int | None) -> str:
+def _cell(value: float | int | None, scale: float = 1.0) -> str:
     """Empty for missing; integers plainly; floats in their shortest exact form (already rounded)."""
-    return "" if value is None else str(value)
+    if value is None:
+        return ""
+    return str(value) if scale == 1 else str(round(value / scale, 6))
 
 
-def write_showcase(path: Path, subjects: Sequence[Subject]) -> None:
-    """One row per participant: ``eid`` then FIELD-INSTANCE.ARRAY columns, empty cells when missing."""
-    columns = showcase_columns()
+def write_showcase(path: Path, subjects: Sequence[Subject], style: HeaderStyle = UKBCONV_CSV) -> None:
+    """One row per participant: the participant id, then one column per field instance in ``style``
+    (ukbconv's ``FIELD-INSTANCE.ARRAY`` by default, or the Research Analysis Platform's names), empty
+    cells when missing."""
+    columns = showcase_columns(style)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["eid", *(name for _, name in columns)])
+        writer.writerow(["participant.eid" if style is RAP else "eid", *(name for _, name, _ in columns)])
         for subject in subjects:
-            writer.writerow([subject.eid, *(_cell(subject.showcase[key]) for key, _ in columns)])
+            writer.writerow([subject.eid, *(_cell(subject.showcase[key], scale) for key, _, scale in columns)])
 
 
 def ground_truth_row(visit: Visit, fault_detail: str) -> dict[str, str]:

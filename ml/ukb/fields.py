@@ -1,16 +1,19 @@
-"""Catalogue of the UK Biobank showcase fields that ukbstudy understands.
+"""Catalogue of the UK Biobank showcase fields that ukbstudy understands, taken from the showcase schema.
 
-A showcase CSV has one row per participant: ``eid`` and then ``FIELD-INSTANCE.ARRAY`` columns such as
-``21001-2.0`` (BMI at the first imaging visit). Every field is one of three kinds:
+Our short keys (``bmi``, ``bmd_spine``, ...) map onto showcase field ids; every field's title and unit
+come from the showcase schema (``ml.ukb.schema``, the copy fmrib-unpack ships), never from memory, and
+``tests/ml/test_fields.py`` checks each id's title and unit against it. Every field is one of three kinds:
 
 - ``subject``: a participant attribute stored on the subject itself (sex, age, height, BMI, centre),
   read from one instance (``subject_instance``);
 - ``reference``: a reference value that methods are validated against (liver PDFF fields);
-- ``covariate``: any other numeric value used in statistics (DXA bone density and body composition).
+- ``covariate``: any other numeric value used in statistics (DXA bone density and body composition, and
+  every other numeric field of a basket, under its showcase title and unit).
 
-The DXA field ids follow the showcase categories 124 (body composition by DXA) and 125 (bone size,
-mineral and density by DXA); a lab can add or correct entries with ``extra_fields`` (see
-``load_catalogue``) without touching code.
+Units: values are stored in the unit the statistics assume, converted once at import. The showcase gives
+the DXA tissue fat fractions as fractions (0-1); the BMFF paper's tables, and ours, use percent, so those
+fields carry ``scale=100`` and the unit ``%``. A lab can add or correct entries with ``extra_fields``
+(see ``load_catalogue``) without touching code.
 """
 
 from __future__ import annotations
@@ -20,20 +23,31 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .schema import ShowcaseField, load_fields
+
 COLUMN_PATTERN = re.compile(r"^(?P<field>\d+)-(?P<instance>\d+)\.(?P<array>\d+)$")
 
-SEX_CODES = {0: "F", 1: "M"}  # field 31 coding 9
-CENTRE_NAMES = {  # field 54 coding 10, imaging centres
+# Codings the schema's copy does not ship (it carries a few large ones only); their ids and titles are
+# checked against the schema's encoding table in the tests. Coding 9 "Sex"; coding 10 "Assessment
+# Centre", of which ukbstudy lists the imaging centres.
+SEX_CODES = {0: "F", 1: "M"}  # field 31, coding 9
+SEX_MEANINGS = {0: "Female", 1: "Male"}
+CENTRE_NAMES = {  # field 54, coding 10, imaging centres
     11025: "Cheadle (imaging)",
     11026: "Reading (imaging)",
     11027: "Newcastle (imaging)",
     11028: "Bristol (imaging)",
 }
+# Showcase unit spellings shown otherwise: the schema writes "percent", and "frction" (sic) for 23281.
+UNIT_NAMES = {"percent": "%", "frction": "fraction"}
+FRACTION_UNITS = ("fraction", "frction")
 
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One showcase field: id, our short key, kind, unit and (for subject fields) the instance used."""
+    """One showcase field: id, our short key, title, kind, the unit values are stored in and (for subject
+    fields) the instance used. ``scale`` converts the showcase's unit into ``unit`` (stored = showcase x
+    scale); ``showcase_unit`` is the unit as the showcase gives it."""
 
     field: int
     key: str
@@ -41,6 +55,13 @@ class FieldSpec:
     kind: str
     unit: str = ""
     subject_instance: int | None = None
+    scale: float = 1.0
+    showcase_unit: str = ""
+
+    @property
+    def label(self) -> str:
+        """Title with the stored unit, for table headers: 'Android tissue fat fraction (%)'."""
+        return f"{self.name} ({self.unit})" if self.unit else self.name
 
 
 @dataclass(frozen=True)
@@ -57,43 +78,73 @@ class Column:
 
 
 def parse_column(name: str) -> Column | None:
-    """Parse a showcase column name; ``None`` when it is not of the ``FIELD-I.A`` form."""
+    """Parse a ukbconv column name (``22402-2.0``); ``None`` when it is not of the ``FIELD-I.A`` form."""
     match = COLUMN_PATTERN.match(name.strip())
     if not match:
         return None
     return Column(int(match["field"]), int(match["instance"]), int(match["array"]))
 
 
-FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec(31, "sex", "Sex", "subject", "", subject_instance=0),
-    FieldSpec(21003, "age", "Age when attended assessment centre", "subject", "years", subject_instance=2),
-    FieldSpec(50, "height", "Standing height", "subject", "cm", subject_instance=2),
-    FieldSpec(21001, "bmi", "Body mass index (BMI)", "subject", "kg/m2", subject_instance=2),
-    FieldSpec(54, "centre", "UK Biobank assessment centre", "subject", "", subject_instance=2),
-    FieldSpec(22402, "liver_pdff_22402", "Liver proton density fat fraction (PDFF)", "reference", "%"),
-    FieldSpec(22436, "liver_pdff_22436", "Liver PDFF (proton density fat fraction)", "reference", "%"),
-    FieldSpec(23226, "bmd_spine", "L1-L4 BMD (bone mineral density)", "covariate", "g/cm2"),
-    FieldSpec(23227, "tscore_spine", "L1-L4 BMD T-score", "covariate", ""),
-    FieldSpec(23300, "bmd_femoral_neck", "Femur neck BMD (left)", "covariate", "g/cm2"),
-    FieldSpec(23301, "tscore_femoral_neck", "Femur neck BMD T-score (left)", "covariate", ""),
-    FieldSpec(23315, "bmd_total_hip", "Femur total BMD (left)", "covariate", "g/cm2"),
-    FieldSpec(23316, "tscore_total_hip", "Femur total BMD T-score (left)", "covariate", ""),
-    FieldSpec(23310, "bmd_femoral_shaft", "Femur shaft BMD (left)", "covariate", "g/cm2"),
-    FieldSpec(23248, "fat_pct_android", "Android tissue fat percentage", "covariate", "%"),
-    FieldSpec(23263, "fat_pct_gynoid", "Gynoid tissue fat percentage", "covariate", "%"),
-    FieldSpec(23275, "fat_pct_legs", "Legs tissue fat percentage", "covariate", "%"),
-    FieldSpec(23284, "fat_pct_trunk", "Trunk tissue fat percentage", "covariate", "%"),
-    FieldSpec(23281, "fat_pct_total", "Total tissue fat percentage", "covariate", "%"),
-    FieldSpec(23289, "vat_mass", "VAT (visceral adipose tissue) mass", "covariate", "g"),
+# Our keys onto showcase ids: (field, key, kind, subject instance). Titles and units come from the schema.
+OURS: tuple[tuple[int, str, str, int | None], ...] = (
+    (31, "sex", "subject", 0),
+    (21003, "age", "subject", 2),
+    (50, "height", "subject", 2),
+    (21001, "bmi", "subject", 2),
+    (54, "centre", "subject", 2),
+    (22402, "liver_pdff_22402", "reference", None),
+    (22436, "liver_pdff_22436", "reference", None),
+    (23204, "bmd_spine", "covariate", None),  # L1-L4
+    (23205, "tscore_spine", "covariate", None),
+    (23299, "bmd_femoral_neck", "covariate", None),  # left: the non-dominant hip UK Biobank scans
+    (23300, "tscore_femoral_neck", "covariate", None),
+    (23291, "bmd_total_hip", "covariate", None),
+    (23293, "tscore_total_hip", "covariate", None),
+    (23290, "bmd_femoral_shaft", "covariate", None),
+    (23247, "fat_pct_android", "covariate", None),
+    (23264, "fat_pct_gynoid", "covariate", None),
+    (23276, "fat_pct_legs", "covariate", None),
+    (23286, "fat_pct_trunk", "covariate", None),
+    (23281, "fat_pct_total", "covariate", None),
+    (23288, "vat_mass", "covariate", None),
 )
 KINDS = ("subject", "reference", "covariate")
+
+
+def spec_from_schema(entry: ShowcaseField, key: str | None = None, kind: str = "covariate",
+                     subject_instance: int | None = None) -> FieldSpec:
+    """A catalogue entry with the schema's title and unit; fractions become percent for our keys."""
+    scale, unit = 1.0, UNIT_NAMES.get(entry.units, entry.units)
+    if key is not None and entry.units in FRACTION_UNITS:
+        scale, unit = 100.0, "%"
+    return FieldSpec(entry.field, key or f"f{entry.field}", entry.title, kind, unit, subject_instance, scale,
+                     entry.units)
+
+
+def _built_in() -> tuple[FieldSpec, ...]:
+    schema = load_fields()
+    return tuple(spec_from_schema(schema[field], key, kind, instance) for field, key, kind, instance in OURS)
+
+
+def basket_field(field: int, catalogue: dict[int, FieldSpec]) -> tuple[FieldSpec | None, str]:
+    """The catalogue entry for a basket's field, or one made from the schema for any other numeric field
+    (kept as a covariate under its showcase title and unit); else None and why it is not imported."""
+    if field in catalogue:
+        return catalogue[field], ""
+    entry = load_fields().get(field)
+    if entry is None:
+        return None, f"field {field} is not in the showcase schema"
+    if not entry.numeric:
+        return None, f"field {field} ({entry.title}) is {entry.value_type_name}, not a number"
+    return spec_from_schema(entry), ""
 
 
 def load_catalogue(extra_fields: str | Path | None = None) -> dict[int, FieldSpec]:
     """The built-in catalogue, updated with a CSV of extra fields when given.
 
-    The extra CSV has the columns ``field,key,name,kind,unit``; ``kind`` is ``reference`` or
-    ``covariate`` (subject attributes are fixed because they map onto subject columns).
+    The extra CSV has the columns ``field,key,name,kind,unit`` and optionally ``scale`` (stored value =
+    basket value x scale); ``kind`` is ``reference`` or ``covariate`` (subject attributes are fixed because
+    they map onto subject columns); an empty name or unit is taken from the showcase schema.
     """
     catalogue = {spec.field: spec for spec in FIELDS}
     if extra_fields:
@@ -112,10 +163,22 @@ def _read_extra_fields(path: Path) -> dict[int, FieldSpec]:
                 field = int(row["field"])
             except (KeyError, TypeError, ValueError):
                 raise ValueError(f"{path}, line {line}: field must be a number") from None
-            specs[field] = FieldSpec(field, row.get("key") or f"f{field}", row.get("name") or "", kind,
-                                     (row.get("unit") or "").strip())
+            specs[field] = _extra_spec(path, line, field, kind, row)
     return specs
 
 
+def _extra_spec(path: Path, line: int, field: int, kind: str, row: dict[str, str]) -> FieldSpec:
+    """An extra field; a missing name or unit is taken from the schema, ``scale`` (optional) converts."""
+    entry = load_fields().get(field)
+    unit = (row.get("unit") or "").strip() or (UNIT_NAMES.get(entry.units, entry.units) if entry else "")
+    try:
+        scale = float(row.get("scale") or 1)
+    except ValueError:
+        raise ValueError(f"{path}, line {line}: scale must be a number") from None
+    return FieldSpec(field, row.get("key") or f"f{field}", row.get("name") or (entry.title if entry else ""),
+                     kind, unit, scale=scale, showcase_unit=entry.units if entry else unit)
+
+
+FIELDS: tuple[FieldSpec, ...] = _built_in()
 CATALOGUE = load_catalogue()
 FIELD_BY_KEY = {spec.key: spec for spec in FIELDS}

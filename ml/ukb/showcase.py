@@ -1,17 +1,23 @@
-"""Parsing and validation of UK Biobank showcase-style CSV files (``eid`` + ``FIELD-I.A`` columns).
+"""Parsing and validation of UK Biobank baskets: one row per participant, a column per field instance.
 
-The whole file is checked before anything is returned: every problem is collected with its line and
-column, so a lab fixes a file in one pass, and an importer can refuse the file as a whole.
+The header style (ukbconv CSV ``22402-2.0``, ukbconv R ``f.22402.2.0``, the Research Analysis Platform's
+``participant.p22402_i2``) is detected from the header row (``ml.ukb.headers``). Fields the catalogue
+names are read as their concept; any other numeric field of the showcase schema is kept as a covariate
+under its showcase title and unit; other columns are reported with the reason. The whole file is checked
+before anything is returned: every problem is collected with its line and column, so a lab fixes a file
+in one pass, and an importer can refuse the file as a whole.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .fields import CENTRE_NAMES, SEX_CODES, Column, FieldSpec, parse_column
+from .fields import CENTRE_NAMES, SEX_CODES, SEX_MEANINGS, Column, FieldSpec, basket_field
+from .headers import HeaderStyle, detect_style
 
 MAX_REPORTED_ERRORS = 50
 EID_PATTERN = re.compile(r"^[0-9]+$")
@@ -62,55 +68,64 @@ class ParsedShowcase:
     rows: list[ShowcaseRow]
     columns: list[KnownColumn]
     unknown_columns: list[str]  # "header (why)"
+    style: str = "ukbconv CSV"  # the header style detected
 
 
 def parse_showcase(path: str | Path, catalogue: dict[int, FieldSpec]) -> ParsedShowcase:
-    """Read and validate the CSV at ``path``; raises ShowcaseError listing every problem."""
+    """Read and validate the basket at ``path``; raises ShowcaseError listing every problem."""
     path = Path(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
+            style = detect_style(handle.readline())
+            handle.seek(0)  # resets the decoder, which skips a byte-order mark again
+            reader = csv.reader(handle, delimiter=style.delimiter)
             header = next(reader, None)
             if header is None:
                 raise ShowcaseError(path, ["file is empty"])
-            eid_index, columns, unnamed, unknown, errors = _read_header(header, catalogue)
-            rows = _read_rows(reader, eid_index, columns, unnamed, len(header), errors) if eid_index is not None else []
+            eid_index, columns, unnamed, unknown, errors = _read_header(header, style, catalogue)
+            rows = (_read_rows(reader, eid_index, columns, unnamed, len(header), style, errors)
+                    if eid_index is not None else [])
     except UnicodeDecodeError as exc:
         raise ShowcaseError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
     except csv.Error as exc:
         raise ShowcaseError(path, [f"not a readable CSV file ({exc})"]) from None
     if errors:
         raise ShowcaseError(path, errors)
-    return ParsedShowcase(rows=rows, columns=[c for _, c in columns], unknown_columns=unknown)
+    return ParsedShowcase(rows=rows, columns=[c for _, c in columns], unknown_columns=unknown, style=style.name)
 
 
-def _read_header(header: list[str], catalogue: dict[int, FieldSpec]):
+def _read_header(header: list[str], style: HeaderStyle, catalogue: dict[int, FieldSpec]):
     names = [h.strip() for h in header]
     errors, unknown, columns, unnamed = [], [], [], []
-    if "eid" not in names:
-        errors.append("line 1: no 'eid' column")
-    seen = set()
+    eid_index = next((i for i, name in enumerate(names) if name in style.eid), None)
+    if eid_index is None:
+        errors.append(f"line 1: no participant id column ({' or '.join(map(repr, style.eid))}, "
+                      f"{style.name} header)")
+    seen = {}
     for index, name in enumerate(names):
         if not name:
             unnamed.append(index)  # spreadsheet programs add unnamed trailing columns; they must stay empty
             continue
-        if name in seen:
-            errors.append(f"line 1: column {name!r} appears twice")
-        seen.add(name)
-        if name == "eid":
+        if index == eid_index:
             continue
-        column = parse_column(name)
+        column = style.parse(name)
         if column is None:
-            unknown.append(f"{name} (not of the form FIELD-INSTANCE.ARRAY)")
-        elif column.field not in catalogue:
-            unknown.append(f"{name} (field {column.field} is not in the field catalogue)")
+            unknown.append(f"{name} (not a field column of the {style.name} style, e.g. {style.example})")
+            continue
+        if column.field_id in seen:
+            errors.append(f"line 1: column {name!r} is field {column.field_id} again (as {seen[column.field_id]!r})")
+            continue
+        seen[column.field_id] = name
+        spec, why = basket_field(column.field, catalogue)
+        if spec is None:
+            unknown.append(f"{name} ({why})")
         else:
-            columns.append((index, KnownColumn(name, column, catalogue[column.field])))
-    eid_index = names.index("eid") if "eid" in names else None
+            columns.append((index, KnownColumn(name, column, spec)))
     return eid_index, columns, unnamed, unknown, errors
 
 
-def _read_rows(reader, eid_index: int, columns, unnamed: list[int], width: int, errors: list[str]) -> list[ShowcaseRow]:
+def _read_rows(reader, eid_index: int, columns, unnamed: list[int], width: int, style: HeaderStyle,
+               errors: list[str]) -> list[ShowcaseRow]:
     rows, lines_by_eid = [], {}
     for line, record in enumerate(reader, start=2):
         if not any(cell.strip() for cell in record):
@@ -127,7 +142,7 @@ def _read_rows(reader, eid_index: int, columns, unnamed: list[int], width: int, 
             errors.append(f"line {line}: eid {eid} already appears on line {lines_by_eid[eid]}")
             continue
         lines_by_eid[eid] = line
-        rows.append(_parse_row(record, line, eid, columns, errors))
+        rows.append(_parse_row(record, line, eid, columns, style, errors))
     return rows
 
 
@@ -139,37 +154,54 @@ def _parse_eid(cell: str, line: int, errors: list[str]) -> int | None:
     return int(text)
 
 
-def _parse_row(record: list[str], line: int, eid: int, columns, errors: list[str]) -> ShowcaseRow:
+def _parse_row(record: list[str], line: int, eid: int, columns, style: HeaderStyle, errors: list[str]) -> ShowcaseRow:
     row = ShowcaseRow(line=line, eid=eid)
     for index, known in columns:
         text = record[index].strip()
-        if not text:
-            continue  # empty cell: value missing
+        if not text or text in style.missing:
+            continue  # value missing
+        where = f"line {line}, column {known.header}"
+        if known.target == "subject":
+            value = _subject_value(known.spec.key, text)
+            if value is None:
+                errors.append(f"{where}: {text!r} is not a valid {known.spec.name.lower()}")
+            else:
+                row.subject[known.spec.key] = value
+            continue
         value = _parse_number(text)
         if value is None:
-            errors.append(f"line {line}, column {known.header}: {text!r} is not a number")
-            continue
-        target = known.target
-        if target == "subject":
-            converted = _subject_value(known.spec.key, value)
-            if converted is None:
-                errors.append(f"line {line}, column {known.header}: {text!r} is not a valid {known.spec.name.lower()}")
-            else:
-                row.subject[known.spec.key] = converted
+            errors.append(f"{where}: {text!r} is not a number")
+        elif known.spec.scale != 1 and known.spec.showcase_unit in ("fraction", "frction") and not 0 <= value <= 1:
+            errors.append(f"{where}: {text} is not a fraction (0-1), the unit the showcase gives for "
+                          f"{known.spec.name}")
         else:
-            getattr(row, target)[known.column.field_id] = value
+            getattr(row, known.target)[known.column.field_id] = float(f"{value * known.spec.scale:.12g}")
     return row
 
 
 def _parse_number(text: str) -> float | None:
     if not NUMBER_PATTERN.match(text):  # stricter than float(): no '1_000', 'inf', 'nan' or non-ASCII digits
         return None
-    return float(text)
+    value = float(text)
+    return value if math.isfinite(value) else None  # 1e400 overflows to infinity
 
 
-def _subject_value(key: str, value: float) -> object | None:
+def _subject_value(key: str, text: str) -> object | None:
+    """A subject attribute from its cell: sex and centre as their code or the coding's meaning (the
+    Research Analysis Platform exports meanings), numbers otherwise."""
     if key == "sex":
-        return SEX_CODES.get(int(value)) if value.is_integer() else None
+        code = _code(text, SEX_MEANINGS)
+        return SEX_CODES.get(code) if code is not None else None
     if key == "centre":
-        return int(value) if value.is_integer() and int(value) in CENTRE_NAMES else None
-    return value if value >= 0 else None
+        code = _code(text, CENTRE_NAMES)
+        return code if code in CENTRE_NAMES else None
+    value = _parse_number(text)
+    return value if value is not None and value >= 0 else None
+
+
+def _code(text: str, meanings: dict[int, str]) -> int | None:
+    by_meaning = {meaning.lower(): code for code, meaning in meanings.items()}
+    if text.lower() in by_meaning:
+        return by_meaning[text.lower()]
+    value = _parse_number(text)
+    return int(value) if value is not None and value.is_integer() else None

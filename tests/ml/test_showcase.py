@@ -37,9 +37,14 @@ def test_empty_cells_are_missing_values(tmp_path):
 
 
 def test_unknown_columns_are_reported_not_dropped_silently(tmp_path):
-    parsed = parse_showcase(write(tmp_path, "eid,99999-2.0,notes,31-0.0\n1000001,5,hello,1\n"), CATALOGUE)
-    assert parsed.unknown_columns == ["99999-2.0 (field 99999 is not in the field catalogue)",
-                                      "notes (not of the form FIELD-INSTANCE.ARRAY)"]
+    parsed = parse_showcase(write(tmp_path, "eid,99999-2.0,notes,31-0.0,20002-2.0,53-2.0\n"
+                                            "1000001,5,hello,1,1065,2019-05-01\n"), CATALOGUE)
+    assert parsed.unknown_columns == [
+        "99999-2.0 (field 99999 is not in the showcase schema)",
+        "notes (not a field column of the ukbconv CSV style, e.g. 22402-2.0)",
+        "20002-2.0 (field 20002 (Non-cancer illness code, self-reported) is categorical (multiple), not a number)",
+        "53-2.0 (field 53 (Date of attending assessment centre) is date, not a number)",
+    ]
 
 
 def test_every_bad_cell_is_named_by_line_and_column(tmp_path):
@@ -60,7 +65,7 @@ def test_a_repeated_eid_is_an_error(tmp_path):
 
 
 def test_a_file_without_eid_column_is_an_error(tmp_path):
-    with pytest.raises(ShowcaseError, match="no 'eid' column"):
+    with pytest.raises(ShowcaseError, match="no participant id column"):
         parse_showcase(write(tmp_path, "id,50-2.0\n1,170\n"), CATALOGUE)
 
 
@@ -94,3 +99,72 @@ def test_unnamed_trailing_columns_are_accepted_while_empty(tmp_path):
     assert parsed.rows[0].subject == {"height": 170.0}
     with pytest.raises(ShowcaseError, match="line 2: a value in a column without a name"):
         parse_showcase(write(tmp_path, "eid,50-2.0,\n1000001,170,x\n", name="b.csv"), CATALOGUE)
+
+
+# One basket with real DXA columns in the three header styles labs have.
+UKBCONV = ("eid,31-0.0,21001-2.0,54-2.0,22402-2.0,23204-2.0,23226-2.0,23247-2.0,23288-2.0\n"
+           "1000001,0,24.5,11025,3.2,1.12,2.31,0.352,950\n"
+           "1000002,1,27.0,11026,,0.98,,0.281,\n")
+RAP_HEADER = ("participant.eid,participant.p31,participant.p21001_i2,participant.p54_i2,participant.p22402_i2,"
+              "participant.p23204_i2,participant.p23226_i2,participant.p23247_i2,participant.p23288_i2\n")
+R_TAB = ("f.eid\tf.31.0.0\tf.21001.2.0\tf.54.2.0\tf.22402.2.0\tf.23204.2.0\tf.23226.2.0\tf.23247.2.0\tf.23288.2.0\n"
+         "1000001\t0\t24.5\t11025\t3.2\t1.12\t2.31\t0.352\t950\n"
+         "1000002\t1\t27.0\t11026\tNA\t0.98\tNA\t0.281\tNA\n")
+
+
+def rows_of(parsed):
+    return [(row.eid, row.subject, row.reference, row.covariate) for row in parsed.rows]
+
+
+def test_the_three_header_styles_read_to_the_same_rows(tmp_path):
+    ukbconv = parse_showcase(write(tmp_path, UKBCONV, "a.csv"), CATALOGUE)
+    rap = parse_showcase(write(tmp_path, RAP_HEADER + UKBCONV.split("\n", 1)[1], "b.csv"), CATALOGUE)
+    bare_rap = parse_showcase(write(tmp_path, RAP_HEADER.replace("participant.", "") + UKBCONV.split("\n", 1)[1],
+                                    "c.csv"), CATALOGUE)
+    r_tab = parse_showcase(write(tmp_path, R_TAB, "d.tab"), CATALOGUE)
+    assert [p.style for p in (ukbconv, rap, bare_rap, r_tab)] == [
+        "ukbconv CSV", "Research Analysis Platform", "Research Analysis Platform", "ukbconv R (tab-separated)"]
+    assert rows_of(ukbconv) == rows_of(rap) == rows_of(bare_rap) == rows_of(r_tab)
+    assert not (ukbconv.unknown_columns or rap.unknown_columns or r_tab.unknown_columns)
+
+
+def test_dxa_columns_land_under_their_own_field_and_fractions_become_percent(tmp_path):
+    row = parse_showcase(write(tmp_path, UKBCONV), CATALOGUE).rows[0]
+    assert row.covariate["23204-2.0"] == 1.12  # L1-L4 BMD: bmd_spine
+    assert row.covariate["23226-2.0"] == 2.31  # head BMD: kept under its own field, never the spine's
+    assert row.covariate["23247-2.0"] == pytest.approx(35.2)  # android tissue fat fraction 0.352 -> 35.2 %
+    assert row.covariate["23288-2.0"] == 950
+
+
+def test_a_fat_fraction_given_in_percent_is_named_not_stored(tmp_path):
+    with pytest.raises(ShowcaseError) as excinfo:
+        parse_showcase(write(tmp_path, "eid,23247-2.0\n1000001,35.2\n"), CATALOGUE)
+    assert excinfo.value.errors == ["line 2, column 23247-2.0: 35.2 is not a fraction (0-1), the unit the "
+                                    "showcase gives for Android tissue fat fraction"]
+
+
+def test_rap_arrays_and_uninstanced_fields_map_onto_field_instance_array(tmp_path):
+    parsed = parse_showcase(write(tmp_path, "eid,p31,p21001_i2_a0,p21001_i3\n1000001,1,24.0,25.5\n"), CATALOGUE)
+    assert rows_of(parsed) == [(1000001, {"sex": "M", "bmi": 24.0}, {}, {"21001-3.0": 25.5})]
+
+
+def test_coded_values_are_read_as_codes_or_their_meanings(tmp_path):
+    parsed = parse_showcase(write(tmp_path, "participant.eid,participant.p31,participant.p54_i2\n"
+                                            "1000001,Female,Reading (imaging)\n1000002,1,11027\n"), CATALOGUE)
+    assert [row.subject for row in parsed.rows] == [{"sex": "F", "centre": 11026}, {"sex": "M", "centre": 11027}]
+
+
+def test_a_field_given_twice_in_two_spellings_is_an_error(tmp_path):
+    with pytest.raises(ShowcaseError, match="'p31' is field 31-0.0 again"):
+        parse_showcase(write(tmp_path, "participant.eid,participant.p31,p31\n1000001,1,1\n"), CATALOGUE)
+
+
+def test_non_finite_numbers_are_refused(tmp_path):
+    with pytest.raises(ShowcaseError, match="'1e400' is not a number"):
+        parse_showcase(write(tmp_path, "eid,22402-2.0\n1000001,1e400\n"), CATALOGUE)
+
+
+def test_a_byte_order_mark_does_not_hide_the_eid_column(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfeid,50-2.0\n1000001,170\n")
+    assert parse_showcase(path, CATALOGUE).rows[0].subject == {"height": 170.0}

@@ -28,6 +28,10 @@ from ml.synthetic import DEFAULT_FAULT_RATES, make_cohort
 from ml.synthetic.acquisition import Acquisition, SeriesSlot
 from ml.synthetic.dicom_writer import Patient, SeriesEncoder, series_template
 from ml.synthetic.geometry import station_grid
+from ml.synthetic.population import make_population
+from ml.synthetic.tables import write_showcase
+from ml.ukb.fields import load_catalogue
+from ml.ukb.headers import RAP
 from ml.ukb.protocol import (
     IMAGE_TYPE_FLAGS,
     IN_PLANE_SPACING_MM,
@@ -36,6 +40,7 @@ from ml.ukb.protocol import (
     STATIONS,
     series_description,
 )
+from ml.ukb.showcase import parse_showcase
 
 SCALE = 0.25
 SEED = 11
@@ -284,10 +289,27 @@ def test_showcase_has_uk_biobank_columns_and_codes(clean):
         rows = list(csv.DictReader(handle))
     assert list(rows[0])[:8] == ["eid", "31-0.0", "21003-2.0", "50-2.0", "21001-2.0", "54-2.0", "22402-2.0",
                                  "22436-2.0"]
-    assert "23226-2.0" in rows[0] and "23289-2.0" in rows[0]
+    dxa = ["23204-2.0", "23205-2.0", "23299-2.0", "23300-2.0", "23291-2.0", "23293-2.0", "23290-2.0",
+           "23247-2.0", "23264-2.0", "23276-2.0", "23286-2.0", "23281-2.0", "23288-2.0"]
+    assert list(rows[0])[8:] == dxa
+    assert "23226-2.0" not in rows[0] and "23289-2.0" not in rows[0]  # head BMD, VAT volume: not ours
+    fractions = [float(row[name]) for row in rows for name in dxa[7:12] if row[name]]
+    assert fractions and all(0.04 < value < 0.66 for value in fractions)  # tissue fat fractions, not percent
     for row in rows:
         assert len(row["eid"]) == 7 and row["31-0.0"] in ("0", "1") and row["54-2.0"] in ("11025", "11026", "11027")
         assert 45 <= int(row["21003-2.0"]) <= 82 and 17 <= float(row["21001-2.0"]) <= 50
+
+
+def test_the_showcase_can_also_be_written_as_a_research_analysis_platform_export(tmp_path):
+    subjects = make_population(6, SEED, 0.0, {}).subjects
+    write_showcase(tmp_path / "a.csv", subjects)
+    write_showcase(tmp_path / "b.csv", subjects, RAP)
+    header = (tmp_path / "b.csv").read_text().splitlines()[0].split(",")
+    assert header[:4] == ["participant.eid", "participant.p31", "participant.p21003_i2", "participant.p50_i2"]
+    catalogue = load_catalogue()
+    rows = [[(r.eid, r.subject, r.reference, r.covariate) for r in parse_showcase(tmp_path / name, catalogue).rows]
+            for name in ("a.csv", "b.csv")]
+    assert rows[0] == rows[1] and len(rows[0]) == 6
 
 
 def test_ground_truth_has_one_row_per_archive(clean):

@@ -32,7 +32,7 @@ def build_cohort(rater, n: int = 40, seed: int = 5, with_reference: int = 30) ->
         measurement_record(scan=scan, quantity="liver_ff", method="atlas", value=truth + float(rng.normal(0.3, 1.2)))
         bmff = 45 + 0.4 * subject.age + float(rng.normal(0, 4))
         measurement_record(scan=scan, quantity="bmff_spine", method="segmentation", value=bmff)
-        CovariateValue.objects.create(subject=subject, field_id="23226-2.0", import_batch=scan.import_batch,
+        CovariateValue.objects.create(subject=subject, field_id="23204-2.0", import_batch=scan.import_batch,
                                       value=1.6 - 0.008 * bmff + float(rng.normal(0, 0.05)))
         scans.append(scan)
     return scans

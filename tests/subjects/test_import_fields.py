@@ -44,7 +44,7 @@ def test_it_stores_reference_values_and_covariates_with_units_and_batch(basket):
 
 def test_it_reports_unknown_columns(basket):
     report = subjects_import_fields(path=basket)
-    assert report.unknown_columns == ["99999-2.0 (field 99999 is not in the field catalogue)"]
+    assert report.unknown_columns == ["99999-2.0 (field 99999 is not in the showcase schema)"]
 
 
 def test_reimporting_the_same_file_changes_nothing(basket):
@@ -106,6 +106,7 @@ def test_rows_of_withdrawn_participants_are_skipped(basket, tmp_path):
 def test_the_command_prints_counts_and_fails_loudly_on_bad_input(basket, tmp_path, capsys):
     call_command("import_fields", str(basket))
     out, err = capsys.readouterr()
+    assert "header style: ukbconv CSV" in out
     assert "3 rows: subjects 3 created" in out and "column not imported: 99999-2.0" in err
     bad = tmp_path / "bad.csv"
     bad.write_text("eid,50-2.0\n1000001,tall\n")
@@ -121,3 +122,55 @@ def test_extra_fields_from_settings_are_imported(basket, tmp_path, settings):
     assert report.unknown_columns == []
     value = CovariateValue.objects.get(subject__eid=1000001, field_id="99999-2.0")
     assert (value.value, value.unit) == (7.0, "mm")
+
+
+DXA_UKBCONV = ("eid,31-0.0,21001-2.0,23204-2.0,23226-2.0,23299-2.0,23247-2.0,23281-2.0,23288-2.0\n"
+               "2000001,0,24.0,1.105,2.290,0.912,0.402,0.371,812\n"
+               "2000002,1,28.5,1.240,,1.010,0.310,0.268,1420\n")
+DXA_RAP = ("participant.eid,participant.p31,participant.p21001_i2,participant.p23204_i2,participant.p23226_i2,"
+           "participant.p23299_i2,participant.p23247_i2,participant.p23281_i2,participant.p23288_i2\n"
+           + DXA_UKBCONV.split("\n", 1)[1])
+
+
+def ukbconv_r(text: str) -> str:
+    """The basket as ukbconv's R output writes it: f.FIELD.I.A names, tabs, NA for missing."""
+    header, body = text.split("\n", 1)
+    names = ["f.eid"] + [f"f.{name.replace('-', '.')}" for name in header.split(",")[1:]]
+    rows = ["\t".join(cell or "NA" for cell in line.split(",")) for line in body.splitlines()]
+    return "\n".join(["\t".join(names), *rows]) + "\n"
+
+
+DXA_R = ukbconv_r(DXA_UKBCONV)
+
+
+def stored_values():
+    return sorted(CovariateValue.objects.values_list("subject__eid", "field_id", "value", "unit"))
+
+
+@pytest.mark.parametrize("text", [DXA_RAP, DXA_R], ids=["rap", "ukbconv-r"])
+def test_a_basket_imports_to_the_same_rows_in_every_header_style(tmp_path, text):
+    (tmp_path / "ukbconv.csv").write_text(DXA_UKBCONV)
+    (tmp_path / "other.txt").write_text(text)
+    subjects_import_fields(path=tmp_path / "ukbconv.csv")
+    expected = stored_values()
+    report = subjects_import_fields(path=tmp_path / "other.txt")  # the same basket in another style
+    assert not report.changed and report.header_style != "ukbconv CSV"
+    CovariateValue.all_objects.all().delete()
+    Subject.all_objects.all().delete()
+    subjects_import_fields(path=tmp_path / "other.txt")
+    assert stored_values() == expected
+
+
+def test_real_dxa_columns_are_stored_under_their_concept_and_head_bmd_under_its_own(tmp_path):
+    from ukbstudy.measurements.selectors import subject_frame
+
+    (tmp_path / "dxa.csv").write_text(DXA_UKBCONV)
+    subjects_import_fields(path=tmp_path / "dxa.csv")
+    frame = subject_frame(columns=["bmd_spine", "bmd_femoral_neck", "fat_pct_android", "fat_pct_total", "vat_mass",
+                                   "23226-2.0"]).set_index("eid")
+    assert frame.loc[2000001].to_dict() == pytest.approx({
+        "bmd_spine": 1.105, "bmd_femoral_neck": 0.912, "fat_pct_android": 40.2, "fat_pct_total": 37.1,
+        "vat_mass": 812, "23226-2.0": 2.290})
+    head = CovariateValue.objects.get(subject__eid=2000001, field_id="23226-2.0")
+    assert head.unit == "g/cm2"
+    assert CovariateValue.objects.get(subject__eid=2000001, field_id="23247-2.0").unit == "%"

@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 import pandas as pd
 from django.db.models import Case, Count, Max, Min, QuerySet, Value, When
 
-from ml.ukb.fields import CENTRE_NAMES, FIELD_BY_KEY, FIELDS
+from ml.ukb.fields import CATALOGUE, CENTRE_NAMES, FIELD_BY_KEY, FIELDS, basket_field, parse_column
 from ukbstudy.measurements.datasets import dataset_scans
 from ukbstudy.measurements.models import Measurement, Method, Quantity
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD, in_preference_order, subject_frame
 from ukbstudy.qc.models import QCDecision, Verdict
 from ukbstudy.qc.selectors import scans_with_qc_status
-from ukbstudy.subjects.models import ReferenceValue, Scan, Subject
+from ukbstudy.subjects.models import CovariateValue, ReferenceValue, Scan, Subject
 
 from .models import OutlierVerdict
 from .services import reference_field_of
@@ -38,8 +38,15 @@ def column_label(column: str) -> str:
     if name in Method.values:
         return f"{Method(name).label}" + (f" ({qualifier})" if qualifier else "")
     if column in FIELD_BY_KEY:
-        return FIELD_BY_KEY[column].name
-    return column.capitalize() if column.islower() else column
+        return FIELD_BY_KEY[column].label
+    return _field_label(column) or (column.capitalize() if column.islower() else column)
+
+
+def _field_label(column: str) -> str | None:
+    """'23226-2.0' -> 'Head BMD (bone mineral density) (g/cm2), 23226-2.0': the showcase's title and unit."""
+    parsed = parse_column(column)
+    spec = basket_field(parsed.field, CATALOGUE)[0] if parsed else None
+    return f"{spec.label}, {column}" if spec else None
 
 
 def comparison_columns() -> list[tuple[str, str]]:
@@ -55,8 +62,16 @@ def regression_columns() -> list[tuple[str, str]]:
     references = comparison_columns()[: len(REFERENCE_FIELDS)]
     methods = [(f"{method}:{quantity}", f"{method_label} ({quantity})")
                for quantity in Quantity.values for method, method_label in Method.choices]
-    covariates = [(spec.key, spec.name) for spec in FIELDS if spec.kind == "covariate"]
-    return subject + references + methods + covariates
+    covariates = [(spec.key, spec.label) for spec in FIELDS if spec.kind == "covariate"]
+    return subject + references + methods + covariates + basket_covariates()
+
+
+def basket_covariates() -> list[tuple[str, str]]:
+    """The other numeric fields a basket brought (field ids such as '23226-2.0'), under their showcase
+    titles and units; the catalogue's own covariates at instance 2 are offered by key instead."""
+    ours = {f"{spec.field}-2.0" for spec in FIELDS}
+    field_ids = CovariateValue.objects.exclude(field_id__in=ours).values_list("field_id", flat=True).distinct()
+    return sorted(((field_id, _field_label(field_id) or field_id) for field_id in field_ids), key=lambda c: c[1])
 
 
 # --- dashboard ----------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Import of showcase-style CSV files: subject attributes, reference values and covariates.
+"""Import of UK Biobank baskets (any header style): subject attributes, reference values and covariates.
 
 The file is validated as a whole first (``ml.ukb.showcase``) and then written in one transaction, so a
 bad file writes nothing. Writes are computed as differences against the database: importing the same
@@ -33,6 +33,7 @@ class FieldsReport:
     values_unchanged: dict[str, int] = field(default_factory=lambda: {"reference": 0, "covariate": 0})
     withdrawn_skipped: list[int] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
+    header_style: str = ""  # the basket's header style, as detected (ml.ukb.headers)
     batch_id: int | None = None
 
     @property
@@ -52,7 +53,7 @@ def subjects_import_fields(*, path: str | Path, user=None) -> FieldsReport:
     parsed = parse_showcase(path, load_catalogue(settings.UKB_EXTRA_FIELDS or None))
     subjects = Subject.all_objects.in_bulk([row.eid for row in parsed.rows], field_name="eid")
     _check_unknown_eids(path, parsed, subjects)
-    report = FieldsReport(rows=len(parsed.rows), unknown_columns=parsed.unknown_columns)
+    report = FieldsReport(rows=len(parsed.rows), unknown_columns=parsed.unknown_columns, header_style=parsed.style)
     with transaction.atomic():
         batch = ImportBatch(kind=ImportBatch.Kind.FIELDS, source=str(path), source_sha256=sha256_of(path),
                             created_by=user)

@@ -1,4 +1,4 @@
-"""python manage.py import_fields CSV : import a showcase-style CSV (eid + FIELD-I.A columns)."""
+"""python manage.py import_fields CSV : import a UK Biobank basket (ukbconv CSV or R, or a RAP table export)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -7,16 +7,19 @@ from ukbstudy.subjects.services.fields import subjects_import_fields
 
 
 class Command(BaseCommand):
-    help = "Import subjects, reference values and covariates from a UK Biobank showcase-style CSV."
+    help = "Import subjects, reference values and covariates from a UK Biobank basket (header style detected)."
 
     def add_arguments(self, parser):
-        parser.add_argument("csv", help="CSV with an 'eid' column and FIELD-INSTANCE.ARRAY columns.")
+        parser.add_argument("csv", help="basket: ukbconv CSV (eid, 22402-2.0), ukbconv R output (f.eid, "
+                                        "f.22402.2.0, tab-separated) or a Research Analysis Platform table "
+                                        "export (participant.eid, participant.p22402_i2)")
 
     def handle(self, *args, csv, **options):
         try:
             report = subjects_import_fields(path=csv)
         except ShowcaseError as exc:
             raise CommandError(f"nothing imported. {exc}") from None
+        self.stdout.write(f"header style: {report.header_style}")
         for column in report.unknown_columns:
             self.stderr.write(f"column not imported: {column}")
         if report.withdrawn_skipped:

@@ -1,4 +1,4 @@
-"""python manage.py make_synthetic_cohort --subjects N --out DIR --seed S [--scale F]"""
+"""python manage.py make_synthetic_cohort --subjects N --out DIR --seed S [--scale F] [--rap]"""
 
 from pathlib import Path
 
@@ -20,8 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--repeat-fraction", type=float, default=0.05,
                             help="Share of subjects that also get a repeat-visit scan (instance 3).")
         parser.add_argument("--clean", action="store_true", help="Plant no faults.")
+        parser.add_argument("--rap", action="store_true",
+                            help="Also write the showcase as a Research Analysis Platform table export "
+                                 "(showcase_rap.csv: participant.eid, participant.p22402_i2, ...).")
 
-    def handle(self, *args, subjects, out, seed, scale, repeat_fraction, clean, verbosity, **options):
+    def handle(self, *args, subjects, out, seed, scale, repeat_fraction, clean, rap, verbosity, **options):
         if subjects < 1:
             raise CommandError("--subjects must be at least 1")
         if not 0.05 <= scale <= 1.0:
@@ -33,7 +36,7 @@ class Command(BaseCommand):
 
         try:
             summary = make_cohort(Path(out), subjects, seed=seed, scale=scale, repeat_fraction=repeat_fraction,
-                                  fault_rates={} if clean else None, progress=progress)
+                                  fault_rates={} if clean else None, progress=progress, rap_export=rap)
         except FileExistsError as exc:
             raise CommandError(f"{exc}; choose an empty or new --out folder") from None
         self.stdout.write(f"{len(summary.archives)} archives, {summary.showcase_csv} and {summary.ground_truth_csv} "
