@@ -99,6 +99,19 @@ def test_the_regression_page_shows_both_tables_and_downloads_them_as_csv(scans, 
     assert "Model 1," in body and "Model 3," in body
 
 
+def test_a_baskets_other_numeric_fields_are_regression_variables_under_their_showcase_title(scans, viewer):
+    from ukbstudy.subjects.models import CovariateValue
+
+    for i, scan in enumerate(scans):  # head BMD (23226), a field the catalogue does not model
+        CovariateValue.objects.create(subject=scan.subject, field_id="23226-2.0", value=2.0 + 0.01 * i,
+                                      import_batch=scan.import_batch)
+    query = {"dependent": "23226-2.0", "explanatory": "segmentation:bmff_spine", "covariates": ["bmd_spine"]}
+    page = viewer.get("/results/regression/", query).content.decode()
+    assert '<option value="23226-2.0" selected>Head BMD (bone mineral density) (g/cm2), 23226-2.0</option>' in page
+    assert "L1-L4 BMD (bone mineral density) (g/cm2)" in page  # the spine BMD, never head BMD
+    assert "Univariable associations" in page and "Model 2" in page
+
+
 def test_the_regression_page_reports_what_the_engine_refuses(scans, viewer):
     page = viewer.get("/results/regression/", {"dependent": "bmd_spine", "explanatory": "manual:liver_ff"}).content
     assert b"Univariable table:" in page and b"Model sequence:" in page
