@@ -48,7 +48,7 @@ def write_showcase(path: Path, subjects: Sequence[Subject], style: HeaderStyle =
     columns = showcase_columns(style)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["participant.eid" if style is RAP else "eid", *(name for _, name, _ in columns)])
+        writer.writerow(["participant.eid" if style.name == RAP.name else "eid", *(name for _, name, _ in columns)])
         for subject in subjects:
             writer.writerow([subject.eid, *(_cell(subject.showcase[key], scale) for key, _, scale in columns)])
 

@@ -68,7 +68,7 @@ class ParsedShowcase:
     rows: list[ShowcaseRow]
     columns: list[KnownColumn]
     unknown_columns: list[str]  # "header (why)"
-    style: str = "ukbconv CSV"  # the header style detected
+    style: str = "ukbconv, comma-separated"  # the header style detected
 
 
 def parse_showcase(path: str | Path, catalogue: dict[int, FieldSpec]) -> ParsedShowcase:
@@ -91,7 +91,8 @@ def parse_showcase(path: str | Path, catalogue: dict[int, FieldSpec]) -> ParsedS
         raise ShowcaseError(path, [f"not a readable CSV file ({exc})"]) from None
     if errors:
         raise ShowcaseError(path, errors)
-    return ParsedShowcase(rows=rows, columns=[c for _, c in columns], unknown_columns=unknown, style=style.name)
+    return ParsedShowcase(rows=rows, columns=[c for _, c in columns], unknown_columns=unknown,
+                          style=style.description)
 
 
 def _read_header(header: list[str], style: HeaderStyle, catalogue: dict[int, FieldSpec]):
@@ -100,7 +101,7 @@ def _read_header(header: list[str], style: HeaderStyle, catalogue: dict[int, Fie
     eid_index = next((i for i, name in enumerate(names) if name in style.eid), None)
     if eid_index is None:
         errors.append(f"line 1: no participant id column ({' or '.join(map(repr, style.eid))}, "
-                      f"{style.name} header)")
+                      f"{style.description} header)")
     seen = {}
     for index, name in enumerate(names):
         if not name:

@@ -41,7 +41,7 @@ def test_unknown_columns_are_reported_not_dropped_silently(tmp_path):
                                             "1000001,5,hello,1,1065,2019-05-01\n"), CATALOGUE)
     assert parsed.unknown_columns == [
         "99999-2.0 (field 99999 is not in the showcase schema)",
-        "notes (not a field column of the ukbconv CSV style, e.g. 22402-2.0)",
+        "notes (not a field column of the ukbconv style, e.g. 22402-2.0)",
         "20002-2.0 (field 20002 (Non-cancer illness code, self-reported) is categorical (multiple), not a number)",
         "53-2.0 (field 53 (Date of attending assessment centre) is date, not a number)",
     ]
@@ -122,9 +122,13 @@ def test_the_three_header_styles_read_to_the_same_rows(tmp_path):
     bare_rap = parse_showcase(write(tmp_path, RAP_HEADER.replace("participant.", "") + UKBCONV.split("\n", 1)[1],
                                     "c.csv"), CATALOGUE)
     r_tab = parse_showcase(write(tmp_path, R_TAB, "d.tab"), CATALOGUE)
-    assert [p.style for p in (ukbconv, rap, bare_rap, r_tab)] == [
-        "ukbconv CSV", "Research Analysis Platform", "Research Analysis Platform", "ukbconv R (tab-separated)"]
-    assert rows_of(ukbconv) == rows_of(rap) == rows_of(bare_rap) == rows_of(r_tab)
+    rap_tsv = parse_showcase(write(tmp_path, RAP_HEADER.replace(",", "\t") + R_TAB.split("\n", 1)[1], "e.tsv"),
+                             CATALOGUE)  # the table exporter's TSV output
+    assert [p.style for p in (ukbconv, rap, bare_rap, r_tab, rap_tsv)] == [
+        "ukbconv, comma-separated", "Research Analysis Platform, comma-separated",
+        "Research Analysis Platform, comma-separated", "ukbconv R, tab-separated",
+        "Research Analysis Platform, tab-separated"]
+    assert rows_of(ukbconv) == rows_of(rap) == rows_of(bare_rap) == rows_of(r_tab) == rows_of(rap_tsv)
     assert not (ukbconv.unknown_columns or rap.unknown_columns or r_tab.unknown_columns)
 
 

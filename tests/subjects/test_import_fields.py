@@ -106,7 +106,7 @@ def test_rows_of_withdrawn_participants_are_skipped(basket, tmp_path):
 def test_the_command_prints_counts_and_fails_loudly_on_bad_input(basket, tmp_path, capsys):
     call_command("import_fields", str(basket))
     out, err = capsys.readouterr()
-    assert "header style: ukbconv CSV" in out
+    assert "header style: ukbconv, comma-separated" in out
     assert "3 rows: subjects 3 created" in out and "column not imported: 99999-2.0" in err
     bad = tmp_path / "bad.csv"
     bad.write_text("eid,50-2.0\n1000001,tall\n")
@@ -154,7 +154,7 @@ def test_a_basket_imports_to_the_same_rows_in_every_header_style(tmp_path, text)
     subjects_import_fields(path=tmp_path / "ukbconv.csv")
     expected = stored_values()
     report = subjects_import_fields(path=tmp_path / "other.txt")  # the same basket in another style
-    assert not report.changed and report.header_style != "ukbconv CSV"
+    assert not report.changed and report.header_style != "ukbconv, comma-separated"
     CovariateValue.all_objects.all().delete()
     Subject.all_objects.all().delete()
     subjects_import_fields(path=tmp_path / "other.txt")
