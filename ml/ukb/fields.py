@@ -57,6 +57,7 @@ class FieldSpec:
     subject_instance: int | None = None
     scale: float = 1.0
     showcase_unit: str = ""
+    integer: bool = False  # the showcase stores whole numbers (value type 11)
 
     @property
     def label(self) -> str:
@@ -118,7 +119,7 @@ def spec_from_schema(entry: ShowcaseField, key: str | None = None, kind: str = "
     if key is not None and entry.units in FRACTION_UNITS:
         scale, unit = 100.0, "%"
     return FieldSpec(entry.field, key or f"f{entry.field}", entry.title, kind, unit, subject_instance, scale,
-                     entry.units)
+                     entry.units, integer=entry.value_type == 11)
 
 
 def _built_in() -> tuple[FieldSpec, ...]:

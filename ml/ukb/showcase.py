@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .fields import CENTRE_NAMES, SEX_CODES, SEX_MEANINGS, Column, FieldSpec, basket_field
 from .headers import HeaderStyle, detect_style
+from .ranges import range_problem
 
 MAX_REPORTED_ERRORS = 50
 EID_PATTERN = re.compile(r"^[0-9]+$")
@@ -162,19 +163,19 @@ def _parse_row(record: list[str], line: int, eid: int, columns, style: HeaderSty
         if not text or text in style.missing:
             continue  # value missing
         where = f"line {line}, column {known.header}"
-        if known.target == "subject":
-            value = _subject_value(known.spec.key, text)
+        if known.target == "subject" and known.spec.key in ("sex", "centre"):
+            value = _coded_value(known.spec.key, text)
             if value is None:
                 errors.append(f"{where}: {text!r} is not a valid {known.spec.name.lower()}")
             else:
                 row.subject[known.spec.key] = value
             continue
         value = _parse_number(text)
-        if value is None:
-            errors.append(f"{where}: {text!r} is not a number")
-        elif known.spec.scale != 1 and known.spec.showcase_unit in ("fraction", "frction") and not 0 <= value <= 1:
-            errors.append(f"{where}: {text} is not a fraction (0-1), the unit the showcase gives for "
-                          f"{known.spec.name}")
+        problem = f"{text!r} is not a number" if value is None else range_problem(known.spec, value, known.spec.integer)
+        if problem:
+            errors.append(f"{where}: {problem}")
+        elif known.target == "subject":
+            row.subject[known.spec.key] = value
         else:
             getattr(row, known.target)[known.column.field_id] = float(f"{value * known.spec.scale:.12g}")
     return row
@@ -187,17 +188,14 @@ def _parse_number(text: str) -> float | None:
     return value if math.isfinite(value) else None  # 1e400 overflows to infinity
 
 
-def _subject_value(key: str, text: str) -> object | None:
-    """A subject attribute from its cell: sex and centre as their code or the coding's meaning (the
-    Research Analysis Platform exports meanings), numbers otherwise."""
+def _coded_value(key: str, text: str) -> object | None:
+    """Sex or centre from its cell: the code or the coding's meaning (the Research Analysis Platform can
+    export meanings)."""
     if key == "sex":
         code = _code(text, SEX_MEANINGS)
         return SEX_CODES.get(code) if code is not None else None
-    if key == "centre":
-        code = _code(text, CENTRE_NAMES)
-        return code if code in CENTRE_NAMES else None
-    value = _parse_number(text)
-    return value if value is not None and value >= 0 else None
+    code = _code(text, CENTRE_NAMES)
+    return code if code in CENTRE_NAMES else None
 
 
 def _code(text: str, meanings: dict[int, str]) -> int | None:

@@ -143,8 +143,29 @@ def test_dxa_columns_land_under_their_own_field_and_fractions_become_percent(tmp
 def test_a_fat_fraction_given_in_percent_is_named_not_stored(tmp_path):
     with pytest.raises(ShowcaseError) as excinfo:
         parse_showcase(write(tmp_path, "eid,23247-2.0\n1000001,35.2\n"), CATALOGUE)
-    assert excinfo.value.errors == ["line 2, column 23247-2.0: 35.2 is not a fraction (0-1), the unit the "
-                                    "showcase gives for Android tissue fat fraction"]
+    assert excinfo.value.errors == ["line 2, column 23247-2.0: 35.2 is outside the plausible range of Android "
+                                    "tissue fat fraction: 0 to 1 (showcase unit: fraction)"]
+
+
+def test_impossible_values_are_named_with_the_range_they_break(tmp_path):
+    path = write(tmp_path, "eid,21003-2.0,22402-2.0,50-2.0,23288-2.0,23205-2.0\n"
+                           "1000001,999,-40,170,800,-1.2\n1000002,63.5,5,2000,812.5,44\n1000003,63,3.1,170,900,-2\n")
+    with pytest.raises(ShowcaseError) as excinfo:
+        parse_showcase(path, CATALOGUE)
+    assert excinfo.value.errors == [
+        "line 2, column 21003-2.0: 999 is outside the plausible range of Age when attended assessment centre: "
+        "18 to 110 (showcase unit: years)",
+        "line 2, column 22402-2.0: -40 is outside the plausible range of Proton density fat fraction (PDFF): "
+        "0 to 100 (showcase unit: percent)",
+        "line 3, column 21003-2.0: 63.5 is not a whole number (the showcase stores Age when attended assessment "
+        "centre as an integer)",
+        "line 3, column 50-2.0: 2000 is outside the plausible range of Standing height: 100 to 230 (showcase "
+        "unit: cm)",
+        "line 3, column 23288-2.0: 812.5 is not a whole number (the showcase stores VAT (visceral adipose "
+        "tissue) mass as an integer)",
+        "line 3, column 23205-2.0: 44 is outside the plausible range of L1-L4 BMD (bone mineral density) "
+        "T-score: -10 to 10 (showcase unit: Std.Devs)",
+    ]
 
 
 def test_rap_arrays_and_uninstanced_fields_map_onto_field_instance_array(tmp_path):
@@ -164,8 +185,10 @@ def test_a_field_given_twice_in_two_spellings_is_an_error(tmp_path):
 
 
 def test_non_finite_numbers_are_refused(tmp_path):
-    with pytest.raises(ShowcaseError, match="'1e400' is not a number"):
-        parse_showcase(write(tmp_path, "eid,22402-2.0\n1000001,1e400\n"), CATALOGUE)
+    with pytest.raises(ShowcaseError) as excinfo:
+        parse_showcase(write(tmp_path, "eid,22402-2.0,23226-2.0\n1000001,1e400,-1e999\n"), CATALOGUE)
+    assert excinfo.value.errors == ["line 2, column 22402-2.0: '1e400' is not a number",
+                                    "line 2, column 23226-2.0: '-1e999' is not a number"]
 
 
 def test_a_byte_order_mark_does_not_hide_the_eid_column(tmp_path):

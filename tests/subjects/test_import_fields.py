@@ -79,6 +79,16 @@ def test_a_non_numeric_value_rejects_the_whole_file(basket, tmp_path):
     assert database_snapshot() == before
 
 
+def test_an_impossible_value_rejects_the_whole_file(basket, tmp_path):
+    subjects_import_fields(path=basket)
+    before = database_snapshot()
+    bad = tmp_path / "bad.csv"
+    bad.write_text(BASKET.replace("1000002,1,70,", "1000002,1,999,"))
+    with pytest.raises(ShowcaseError, match="line 3, column 21003-2.0: 999 is outside the plausible range"):
+        subjects_import_fields(path=bad)
+    assert database_snapshot() == before
+
+
 def test_a_reference_row_for_an_unknown_eid_rejects_the_whole_file(basket, tmp_path):
     subjects_import_fields(path=basket)
     before = database_snapshot()
