@@ -44,15 +44,16 @@ def other_rater(django_user_model):
 
 @pytest.fixture
 def erasable_qc_history(transactional_db):
-    """For transactional tests that record QC decisions: the append-only triggers would stop the test
-    database from being emptied afterwards, so they are dropped at teardown; the flush's post_migrate
-    signal installs them again."""
+    """For transactional tests that record QC decisions or outlier verdicts: on SQLite the append-only
+    triggers would stop the test database from being emptied afterwards (its flush deletes rows), so they
+    are dropped at teardown; the flush's post_migrate signal installs them again. (PostgreSQL's flush
+    truncates, which the test settings allow: ``ukbstudy.allow_truncate``.)"""
     yield
     from django.db import connection
 
-    from ukbstudy.qc.triggers import remove_append_only_triggers
+    from ukbstudy.audit.triggers import remove_all
 
-    remove_append_only_triggers(connection)
+    remove_all(connection)
 
 
 # A real Celery worker process (CI: Redis and PostgreSQL) for the tests that need one: ``job_worker``

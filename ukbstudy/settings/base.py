@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "ukbstudy.marrow",
     "ukbstudy.atlas",
     "ukbstudy.results",
+    "ukbstudy.audit",  # after the apps whose tables it makes append-only
     "ukbstudy.api",
     "ukbstudy.accounts",  # last: its post_migrate handler grants the other apps' permissions
 ]
