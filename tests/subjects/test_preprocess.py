@@ -111,3 +111,25 @@ def test_qc_images_are_served_only_to_users_who_may_view_scans(scans, client, dj
     response = client.get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"\x89PNG")
     assert client.get(f"/scans/{scans[0].pk}/images/ff.png").status_code == 404
+
+
+def test_a_killed_runs_folder_is_removed_by_the_next_run_of_that_scan(scans, media_root,
+                                                                      django_capture_on_commit_callbacks):
+    import os
+    import time
+
+    assert scan_preprocess(scan=scans[0]).ok
+    scan = Scan.objects.get(pk=scans[0].pk)
+    scan_dir = (Path(media_root) / scan.derived["folder"]).parent
+    stale, running = scan_dir / "run-20200101T000000-dead0000", scan_dir / "run-20990101T000000-live0000"
+    for folder in (stale, running):
+        folder.mkdir()
+        (folder / "fat.nii.gz").write_bytes(b"partial")  # what a SIGKILLed worker leaves
+    old = time.time() - 3600
+    for path in (stale / "fat.nii.gz", stale):
+        os.utime(path, (old, old))
+    with django_capture_on_commit_callbacks(execute=True):  # the replaced run's folder goes on commit
+        assert scan_preprocess(scan=scan).ok
+    scan.refresh_from_db()
+    left = sorted(p.name for p in scan_dir.iterdir())
+    assert left == sorted([Path(scan.derived["folder"]).name, running.name])  # the recent one may still be running

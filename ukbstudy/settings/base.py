@@ -127,6 +127,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"VerdictEnum": "ukbstudy.qc.models.Verdict"},
 }
 
+# Preprocessing: a run folder nothing has written to for this long, and no scan points at, was left by a
+# killed worker; the next run of that scan removes it.
+PREPROCESS_STALE_RUN_SECONDS = int(os.environ.get("PREPROCESS_STALE_RUN_SECONDS", 900))
+
 # Visual QC: independent ratings wanted per scan (2 = double reading) and how long a rater holds a scan.
 QC_RATINGS_PER_SCAN = int(os.environ.get("QC_RATINGS_PER_SCAN", 1))
 QC_LOCK_SECONDS = int(os.environ.get("QC_LOCK_SECONDS", 600))

@@ -3,6 +3,9 @@
 Each run writes into a new folder; only when every file is there does one transaction point the scan at
 it, and the previous folder is removed after the commit. A scan is therefore never half-processed: it
 shows either the last complete results or, after a failure, the reason with its earlier results intact.
+A run whose worker was killed leaves its folder behind; the next run of that scan removes folders that no
+scan points at and that nothing has written to for ``PREPROCESS_STALE_RUN_SECONDS`` (a run that is still
+going, in another worker, writes more often than that).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +46,7 @@ def scan_preprocess(*, scan: Scan) -> PreprocessOutcome:
     scan_dir = media / "derived" / str(scan.field_id) / str(scan.subject.eid) / f"{scan.instance}_{scan.array_index}"
     run_dir = scan_dir / f"run-{timezone.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     Scan.all_objects.filter(pk=scan.pk).update(processing_state=Scan.State.PROCESSING)
+    _remove_stale_runs(scan_dir, keep=scan.derived.get("folder"), media=media)
     try:
         run_dir.mkdir(parents=True)
         result = preprocess_archive(media / scan.archive_path, scan.inventory.get("stations", {}), scan.deviations,
@@ -60,6 +65,20 @@ def scan_preprocess(*, scan: Scan) -> PreprocessOutcome:
                                                    processing_error=f"recording results failed: {exc}")
         raise
     return PreprocessOutcome(scan.pk, True, seconds=round(sum(result.timings.values()), 3))
+
+
+def _remove_stale_runs(scan_dir: Path, *, keep: str | None, media: Path) -> None:
+    """Folders of runs that died (a killed worker): not the recorded one, untouched for a while."""
+    if not scan_dir.is_dir():
+        return
+    cutoff = time.time() - settings.PREPROCESS_STALE_RUN_SECONDS
+    for folder in scan_dir.glob("run-*"):
+        if str(folder.relative_to(media)) == keep:
+            continue
+        newest = max((entry.stat().st_mtime for entry in folder.rglob("*")), default=folder.stat().st_mtime)
+        if max(newest, folder.stat().st_mtime) < cutoff:
+            logger.info("removing the folder of an unfinished earlier run: %s", folder)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _archive_index(archive: Path) -> dict | None:
