@@ -2,9 +2,10 @@
 
 Normally the scanner runs stations 1 to 6 and numbers their series 1..24 station by station in the
 order in, opp, F, W. The structural faults change this list the way real archives deviate: a repeated
-station is first acquired at a wrong landmark and then again (its series numbered in sequence, the
-correct one later), a missing station leaves no series (later ones are numbered on), and a station
-with water in the fat slot is numbered in, opp, W, F.
+station is first acquired at a wrong landmark or with water and fat swapped, and then again, right after
+or at the end of the examination after station 6 (series numbered in acquisition order, the correct run
+later), a missing station leaves no series (later ones are numbered on), and a station with water in the
+fat slot is numbered in, opp, W, F.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ class Acquisition:
     station: int
     top_z: float  # head-most edge of the slab, mm
     start_s: float  # seconds after the start of the study
-    correct: bool  # False for the wrong-landmark first run of a repeated station
+    correct: bool  # False for the first try (wrong landmark or swapped) of a repeated station
+    swapped: bool = False  # water and fat exchanged in this run's pixel data
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,13 @@ def plan_acquisitions(faults: FaultPlan, tops: dict[int, float]) -> list[Acquisi
             continue
         if spec.number == faults.repeated_station:
             runs.append((spec.number, tops[spec.number] + faults.repeat_shift_mm, False))
+            if faults.repeat_at_end:
+                continue
         runs.append((spec.number, tops[spec.number], True))
-    return [Acquisition(station, top, i * STATION_SECONDS, correct)
+    if faults.repeated_station is not None and faults.repeat_at_end:
+        runs.append((faults.repeated_station, tops[faults.repeated_station], True))
+    swapped = faults.repeat_first_swapped
+    return [Acquisition(station, top, i * STATION_SECONDS, correct, swapped=swapped and not correct)
             for i, (station, top, correct) in enumerate(runs)]
 
 

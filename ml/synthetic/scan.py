@@ -66,7 +66,7 @@ def scan_visit(visit: Visit, seed: int, scale: float) -> Scan:
             tissues[acquisition.station] = tissue
         rng = stream(seed, "noise", visit.subject.eid, visit.instance, acquisition.station, acquisition.correct)
         series = render(tissue, table, grid, rng, faults.noise_factor_of(acquisition.station),
-                        swap_fat_water=acquisition.station == faults.swap_station)
+                        swap_fat_water=acquisition.swapped or acquisition.station == faults.swap_station)
         runs.append(Run(acquisition, grid, series))
     labels = _station_labels(body, metal, tops, scale, tissues)
     labels["liver"] = _liver_label(body, metal, tops[1], scale)

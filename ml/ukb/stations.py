@@ -2,8 +2,10 @@
 
 Stations are recognised by scale-free geometry: the in-plane field of view (rows x row spacing) and the
 head-foot extent (slices x slice step) in millimetres. That tells station 1, stations 2-4, station 5 and
-station 6 apart; stations 2-4 share one geometry and are told apart by their position along z relative
-to the stations that could be identified, using the nominal layout in ``protocol``.
+station 6 apart; stations 2-4 share one geometry and are told apart by their position along z: the
+nominal layout in ``protocol`` is fitted to all acquisitions (``station_layout``). The acquisition order
+is not station order (a repeat may come at the end of the examination); of each station the latest
+acquisition is kept and the earlier ones are recorded as a ``repeated_station`` deviation.
 """
 
 from __future__ import annotations
@@ -11,15 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from statistics import median
 
 import numpy as np
 
-from . import protocol
+from . import protocol, station_layout
 
 TYPE_BY_IMAGE_TYPE = {flag: kind for kind, flag in protocol.IMAGE_TYPE_FLAGS.items()}
 TYPE_BY_SUFFIX = {kind.lower(): kind for kind in protocol.SERIES_TYPES}
 GEOMETRY_TOLERANCE = 0.08  # summed relative differences of field of view and extent
+SAME_POSITION_MM = 5.0  # a repeat closer than this to the kept acquisition was taken at the same position
 
 
 @dataclass(frozen=True)
@@ -195,8 +197,6 @@ class Acquisition:
         return f"series {numbers[0]}-{numbers[-1]}" if len(numbers) > 1 else f"series {numbers[0]}"
 
 
-
-
 def group_acquisitions(dixon_series: list[SeriesInfo], report: Report) -> list[Acquisition]:
     """Group typed series into acquisitions: one run of in, opp, F and W over one slab.
 
@@ -219,20 +219,17 @@ def group_acquisitions(dixon_series: list[SeriesInfo], report: Report) -> list[A
 def assign_stations(acquisitions: list[Acquisition], report: Report) -> dict[int, dict[str, SeriesInfo]]:
     """Station number -> series type -> the series kept; deviations go to ``report``.
 
-    Stations are acquired head to foot, so acquisitions in time order get non-decreasing station numbers.
-    Among the assignments that respect this, the one chosen keeps, for every station, a last acquisition
-    close to where the station should be (``protocol.nominal_station_tops_mm``, anchored on the stations
-    whose geometry is unique) with the fewest stations left empty. Earlier runs of a station (e.g. at a
-    wrong landmark) are dropped wherever they lie, so they never displace a neighbouring station.
+    Acquisitions are assigned by geometry and position along z, whatever their order (see
+    ``station_layout``): a repeat right after its station, at the end of the examination or several
+    times over all land on their station, and the latest acquisition of each station is kept.
     """
     usable = [a for a in acquisitions if _usable(a, report)]
     if not usable:
         return {}
     ordered = sorted(usable, key=lambda a: a.order_key)
-    nominal_tops = protocol.nominal_station_tops_mm(_estimate_top_of_station_1(ordered))
-    numbers = _best_station_sequence(ordered, nominal_tops)
+    runs = [station_layout.Run(tuple(a.geometry_candidates), a.first.z_top) for a in ordered]
     by_station: dict[int, list[Acquisition]] = {}
-    for acquisition, number in zip(ordered, numbers, strict=True):
+    for acquisition, number in zip(ordered, station_layout.assign_runs(runs), strict=True):
         by_station.setdefault(number, []).append(acquisition)
     stations = {}
     for number in sorted(by_station):
@@ -244,12 +241,6 @@ def assign_stations(acquisitions: list[Acquisition], report: Report) -> dict[int
     return stations
 
 
-# Costs of the assignment, in millimetres of distance from a station's nominal position.
-MISSING_STATION_COST = 1000.0
-DROPPED_RUN_COST = 10.0
-WRONG_GEOMETRY_COST = 1e6  # never put an acquisition where its geometry does not fit
-
-
 def _usable(acquisition: Acquisition, report: Report) -> bool:
     if acquisition.geometry_candidates:
         return True
@@ -259,61 +250,20 @@ def _usable(acquisition: Acquisition, report: Report) -> bool:
     return False
 
 
-def _keep_cost(acquisition: Acquisition, number: int, nominal_tops: dict[int, float]) -> float:
-    geometry = 0.0 if number in acquisition.geometry_candidates else WRONG_GEOMETRY_COST
-    return abs(acquisition.first.z_top - nominal_tops[number]) + geometry
-
-
-def _best_station_sequence(ordered: list[Acquisition], nominal_tops: dict[int, float]) -> list[int]:
-    """Non-decreasing station numbers for the time-ordered acquisitions, by dynamic programming."""
-    numbers = [spec.number for spec in protocol.STATIONS]
-    last = numbers[-1]
-    # cost[i][s]: best cost of acquisitions 0..i with acquisition i at station s (its own cost not yet counted,
-    # since it is dropped if the next acquisition takes the same station).
-    cost = [{s: MISSING_STATION_COST * (s - 1) for s in numbers}]
-    back: list[dict[int, int]] = [{}]
-    for i in range(1, len(ordered)):
-        row, links = {}, {}
-        for s in numbers:
-            options = {p: cost[i - 1][p] + _transition_cost(ordered[i - 1], p, s, nominal_tops)
-                       for p in numbers if p <= s}
-            links[s] = min(options, key=options.get)
-            row[s] = options[links[s]]
-        cost.append(row)
-        back.append(links)
-    final = {s: cost[-1][s] + _keep_cost(ordered[-1], s, nominal_tops) + MISSING_STATION_COST * (last - s)
-             for s in numbers}
-    sequence = [min(final, key=final.get)]
-    for i in range(len(ordered) - 1, 0, -1):
-        sequence.append(back[i][sequence[-1]])
-    return sequence[::-1]
-
-
-def _transition_cost(previous: Acquisition, p: int, s: int, nominal_tops: dict[int, float]) -> float:
-    """Cost of the previous acquisition at station ``p`` when the next one takes station ``s`` >= ``p``."""
-    if p == s:
-        return DROPPED_RUN_COST  # the previous run is superseded by the next one at the same station
-    return _keep_cost(previous, p, nominal_tops) + MISSING_STATION_COST * (s - p - 1)
-
-
-def _estimate_top_of_station_1(acquisitions: list[Acquisition]) -> float:
-    """Where station 1 starts, from the acquisitions whose geometry names their station uniquely."""
-    offsets = protocol.nominal_station_tops_mm(0.0)
-    anchors = [a.first.z_top - offsets[a.geometry_candidates[0]] for a in acquisitions
-               if len(a.geometry_candidates) == 1]
-    if anchors:
-        return median(anchors)
-    highest = max(acquisitions, key=lambda a: a.first.z_top)
-    return highest.first.z_top - offsets[min(highest.geometry_candidates)]
-
-
 def _keep_latest(number: int, acquisitions: list[Acquisition], report: Report) -> Acquisition:
     kept = acquisitions[-1]  # already in time order
     if len(acquisitions) > 1:
-        dropped = ", ".join(a.label() for a in acquisitions[:-1])
-        report(Deviation("repeated_station", f"station {number} acquired {len(acquisitions)} times: kept "
-                                             f"{kept.label()}, ignored {dropped}", station=number))
+        dropped = ", ".join(f"{a.label()} ({_offset_text(a.first.z_top - kept.first.z_top)})"
+                            for a in acquisitions[:-1])
+        report(Deviation("repeated_station", f"station {number} acquired {len(acquisitions)} times: kept the "
+                                             f"latest, {kept.label()}; ignored {dropped}", station=number))
     return kept
+
+
+def _offset_text(shift_mm: float) -> str:
+    if abs(shift_mm) < SAME_POSITION_MM:
+        return "same position"
+    return f"{abs(shift_mm):.0f} mm towards the {'head' if shift_mm > 0 else 'feet'}"
 
 
 def _series_by_type(number: int, acquisition: Acquisition, report: Report) -> dict[str, SeriesInfo]:

@@ -77,6 +77,67 @@ def test_a_rerun_station_keeps_the_later_run_and_never_displaces_a_neighbour(rep
     assert [(d.code, d.station) for d in deviations if d.code == "repeated_station"] == [("repeated_station", repeated)]
 
 
+@pytest.mark.parametrize("repeated, shift, missing_first", [(r, s, m) for r in range(1, 7) for s in (0, *SHIFTS_MM)
+                                                        for m in (False, True) if not (m and r == 1)])
+def test_a_station_repeated_at_the_end_of_the_examination_keeps_the_repeat(repeated, shift, missing_first):
+    exam = Protocol()
+    for station in range(2 if missing_first else 1, 7):
+        exam.acquire(station, shift=shift if station == repeated else 0.0)  # shift 0: e.g. water and fat swapped
+    exam.acquire(repeated)
+    stations, deviations = exam.inventory()
+    assert sorted(stations) == list(range(2 if missing_first else 1, 7))
+    assert kept_numbers(stations, repeated) == list(range(exam.number - 4, exam.number))
+    assert all(min(kept_numbers(stations, n)) < exam.number - 4 for n in stations if n != repeated)
+    codes = [(d.code, d.station) for d in deviations]
+    assert codes == [("repeated_station", repeated)] + ([("missing_station", 1)] if missing_first else [])
+
+
+def test_station_2_acquired_first_then_again_after_station_6_keeps_stations_5_and_6():
+    exam = Protocol(table_offset=17.0)
+    for station in (1, 2, 3, 4, 5, 6, 2):
+        exam.acquire(station)
+    stations, deviations = exam.inventory()
+    assert {n: kept_numbers(stations, n) for n in stations} == {
+        1: [1, 2, 3, 4], 2: [25, 26, 27, 28], 3: [9, 10, 11, 12], 4: [13, 14, 15, 16], 5: [17, 18, 19, 20],
+        6: [21, 22, 23, 24]}
+    [repeat] = deviations
+    assert (repeat.code, repeat.station) == ("repeated_station", 2)
+    assert "kept the latest, series 25-28; ignored series 5-8 (same position)" in repeat.message
+
+
+def test_station_2_acquired_three_times_keeps_the_last_and_names_both_earlier_tries():
+    exam = Protocol()
+    exam.acquire(1).acquire(2, shift=-60).acquire(2, shift=45)
+    for station in range(3, 7):
+        exam.acquire(station)
+    exam.acquire(2)
+    stations, deviations = exam.inventory()
+    assert sorted(stations) == [1, 2, 3, 4, 5, 6] and kept_numbers(stations, 2) == [29, 30, 31, 32]
+    assert kept_numbers(stations, 3) == [13, 14, 15, 16]
+    [repeat] = deviations
+    assert repeat.station == 2 and "acquired 3 times" in repeat.message
+    assert "series 5-8 (60 mm towards the feet), series 9-12 (45 mm towards the head)" in repeat.message
+
+
+def test_stations_acquired_feet_to_head_are_assigned_by_position():
+    exam = Protocol()
+    for station in range(6, 0, -1):
+        exam.acquire(station)
+    stations, deviations = exam.inventory()
+    assert deviations == []
+    assert {n: kept_numbers(stations, n)[0] for n in stations} == {6: 1, 5: 5, 4: 9, 3: 13, 2: 17, 1: 21}
+
+
+def test_a_matrix_is_never_given_to_a_station_of_another_geometry():
+    exam = Protocol()
+    for station in (1, 2, 3, 4):
+        exam.acquire(station)
+    exam.acquire(6, shift=180)  # station 6's matrix near where station 5 belongs; station 5 never acquired
+    stations, deviations = exam.inventory()
+    assert sorted(stations) == [1, 2, 3, 4, 6] and kept_numbers(stations, 6) == [17, 18, 19, 20]
+    assert [(d.code, d.station) for d in deviations] == [("missing_station", 5)]
+
+
 def test_a_series_missing_a_slice_stays_with_its_station():
     exam = Protocol()
     for station in range(1, 7):
