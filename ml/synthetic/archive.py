@@ -1,8 +1,12 @@
 """Field 20201 zip archives: flat DICOM files in shuffled order plus the quirky manifest.
 
-Like the real deliveries, the manifest is called ``manifest.cvs`` in about half of the archives, and its
-dates (``Mar 12, 2017``) are written unquoted, so a naive comma split yields one field more than the
-header. Importers must therefore read the DICOM headers, never file names, order or the manifest.
+Like the real deliveries, the manifest is called ``manifest.cvs`` in about half of the archives, its
+columns carry the names public parsers of real archives read (``filename``, ``patientid``, ``date``,
+``series discription``, sic), and its dates (``Mar 12, 2017``) are written unquoted, so a naive comma
+split yields one field more than the header. A ``seriesid`` column follows the description, so that a
+parser which indexes the header row by a data row's description column (as one published 20201
+reader does) finds a field there. Importers must still read the DICOM headers, never file names, order
+or the manifest.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from ml.synthetic.dicom_writer import AE_TITLE, Patient, SeriesEncoder, series_t
 from ml.synthetic.scan import Run, Scan
 from ml.ukb.protocol import STATION_BY_NUMBER, series_description
 
-MANIFEST_HEADER = "filename,patientid,studyid,aetitle,date,time,seriesdescription"
+MANIFEST_HEADER = "filename,patientid,studyid,aetitle,date,time,series discription,seriesid"
 MANIFEST_NAMES = ("manifest.cvs", "manifest.csv")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Deflate level: on noisy 12-bit images level 1 compresses as well as level 6 (within ~1 %) at a
@@ -56,15 +60,21 @@ def members(scan: Scan, seed: int, rng: np.random.Generator) -> list[Member]:
     return [listed[i] for i in rng.permutation(len(listed))]
 
 
-def manifest_text(listed: list[Member], patient: Patient) -> str:
-    """The manifest: header, then one unquoted line per DICOM file."""
+def series_uid_of(slot: SeriesSlot, patient: Patient, seed: int) -> str:
+    """SeriesInstanceUID of one series, shared by its DICOM headers and the manifest's ``seriesid``."""
+    return uid(seed, patient.eid, patient.study_uid, "series", slot.number)
+
+
+def manifest_text(listed: list[Member], patient: Patient, seed: int) -> str:
+    """The manifest: header, then one unquoted line per DICOM file, each ending in a newline (LF)."""
     day = manifest_date(patient.started.date())
     lines = [MANIFEST_HEADER]
     for member in listed:
-        station = STATION_BY_NUMBER[member.slot.acquisition.station]
-        clock = (patient.started + timedelta(seconds=member.slot.time_s)).strftime("%H%M%S")
-        description = series_description(station, member.slot.series_type)
-        lines.append(f"{member.name},{patient.eid},{patient.study_uid},{AE_TITLE},{day},{clock},{description}")
+        slot = member.slot
+        clock = (patient.started + timedelta(seconds=slot.time_s)).strftime("%H%M%S")
+        description = series_description(STATION_BY_NUMBER[slot.acquisition.station], slot.series_type)
+        lines.append(f"{member.name},{patient.eid},{patient.study_uid},{AE_TITLE},{day},{clock},{description},"
+                     f"{series_uid_of(slot, patient, seed)}")
     return "\n".join(lines) + "\n"
 
 
@@ -74,8 +84,8 @@ def _encoded(listed: list[Member], patient: Patient, seed: int) -> Iterator[tupl
     for member in listed:
         slot = member.slot
         if slot.number not in encoders:
-            series_uid = uid(seed, patient.eid, patient.study_uid, "series", slot.number)
-            encoders[slot.number] = SeriesEncoder(series_template(slot, member.run.grid, patient, series_uid))
+            template = series_template(slot, member.run.grid, patient, series_uid_of(slot, patient, seed))
+            encoders[slot.number] = SeriesEncoder(template)
         pixels = member.run.series[slot.series_type][member.index]
         yield member.name, encoders[slot.number].encode(member.run.grid, member.index, pixels, member.sop_uid)
 
@@ -88,7 +98,8 @@ def write_archive(path: Path, scan: Scan, patient: Patient, seed: int, rng: np.r
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in _encoded(listed, patient, seed):
             archive.writestr(_info(name, stamp), data, compresslevel=COMPRESS_LEVEL)
-        archive.writestr(_info(manifest_name, stamp), manifest_text(listed, patient), compresslevel=COMPRESS_LEVEL)
+        manifest = manifest_text(listed, patient, seed)
+        archive.writestr(_info(manifest_name, stamp), manifest, compresslevel=COMPRESS_LEVEL)
 
 
 def _info(name: str, stamp: tuple[int, ...]) -> zipfile.ZipInfo:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from .manifest import parse_manifest
+
 ARCHIVE_NAME = re.compile(r"^(?P<eid>\d+)_(?P<field>\d+)_(?P<instance>\d+)_(?P<array>\d+)\.zip$", re.IGNORECASE)
 MANIFEST_NAMES = ("manifest.csv", "manifest.cvs")
 
@@ -163,15 +165,9 @@ class SafeZip:
 
 
 def manifest_filenames(text: str) -> set[str]:
-    """File names listed in a UK Biobank manifest.
+    """File names listed in a UK Biobank manifest, in either header style and either date style.
 
-    The header is unreliable and dates such as ``Mar 12, 2017`` are written unquoted, so the lines are not
-    parsed as CSV records: the file name is the text before the first comma of every line that names a
-    file (header and blank lines are skipped).
+    Read by ``ml.ukb.manifest.parse_manifest``: the file name column is found by its header name and an
+    unquoted ``Mon DD, YYYY`` date does not shift it; blank lines and empty names are skipped.
     """
-    names = set()
-    for line in text.splitlines():
-        first = line.split(",", 1)[0].strip().strip('"')
-        if first and "." in first and first.lower() not in ("filename", "file name"):
-            names.add(first)
-    return names
+    return {row.filename for row in parse_manifest(text) if row.filename}

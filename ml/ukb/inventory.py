@@ -152,14 +152,19 @@ def _slice_position(dataset: pydicom.Dataset, geometry: SliceGeometry) -> float:
 
 
 def _manifest_deviations(text: str | None, info, members: set[str]) -> list[Deviation]:
+    """The manifest (either header style, either date style) against the DICOM files actually found.
+
+    A disagreement is a deviation, never a rejection: the DICOM headers decide what the archive holds.
+    """
     if text is None:
         return [Deviation("manifest_missing", "archive has no manifest.csv or manifest.cvs")]
     listed = manifest_filenames(text)
     basenames = {PurePosixPath(m).name for m in members}
     unlisted, absent = basenames - listed, listed - basenames
     if unlisted or absent:
+        example = f" (e.g. {min(absent)})" if absent else ""
         return [Deviation("manifest_mismatch", f"{PurePosixPath(info.filename).name}: {len(absent)} listed files "
-                                               f"absent, {len(unlisted)} files not listed")]
+                                               f"absent{example}, {len(unlisted)} files not listed")]
     return []
 
 

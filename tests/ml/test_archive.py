@@ -5,6 +5,7 @@ import zipfile
 import pytest
 
 from ml.ukb.archive import ArchiveError, ArchiveLimits, SafeZip, manifest_filenames, parse_archive_name
+from ml.ukb.manifest import ManifestRow, parse_manifest
 
 
 def make_zip(path, members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED):
@@ -81,6 +82,49 @@ def test_manifest_names_survive_unquoted_dates_and_a_bad_header():
             "\n"
             "1.3.12.2.1107.5.2.18.41754.2.dcm,1234567,1.3.12,AWP41754,Mar 12, 2017,142232\n")
     assert manifest_filenames(text) == {"1.3.12.2.1107.5.2.18.41754.1.dcm", "1.3.12.2.1107.5.2.18.41754.2.dcm"}
+
+
+REAL_HEADER = "filename,patientid,studyid,aetitle,date,time,series discription,seriesid"
+OLD_HEADER = "filename,patientid,studyid,aetitle,date,time,seriesdescription"
+
+
+def test_manifest_of_the_real_layout_keeps_descriptions_after_the_unquoted_date():
+    text = (f"{REAL_HEADER}\n"
+            "a.dcm,1234567,1.2.3,AWP41754,Aug 14, 2015,101500,Dixon_noBH_F,1.2.3.4\n"
+            "b.dcm,1234567,1.2.3,AWP41754,Aug 14, 2015,101700,Dixon_BH_17s_W,1.2.3.5\n")
+    assert parse_manifest(text) == [ManifestRow("a.dcm", "Dixon_noBH_F"), ManifestRow("b.dcm", "Dixon_BH_17s_W")]
+
+
+def test_manifest_of_our_old_layout_is_read_by_its_seriesdescription_column():
+    text = f"{OLD_HEADER}\na.dcm,1234567,1.2.3,AWP41754,Mar 02, 2017,142231,Dixon_noBH_opp\n"
+    assert parse_manifest(text) == [ManifestRow("a.dcm", "Dixon_noBH_opp")]
+
+
+def test_manifest_with_a_quoted_date_is_not_shifted():
+    text = f'{REAL_HEADER}\na.dcm,1234567,1.2.3,AWP41754,"Aug 14, 2015",101500,Dixon_noBH_in,1.2.3.4\n'
+    assert parse_manifest(text) == [ManifestRow("a.dcm", "Dixon_noBH_in")]
+
+
+def test_manifest_header_in_capitals_after_a_byte_order_mark_is_read_by_name():
+    text = ("\ufeffFILENAME,PATIENTID,STUDYID,AETITLE,DATE,TIME,SERIES DISCRIPTION,SERIESID\r\n"
+            "a.dcm,1234567,1.2.3,AWP41754,Aug 14, 2015,101500,Dixon_noBH_W,1.2.3.4\r\n\r\n")
+    assert parse_manifest(text) == [ManifestRow("a.dcm", "Dixon_noBH_W")]
+
+
+def test_manifest_filename_column_is_found_wherever_it_stands():
+    text = ("PatientID,FileName,Series_Description,Date\n"
+            "1234567,a.dcm,Dixon_noBH_in,Aug 14, 2015\n")
+    assert parse_manifest(text) == [ManifestRow("a.dcm", "Dixon_noBH_in")]
+    assert manifest_filenames(text) == {"a.dcm"}
+
+
+def test_manifest_without_a_filename_column_falls_back_to_the_first_column():
+    text = "name,patient,date\na.dcm,1234567,Aug 14, 2015\nb.dcm,1234567,Aug 14, 2015\n"
+    assert manifest_filenames(text) == {"a.dcm", "b.dcm"}
+
+
+def test_an_empty_manifest_lists_nothing():
+    assert manifest_filenames("\ufeff\n\n") == set()
 
 
 def test_archive_errors_survive_pickling_for_celery():

@@ -242,14 +242,62 @@ def test_files_are_stored_shuffled(clean):
     assert numbers != sorted(numbers)
 
 
-def test_manifest_lists_every_file_with_a_date_that_breaks_naive_csv(clean):
-    with zipfile.ZipFile(first_archive(clean)) as archive:
+def manifest_of(path: Path) -> str:
+    with zipfile.ZipFile(path) as archive:
         manifests = [n for n in archive.namelist() if n.startswith("manifest.")]
         assert len(manifests) == 1 and manifests[0] in ("manifest.cvs", "manifest.csv")
-        lines = archive.read(manifests[0]).decode().splitlines()
+        return archive.read(manifests[0]).decode()
+
+
+def dicom_series_of_files(path: Path) -> dict[str, tuple[str, str]]:
+    """(SeriesDescription, SeriesInstanceUID) of every DICOM file, from its header: the truth."""
+    with zipfile.ZipFile(path) as archive:
+        headers = {n: pydicom.dcmread(io.BytesIO(archive.read(n)), stop_before_pixels=True)
+                   for n in archive.namelist() if n.endswith(".dcm")}
+    return {n: (h.SeriesDescription, h.SeriesInstanceUID) for n, h in headers.items()}
+
+
+def read_by_column_names(text: str) -> list[dict[str, str]]:
+    """As ukbb_cardiac reads a manifest: drop the comma of ``Mon DD, 20YY``, then CSV rows by column name."""
+    fixed = re.sub(r"([A-Z][a-z]{2}) (\d{1,2}), (20\d{2})", r"\1-\2-\3", text)
+    rows = list(csv.DictReader(io.StringIO(fixed)))
+    assert all(None not in row and None not in row.values() for row in rows)  # a row of another width is lost
+    return rows
+
+
+def read_by_description_search(text: str) -> set[str]:
+    """As mri-biometry reads a manifest: the file column from the header, the description column from the
+    first line holding ``Dixon_noBH_F``, both taken from every comma-split line (header too); F and W kept."""
+    assert text.endswith("\n")  # it drops the piece after the last newline unread
+    lines = [line for line in text.split("\n")[:-1] if line]
+    file_at = next(i for i, name in enumerate(lines[0].split(",")) if "filename" in name)
+    description_at = next(i for line in lines for i, cell in enumerate(line.split(",")) if "Dixon_noBH_F" in cell)
+    descriptions = [line.split(",")[description_at] for line in lines]  # IndexError on a too short header
+    names = [line.split(",")[file_at] for line in lines]
+    return {name for name, d in zip(names, descriptions, strict=True) if "_W" in d or "_F" in d}
+
+
+def test_manifest_is_read_by_column_names_as_a_real_one(clean):
+    path = first_archive(clean)
+    rows = read_by_column_names(manifest_of(path))
+    listed = {row["filename"]: (row["series discription"], row["seriesid"]) for row in rows}
+    assert listed == dicom_series_of_files(path)
+    assert {row["patientid"] for row in rows} == {ground_truth(clean)[0]["eid"]}
+
+
+def test_manifest_is_read_by_description_search_as_a_real_one(clean):
+    path = first_archive(clean)
+    signal = {n for n, (description, _) in dicom_series_of_files(path).items() if description[-2:] in ("_F", "_W")}
+    assert len(signal) == len(dicom_series_of_files(path)) // 2
+    assert read_by_description_search(manifest_of(path)) == signal
+
+
+def test_manifest_lists_every_file_with_a_date_that_breaks_naive_csv(clean):
+    lines = manifest_of(first_archive(clean)).splitlines()
+    with zipfile.ZipFile(first_archive(clean)) as archive:
         dicoms = {n for n in archive.namelist() if n.endswith(".dcm")}
     header = lines[0].split(",")
-    assert header == ["filename", "patientid", "studyid", "aetitle", "date", "time", "seriesdescription"]
+    assert header == ["filename", "patientid", "studyid", "aetitle", "date", "time", "series discription", "seriesid"]
     assert {line.split(",")[0] for line in lines[1:]} == dicoms
     for line in lines[1:]:
         fields = line.split(",")
@@ -259,9 +307,7 @@ def test_manifest_lists_every_file_with_a_date_that_breaks_naive_csv(clean):
 
 def test_manifest_date_is_the_study_date(clean):
     series = read_archive(first_archive(clean))
-    with zipfile.ZipFile(first_archive(clean)) as archive:
-        name = next(n for n in archive.namelist() if n.startswith("manifest."))
-        line = archive.read(name).decode().splitlines()[1].split(",")
+    line = manifest_of(first_archive(clean)).splitlines()[1].split(",")
     day = datetime.strptime(f"{line[4]},{line[5]}", "%b %d, %Y").strftime("%Y%m%d")
     assert day == series[1].header.StudyDate
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -131,6 +133,39 @@ def test_an_archive_without_manifest_is_imported_with_a_deviation(clean_archives
     path = rewrite_archive(clean_archives[1], tmp_path, drop=lambda name: name.startswith("manifest"))
     scan = Scan.objects.get(pk=import_one(path).scan_id)
     assert deviation_codes(scan) == ["manifest_missing"]
+
+
+def with_manifest(source: Path, target_dir: Path, edit) -> Path:
+    """A copy of ``source`` whose manifest text is replaced by ``edit(text)``."""
+    with zipfile.ZipFile(source) as archive:
+        name = next(n for n in archive.namelist() if n.startswith("manifest"))
+        text = archive.read(name).decode()
+    return rewrite_archive(source, target_dir, drop=lambda member: member == name, add={name: edit(text).encode()})
+
+
+def rewritten_manifest(text: str) -> str:
+    """The same listing as a tool might rewrite it: our former header, dates quoted, the first two columns
+    swapped (so only a lookup by name finds the file names), CRLF line ends and a byte-order mark."""
+    quoted = re.sub(r"([A-Z][a-z]{2} \d{2}, \d{4})", r'"\1"', text).replace("series discription", "seriesdescription")
+    swapped = [",".join([b, a, rest]) for a, b, rest in (line.split(",", 2) for line in quoted.splitlines())]
+    return "\ufeff" + "\r\n".join(swapped) + "\r\n"
+
+
+def test_a_rewritten_manifest_with_quoted_dates_matches_its_files(clean_archives, tmp_path):
+    path = with_manifest(clean_archives[1], tmp_path, rewritten_manifest)
+    result = import_one(path)
+    assert result.status == "imported", result.reason
+    assert Scan.objects.get(pk=result.scan_id).deviations == []
+
+
+def test_a_manifest_listing_a_missing_file_is_a_deviation_not_a_rejection(clean_archives, tmp_path):
+    path = with_manifest(clean_archives[1], tmp_path,
+                         lambda text: text + "ghost.dcm,1,1.2,AWP,Aug 14, 2015,101500,Dixon_noBH_F,1.2.3\n")
+    result = import_one(path)
+    assert result.status == "imported", result.reason
+    scan = Scan.objects.get(pk=result.scan_id)
+    assert deviation_codes(scan) == ["manifest_mismatch"] and scan.stations == [1, 2, 3, 4, 5, 6]
+    assert "1 listed files absent (e.g. ghost.dcm), 0 files not listed" in scan.deviations[0]["message"]
 
 
 @pytest.mark.parametrize("case, expected", [
