@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import make_scan, make_subject
@@ -10,6 +11,14 @@ from ukbstudy.accounts.services import user_create
 
 ROLES = ("viewer", "rater", "analyst", "admin")
 PASSWORD = "a-long-test-password-7"
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts():
+    """The token endpoint's throttle counts requests per address in the cache, which outlives a test."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -17,7 +17,12 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from rest_framework.authtoken.models import Token
-from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.factories import make_scan
 from ukbstudy.accounts.services import user_create
@@ -56,9 +61,9 @@ def api_schema(settings, admin_headers, keep_the_test_connection):
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
-# No 5xx, and every answer matches its documented body and content type. (Undocumented 4xx codes are not
-# failures here: drf-spectacular documents successes only.)
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+# No 5xx, no status code the schema does not list (ukbstudy.api.schema documents the error answers), and
+# every answer matches its documented body and content type.
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
 
 
 @schema.parametrize()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.db.models import Q
 
@@ -27,10 +28,15 @@ def roles_sync() -> None:
 
 @transaction.atomic
 def user_create(*, username: str, password: str, role: str, email: str = ""):
+    """A user with one role. Raises ValueError for an unknown role and django.core.exceptions.ValidationError
+    (every reason in its messages) for a password AUTH_PASSWORD_VALIDATORS refuse, e.g. too short, too
+    common or too like the username."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    model = get_user_model()
+    # The validators compare the password with the user's attributes, so they see the unsaved user.
+    validate_password(password, user=model(username=username, email=email))
     roles_sync()
-    user = get_user_model().objects.create_user(username=username, password=password, email=email,
-                                                is_staff=role == "admin")
+    user = model.objects.create_user(username=username, password=password, email=email, is_staff=role == "admin")
     user.groups.set([Group.objects.get(name=role)])
     return user

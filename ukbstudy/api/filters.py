@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from django import forms
+from django_filters import fields as filter_fields
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField, RangeField
 from django_filters.widgets import DateRangeWidget
@@ -20,6 +21,42 @@ class IntegerFilter(filters.NumberFilter):
     """A whole-number filter (NumberFilter takes decimals, which an eid or hint rank never is)."""
 
     field_class = forms.IntegerField
+
+
+class RefuseEmpty:
+    """A choice parameter given without a value (``?quantity=``) is an error, not "no filter": a client that
+    sent it meant some value, and silently getting every row back hides its bug."""
+
+    def clean(self, value):
+        if value == "":  # absent parameters arrive as None
+            raise forms.ValidationError("No value given: give one of the choices, or leave the parameter out.",
+                                        code="empty")
+        return super().clean(value)
+
+
+class StrictChoiceField(RefuseEmpty, filter_fields.ChoiceField):
+    pass
+
+
+class StrictModelChoiceField(RefuseEmpty, filter_fields.ModelChoiceField):
+    pass
+
+
+class ChoiceFilter(filters.ChoiceFilter):
+    field_class = StrictChoiceField
+
+
+class ModelChoiceFilter(filters.ModelChoiceFilter):
+    field_class = StrictModelChoiceField
+
+
+class StudyFilterSet(filters.FilterSet):
+    """Filters generated from model fields with choices (``sex``, ``processing_state``) refuse an empty value too."""
+
+    @classmethod
+    def filter_for_lookup(cls, field, lookup_type):
+        filter_class, params = super().filter_for_lookup(field, lookup_type)
+        return {filters.ChoiceFilter: ChoiceFilter}.get(filter_class, filter_class), params
 
 
 class UTCDateTimeField(IsoDateTimeField):
@@ -47,7 +84,7 @@ class UTCDateTimeFromToRangeFilter(filters.IsoDateTimeFromToRangeFilter):
     field_class = UTCDateTimeRangeField
 
 
-class SubjectFilter(filters.FilterSet):
+class SubjectFilter(StudyFilterSet):
     eid = IntegerFilter(min_value=1)
 
     class Meta:
@@ -55,11 +92,11 @@ class SubjectFilter(filters.FilterSet):
         fields = ["eid", "sex", "centre"]
 
 
-class ScanFilter(filters.FilterSet):
+class ScanFilter(StudyFilterSet):
     eid = IntegerFilter(field_name="subject__eid", min_value=1)
-    instance = filters.ChoiceFilter(choices=Scan.Instance.choices)
+    instance = ChoiceFilter(choices=Scan.Instance.choices)
     hint_rank = IntegerFilter(min_value=0, max_value=3, help_text="Most severe hint: 0 high, 1 medium, 2 low, 3 none.")
-    qc_status = filters.ChoiceFilter(choices=QC_STATUS_CHOICES, method="filter_qc_status",
+    qc_status = ChoiceFilter(choices=QC_STATUS_CHOICES, method="filter_qc_status",
                                      help_text="Newest verdict, or 'unreviewed'.")
 
     class Meta:
@@ -73,11 +110,11 @@ class ScanFilter(filters.FilterSet):
         return queryset.filter(qc_status=value)
 
 
-class QCDecisionFilter(filters.FilterSet):
+class QCDecisionFilter(StudyFilterSet):
     eid = IntegerFilter(field_name="scan__subject__eid", min_value=1)
     rater = filters.CharFilter(field_name="rater__username", help_text="Username of the rater.")
-    verdict = filters.ChoiceFilter(choices=Verdict.choices)
-    reason = filters.ChoiceFilter(choices=[c for c in Reason.choices if c[0]])
+    verdict = ChoiceFilter(choices=Verdict.choices)
+    reason = ChoiceFilter(choices=[c for c in Reason.choices if c[0]])
     decided = UTCDateTimeFromToRangeFilter(
         field_name="created_at", help_text="decided_after / decided_before: ISO 8601 date and time (UTC).")
 
@@ -86,11 +123,11 @@ class QCDecisionFilter(filters.FilterSet):
         fields = ["eid", "rater", "verdict", "reason", "decided"]
 
 
-class MeasurementFilter(filters.FilterSet):
+class MeasurementFilter(StudyFilterSet):
     eid = IntegerFilter(field_name="subject__eid", min_value=1)
-    quantity = filters.ChoiceFilter(choices=Quantity.choices)
-    method = filters.ChoiceFilter(choices=Method.choices)
-    model_version = filters.ModelChoiceFilter(queryset=ModelVersion.objects.all())
+    quantity = ChoiceFilter(choices=Quantity.choices)
+    method = ChoiceFilter(choices=Method.choices)
+    model_version = ModelChoiceFilter(queryset=ModelVersion.objects.all())
     created = UTCDateTimeFromToRangeFilter(
         field_name="created_at", help_text="created_after / created_before: ISO 8601 date and time (UTC).")
 

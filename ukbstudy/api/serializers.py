@@ -107,3 +107,7 @@ class MeasurementSerializer(serializers.ModelSerializer):
         fields = ["id", "eid", "scan", "quantity", "method", "value", "unit", "model_version",
                   "model_version_label", "job", "details", "created_at"]
         read_only_fields = fields
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as 'Authorization: Token <token>'.")

@@ -1,9 +1,8 @@
 """/api/: the router's endpoints, token login and the OpenAPI schema (no Swagger UI: it needs a CDN)."""
 
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
@@ -19,8 +18,9 @@ router.register("qc-decisions", views.QCDecisionViewSet, basename="qcdecision")
 router.register("measurements", views.MeasurementViewSet, basename="measurement")
 
 urlpatterns = [
-    path("auth/token/", login_not_required(obtain_auth_token), name="token"),
+    path("auth/token/", views.TokenView.as_view(), name="token"),
     path("schema/", login_not_required(SpectacularAPIView.as_view(permission_classes=[IsAuthenticated])),
          name="schema"),
     path("", include(router.urls)),
+    re_path(r"", views.not_found),  # anything else under /api/: a JSON 404, as the schema documents
 ]

@@ -8,18 +8,26 @@ Withdrawn participants never appear: every queryset starts from a default manage
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.routers import APIRootView
 from rest_framework.serializers import ValidationError
+from rest_framework.throttling import ScopedRateThrottle
 
+from ukbstudy.accounts.lockout import lockout_json
 from ukbstudy.measurements.models import Measurement
 from ukbstudy.measurements.views import streamed_export
 from ukbstudy.qc.importing import QCImportError, qc_decisions_import
@@ -119,6 +127,34 @@ class QCDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyV
         return Response(serializers.QCImportReportSerializer(report).data)
 
 
+class TokenView(LoginNotRequired, ObtainAuthToken):
+    """POST username and password, get the user's token. Throttled per address (scope "token"), and a
+    password check like the login page's: failures count towards the lockout (django-axes), which refuses
+    even the right password until the cool-off has passed."""
+
+    permission_classes = [AllowAny]  # (the schema then shows it needs no credentials)
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    @extend_schema(summary="Get the user's API token", responses={
+        200: serializers.TokenSerializer,
+        400: OpenApiResponse(description="Wrong username or password."),
+        429: OpenApiResponse(description="Too many attempts from this address (throttled), or too many failed "
+                                         "log-ins for this username or address (locked out); see Retry-After.")})
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            # Axes flags the request it was given (DRF's, which its middleware never sees): answer here.
+            if getattr(request, "axes_locked_out", False):
+                return lockout_json()
+            raise ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        # A token is a log-in: the signal clears the user's failed attempts (AXES_RESET_ON_SUCCESS).
+        user_logged_in.send(sender=type(user), request=request, user=user)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
 class MeasurementPagination(CursorPagination):
     """Cursor pagination: stable pages over a table that grows while a client walks it."""
 
@@ -159,6 +195,13 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Study
     def export(self, request):
         """Long (one row per measurement) or wide (one row per subject), streamed; withdrawn left out."""
         return streamed_export(request, channel="api")
+
+
+@csrf_exempt  # changes nothing, so any method may be told "not found" (not a CSRF page)
+@login_not_required
+def not_found(request, *args, **kwargs) -> JsonResponse:
+    """An /api/ path no endpoint matches (e.g. a scan id that is not a number): JSON like every API answer."""
+    return JsonResponse({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
 
 
 def _validated(serializer_class, request) -> dict:

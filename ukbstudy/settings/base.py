@@ -11,9 +11,11 @@ installed and on a server:
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(os.environ.get("UKBSTUDY_DATA_DIR", BASE_DIR / "var"))
@@ -33,6 +35,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "axes",  # login lockout: failed attempts per user and per address
+    "csp",  # Content-Security-Policy header (and its settings checks)
     "ukbstudy.subjects",
     "ukbstudy.qc",
     "ukbstudy.measurements",
@@ -48,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -55,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",  # every page needs a login unless marked
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout flagged during the view into the lockout page
 ]
 
 ROOT_URLCONF = "ukbstudy.urls"
@@ -95,6 +101,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login lockout (django-axes): after AXES_FAILURE_LIMIT failed logins for one username, or from one address, that
+# username or address is refused for AXES_COOLOFF_MINUTES (every attempt meanwhile restarts the wait); a success
+# clears the count. Covers the login page, the admin login and /api/auth/token/. ``manage.py axes_reset`` (or
+# ``axes_reset_username NAME``) lifts a lockout at once. The axes backend comes first: it refuses before any
+# password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_ENABLED = os.environ.get("AXES_ENABLED", "1") == "1"
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each on its own: per address OR per username
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "ukbstudy.accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "ukbstudy.accounts.lockout.client_ip"
+# Reverse proxies in front of the app that append the client to X-Forwarded-For (0: none, the client is
+# REMOTE_ADDR). Lockout and API throttling both count per address, so both read this.
+NUM_PROXIES = int(os.environ.get("DJANGO_NUM_PROXIES", 0))
+
 # CACHE_URL (e.g. redis://127.0.0.1:6379/1) names a cache all web processes share; sessions are then read
 # from it and written through to the database (one query less per page). Without one, sessions stay in
 # the database, so several web workers never disagree about who is logged in.
@@ -117,6 +140,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
+    # Scoped throttles (per client address, counted in the default cache: give several web workers a shared
+    # CACHE_URL, else each counts alone). "token": POST /api/auth/token/, password guessing.
+    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_TOKEN_THROTTLE_RATE", "10/minute")},
+    "NUM_PROXIES": NUM_PROXIES or None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ukbstudy API",
@@ -125,11 +152,41 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # verdict and previous_verdict share one choice set: one schema enum
     "ENUM_NAME_OVERRIDES": {"VerdictEnum": "ukbstudy.qc.models.Verdict"},
+    # Keep spectacular's own hook (enums), then document the errors (400/403/404) every operation can give.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "ukbstudy.api.schema.add_error_responses"],
 }
 
 # Preprocessing: a run folder nothing has written to for this long, and no scan points at, was left by a
 # killed worker; the next run of that scan removes it.
 PREPROCESS_STALE_RUN_SECONDS = int(os.environ.get("PREPROCESS_STALE_RUN_SECONDS", 900))
+
+# Content-Security-Policy (django-csp): everything from this site only (Plotly is served from static/), no inline
+# script, no plugins, no framing, forms post only here. Our templates carry no inline style either, but the
+# vendored Plotly (3.x, https://github.com/plotly/plotly.js/issues/7543) styles its charts at run time: style
+# attributes, which style-src-attr allows (they reach one element each: no selectors, no @import), and two
+# <style> elements, allowed by their hashes (an empty one it fills through the CSSOM, and its mode bar rules),
+# so an injected <style> element is still refused. A Plotly upgrade may change the second hash: the browser
+# test tests/browser/test_csp.py then names the new one. Browsers without the -elem/-attr directives use
+# style-src: strict, with unstyled charts.
+CSP_PLOTLY_STYLE_HASHES = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # the empty string
+    "'sha256-V2sIX92Uh6ZaGSFTKMHghsB85b9toJtmazgG09AI2uk='",  # plotly.js 3.3.1's injected rules
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-elem": [SELF, *CSP_PLOTLY_STYLE_HASHES],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],  # Plotly probes image support with data: URLs
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # Visual QC: independent ratings wanted per scan (2 = double reading) and how long a rater holds a scan.
 QC_RATINGS_PER_SCAN = int(os.environ.get("QC_RATINGS_PER_SCAN", 1))

@@ -4,6 +4,9 @@ from .local import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Client.login() passes no request, which the lockout backend refuses; tests of the lockout switch it on
+# (``settings.AXES_ENABLED = True``, tests/accounts/test_lockout.py).
+AXES_ENABLED = False
 
 # The test database is emptied between transactional tests by TRUNCATE, which the append-only tables
 # refuse unless the session allows it (ukbstudy.audit.triggers); only the test suite's sessions do.
