@@ -86,7 +86,7 @@ class ScanAdmin(ReadOnlyAdmin):
         images = scan_image_urls(obj)
         if not images:
             return "not preprocessed yet"
-        return format_html_join("", "<img src='{}' alt='{}' title='{}' style='height:360px;margin-right:6px'>", (
+        return format_html_join("", "<img src='{}' alt='{}' title='{}'>", (
             (url, name, name) for name, url in images))
 
     @admin.display(description="QC hints")
