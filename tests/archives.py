@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import pydicom
 from pydicom.data import get_testdata_file
 
 from ml.synthetic import make_cohort
@@ -51,4 +53,42 @@ def rewrite_archive(source: Path, target_dir: Path, *, add: dict[str, bytes] | N
                 dst.writestr(info.filename, src.read(info))
         for member, data in (add or {}).items():
             dst.writestr(member, data)
+    return target
+
+
+IDENTITY_KEYWORDS = ("PatientID", "PatientName", "StudyInstanceUID")
+
+
+def dicom_with(data: bytes, **elements: str) -> bytes:
+    """The DICOM file ``data`` with the header elements given by keyword replaced."""
+    dataset = pydicom.dcmread(io.BytesIO(data))
+    for keyword, value in elements.items():
+        setattr(dataset, keyword, value)
+    out = io.BytesIO()
+    dataset.save_as(out)
+    return out.getvalue()
+
+
+def dicom_members(path: Path) -> list[str]:
+    """Names of the DICOM files of an archive, in archive order."""
+    with zipfile.ZipFile(path) as archive:
+        return [name for name in archive.namelist() if name.endswith(".dcm")]
+
+
+def archive_identity(path: Path) -> dict[str, str]:
+    """PatientID, PatientName and StudyInstanceUID of the archive's first DICOM file."""
+    with zipfile.ZipFile(path) as archive:
+        dataset = pydicom.dcmread(io.BytesIO(archive.read(dicom_members(path)[0])))
+    return {keyword: str(dataset.get(keyword, "")) for keyword in IDENTITY_KEYWORDS}
+
+
+def rewrite_headers(source: Path, target_dir: Path, which: Callable[[str], bool], **elements: str) -> Path:
+    """A copy of ``source`` whose DICOM members chosen by ``which`` (member name -> bool) carry ``elements``."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / source.name
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            chosen = info.filename.endswith(".dcm") and which(info.filename)
+            dst.writestr(info.filename, dicom_with(data, **elements) if chosen else data)
     return target

@@ -85,6 +85,7 @@ def _file_meta() -> FileMetaDataset:
 
 
 def _patient_module(ds: Dataset, patient: Patient) -> None:
+    # The eid in PatientID and PatientName, as the importer expects by default (ml/ukb/identity.py).
     ds.PatientName = str(patient.eid)
     ds.PatientID = str(patient.eid)
     ds.PatientBirthDate = ""

@@ -5,7 +5,8 @@ series are grouped by SeriesInstanceUID, typed (in / opp / F / W) by ImageType a
 grouped into acquisitions that share one slice geometry, and the acquisitions assigned to stations 1-6
 by their scale-free geometry (in-plane field of view and head-foot extent) and their position along z.
 Departures from the 24-series protocol are recorded as deviations rather than raised, so that a lab
-sees and reviews them; only an archive that cannot be read at all raises ``ArchiveError``.
+sees and reviews them; only an archive that cannot be read at all, or whose members are not MR images
+of one patient and study (of the file name's eid, see ``ml.ukb.identity``), raises ``ArchiveError``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydicom.errors import InvalidDicomError
 
 from . import protocol
 from .archive import DEFAULT_LIMITS, ArchiveError, ArchiveLimits, SafeZip, manifest_filenames, parse_archive_name
+from .identity import MemberIdentity, check_consistent, check_member
 from .stations import Deviation, SeriesInfo, SliceGeometry, assign_stations, group_acquisitions
 
 REQUIRED_TAGS = ("SeriesInstanceUID", "Rows", "Columns", "BitsAllocated", "PixelSpacing", "ImagePositionPatient",
@@ -62,12 +64,17 @@ class _Slice:
     z: float
 
 
-def inventory_archive(path: str | Path, limits: ArchiveLimits = DEFAULT_LIMITS) -> ArchiveInventory:
-    """Read and check every member of the archive at ``path`` and inventory its Dixon series."""
+def inventory_archive(path: str | Path, limits: ArchiveLimits = DEFAULT_LIMITS,
+                      eid_in_headers: bool = True) -> ArchiveInventory:
+    """Read and check every member of the archive at ``path`` and inventory its Dixon series.
+
+    Every member must be an MR image of one patient and one study (``ml.ukb.identity``); with
+    ``eid_in_headers`` its PatientID must also be the eid of the file name.
+    """
     name = parse_archive_name(path)
     with SafeZip(path, limits) as archive:
         manifest_info = archive.manifest()
-        series, studies, n_files = _read_series(archive)
+        series, studies, n_files = _read_series(archive, name.eid, eid_in_headers)
         manifest_text = archive.read(manifest_info).decode("utf-8", "replace") if manifest_info else None
     if not series:
         raise ArchiveError(path, "no DICOM series found")
@@ -79,8 +86,6 @@ def inventory_archive(path: str | Path, limits: ArchiveLimits = DEFAULT_LIMITS) 
         raise ArchiveError(path, "no Dixon series (in / opp / F / W) of a known station found")
     if len(series) != protocol.EXPECTED_SERIES:
         deviations.append(Deviation("series_count", f"{len(series)} series instead of {protocol.EXPECTED_SERIES}"))
-    if len(studies) > 1:
-        deviations.append(Deviation("multiple_studies", f"files belong to {len(studies)} studies"))
     study_uid, study_date = next(iter(studies.items())) if studies else ("", "")
     return ArchiveInventory(
         eid=name.eid, field=name.field, instance=name.instance, array=name.array, n_files=n_files,
@@ -90,12 +95,16 @@ def inventory_archive(path: str | Path, limits: ArchiveLimits = DEFAULT_LIMITS) 
     )
 
 
-def _read_series(archive: SafeZip) -> tuple[dict[str, SeriesInfo], dict[str, str], int]:
+def _read_series(archive: SafeZip, eid: int,
+                 eid_in_headers: bool) -> tuple[dict[str, SeriesInfo], dict[str, str], int]:
     series: dict[str, SeriesInfo] = {}
     studies: dict[str, str] = {}
+    identities: list[MemberIdentity] = []
     n_files = 0
     for info in archive.data_members():
         dataset = _read_dicom(archive, info.filename, archive.read(info))
+        identities.append(MemberIdentity.from_dataset(info.filename, dataset))
+        check_member(archive.path, identities[-1], eid, eid_in_headers)
         try:
             geometry = SliceGeometry.from_dataset(dataset)
             uid = str(dataset.SeriesInstanceUID)
@@ -110,6 +119,7 @@ def _read_series(archive: SafeZip) -> tuple[dict[str, SeriesInfo], dict[str, str
         series[uid].slices.append(_Slice(info.filename, position))
         studies.setdefault(str(dataset.get("StudyInstanceUID", "")), str(dataset.get("StudyDate", "")))
         n_files += 1
+    check_consistent(archive.path, identities)  # after all members: the odd one out is named
     return series, studies, n_files
 
 

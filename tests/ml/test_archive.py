@@ -1,10 +1,12 @@
 """Zip safety and manifest parsing, without Django."""
 
+import re
 import zipfile
 
 import pytest
 
 from ml.ukb.archive import ArchiveError, ArchiveLimits, SafeZip, manifest_filenames, parse_archive_name
+from ml.ukb.identity import MemberIdentity, check_consistent, check_member
 from ml.ukb.manifest import ManifestRow, parse_manifest
 
 
@@ -169,3 +171,39 @@ def test_encrypted_members_are_refused(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(ArchiveError, match="encrypted members"):
         SafeZip(path)
+
+
+def identity(member: str, patient_id: str = "1234567", name: str = "1234567", study: str = "1.2.3",
+             modality: str = "MR") -> MemberIdentity:
+    return MemberIdentity(member, modality, patient_id, name, study)
+
+
+def test_the_odd_member_is_named_even_when_it_comes_first():
+    members = [identity("odd.dcm", patient_id="7654321")] + [identity(f"{i}.dcm") for i in range(3)]
+    with pytest.raises(ArchiveError, match="PatientID '7654321' differs from '1234567' of the other 3") as excinfo:
+        check_consistent("1234567_20201_2_0.zip", members)
+    assert excinfo.value.member == "odd.dcm"
+
+
+def test_members_without_a_patient_name_do_not_disagree_with_those_that_have_one():
+    check_consistent("1234567_20201_2_0.zip", [identity("a.dcm"), identity("b.dcm", name=""), identity("c.dcm")])
+
+
+@pytest.mark.parametrize("eid_in_headers, patient_id, message", [
+    (True, "7654321", "PatientID '7654321' in the DICOM header is not the eid 1234567"),
+    (True, "", "PatientID '' in the DICOM header is not the eid 1234567"),
+    (False, "7654321", None),
+])
+def test_the_patient_id_is_compared_with_the_file_name_only_where_headers_carry_the_eid(eid_in_headers, patient_id,
+                                                                                       message):
+    member = identity("a.dcm", patient_id=patient_id)
+    if message is None:
+        check_member("1234567_20201_2_0.zip", member, 1234567, eid_in_headers)
+    else:
+        with pytest.raises(ArchiveError, match=re.escape(message)):
+            check_member("1234567_20201_2_0.zip", member, 1234567, eid_in_headers)
+
+
+def test_a_member_that_is_not_mr_is_refused_whatever_its_patient():
+    with pytest.raises(ArchiveError, match="Modality is CT, not MR"):
+        check_member("1234567_20201_2_0.zip", identity("ct.dcm", modality="CT"), 1234567, False)

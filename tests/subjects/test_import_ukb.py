@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from ml.ukb import protocol
 from ml.ukb.archive import sha256_of
-from tests.archives import cohort_archives, pydicom_test_file, rewrite_archive
+from tests.archives import archive_identity, cohort_archives, dicom_with, pydicom_test_file, rewrite_archive
 from tests.subjects.snapshot import database_snapshot
 from ukbstudy.subjects.models import ImportBatch, Scan, Subject
 from ukbstudy.subjects.services.archives import scans_import_archives
@@ -122,7 +122,8 @@ def test_a_missing_station_is_recorded_not_fatal(faulty_archive):
 
 
 def test_an_extra_non_dixon_series_is_recorded_and_ignored(clean_archives, tmp_path):
-    extra = pydicom_test_file("MR_small.dcm").read_bytes()
+    # An extra series of the same examination: pydicom's MR file given this archive's patient and study.
+    extra = dicom_with(pydicom_test_file("MR_small.dcm").read_bytes(), **archive_identity(clean_archives[1]))
     path = rewrite_archive(clean_archives[1], tmp_path, add={"extra/MR_small.dcm": extra})
     scan = Scan.objects.get(pk=import_one(path).scan_id)
     assert "extra_series" in deviation_codes(scan) and scan.n_series == 25

@@ -234,6 +234,10 @@ UKB_IMPORT_LIMITS = {
     "max_ratio": float(os.environ.get("UKB_MAX_COMPRESSION_RATIO", 200)),
     "max_members": int(os.environ.get("UKB_MAX_MEMBERS", 20000)),
 }
+# Whether the DICOM PatientID of an archive's members carries the eid of its file name (the default;
+# public code does not show it either way, see ml/ukb/identity.py). Set UKB_ARCHIVE_EID_IN_HEADERS=0 where
+# headers carry no eid: the file name is then trusted, and members must still be MR of one patient and study.
+UKB_ARCHIVE_EID_IN_HEADERS = os.environ.get("UKB_ARCHIVE_EID_IN_HEADERS", "1") == "1"
 # Optional CSV (field,key,name,kind,unit) adding reference or covariate fields to the catalogue.
 UKB_EXTRA_FIELDS = os.environ.get("UKB_EXTRA_FIELDS", "")
 

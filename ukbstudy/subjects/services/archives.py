@@ -2,7 +2,9 @@
 
 Every archive is imported on its own and atomically: it is hashed, inventoried from its DICOM headers
 (``ml.ukb.inventory``), copied under MEDIA_ROOT and recorded as a Scan in one transaction, or rejected
-with the reason and nothing written. Re-importing an archive with a known SHA-256 is a no-op.
+with the reason and nothing written. An archive whose members are not MR images of one patient and
+one study, or (with ``UKB_ARCHIVE_EID_IN_HEADERS``) whose PatientID is not the eid of its file name, is
+rejected (``ml.ukb.identity``). Re-importing an archive with a known SHA-256 is a no-op.
 """
 
 from __future__ import annotations
@@ -139,7 +141,7 @@ def _import_archive(path: Path, batch: _LazyBatch) -> ArchiveResult:
     try:
         # Everything from here on reads the stored copy, whose hash was checked: what is recorded is
         # exactly what is kept, even if the source changes meanwhile.
-        inventory = inventory_archive(stored, import_limits())
+        inventory = inventory_archive(stored, import_limits(), eid_in_headers=settings.UKB_ARCHIVE_EID_IN_HEADERS)
         write_json_atomically(archive_index_path(stored), inventory.series_members())
         scan = _record_scan(path, sha, stored, inventory, batch)
     except IntegrityError:
