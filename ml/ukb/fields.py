@@ -58,6 +58,7 @@ class FieldSpec:
     scale: float = 1.0
     showcase_unit: str = ""
     integer: bool = False  # the showcase stores whole numbers (value type 11)
+    catalogued: bool = True  # False: any other numeric field of a basket, kept under its showcase title
 
     @property
     def label(self) -> str:
@@ -119,7 +120,7 @@ def spec_from_schema(entry: ShowcaseField, key: str | None = None, kind: str = "
     if key is not None and entry.units in FRACTION_UNITS:
         scale, unit = 100.0, "%"
     return FieldSpec(entry.field, key or f"f{entry.field}", entry.title, kind, unit, subject_instance, scale,
-                     entry.units, integer=entry.value_type == 11)
+                     entry.units, integer=entry.value_type == 11, catalogued=key is not None)
 
 
 def _built_in() -> tuple[FieldSpec, ...]:
@@ -169,15 +170,18 @@ def _read_extra_fields(path: Path) -> dict[int, FieldSpec]:
 
 
 def _extra_spec(path: Path, line: int, field: int, kind: str, row: dict[str, str]) -> FieldSpec:
-    """An extra field; a missing name or unit is taken from the schema, ``scale`` (optional) converts."""
-    entry = load_fields().get(field)
-    unit = (row.get("unit") or "").strip() or (UNIT_NAMES.get(entry.units, entry.units) if entry else "")
+    """An extra field; a missing name, unit or ``scale`` is taken from the built-in entry of that field when
+    there is one (so a correction keeps its conversion), else from the schema (scale 1)."""
+    entry, built_in = load_fields().get(field), next((spec for spec in FIELDS if spec.field == field), None)
+    unit = ((row.get("unit") or "").strip() or (built_in.unit if built_in else "")
+            or (UNIT_NAMES.get(entry.units, entry.units) if entry else ""))
     try:
-        scale = float(row.get("scale") or 1)
+        scale = float(row.get("scale") or (built_in.scale if built_in else 1))
     except ValueError:
         raise ValueError(f"{path}, line {line}: scale must be a number") from None
     return FieldSpec(field, row.get("key") or f"f{field}", row.get("name") or (entry.title if entry else ""),
-                     kind, unit, scale=scale, showcase_unit=entry.units if entry else unit)
+                     kind, unit, scale=scale, showcase_unit=entry.units if entry else unit,
+                     integer=bool(entry and entry.value_type == 11))
 
 
 FIELDS: tuple[FieldSpec, ...] = _built_in()

@@ -98,5 +98,5 @@ def _odd_one_out(values: Iterable[tuple[str, str]]) -> tuple[str, str, str, int]
 
 
 def _is_eid(value: str, eid: int) -> bool:
-    return value.isdigit() and int(value) == eid
+    return value.isascii() and value.isdigit() and int(value) == eid
 

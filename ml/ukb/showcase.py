@@ -21,6 +21,7 @@ from .headers import HeaderStyle, detect_style
 from .ranges import range_problem
 
 MAX_REPORTED_ERRORS = 50
+CODED_SUBJECT_KEYS = ("sex", "centre")  # coded: read as codes or meanings, at the subject's instance only
 EID_PATTERN = re.compile(r"^[0-9]+$")
 MAX_EID = 2**31 - 1  # fits the database's integer column on every backend
 NUMBER_PATTERN = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
@@ -119,10 +120,13 @@ def _read_header(header: list[str], style: HeaderStyle, catalogue: dict[int, Fie
             continue
         seen[column.field_id] = name
         spec, why = basket_field(column.field, catalogue)
+        known = KnownColumn(name, column, spec) if spec else None
+        if known and known.target != "subject" and spec.key in CODED_SUBJECT_KEYS:
+            spec, why = None, f"{spec.name} is kept for instance {spec.subject_instance} only"
         if spec is None:
             unknown.append(f"{name} ({why})")
         else:
-            columns.append((index, KnownColumn(name, column, spec)))
+            columns.append((index, known))
     return eid_index, columns, unnamed, unknown, errors
 
 
@@ -163,7 +167,7 @@ def _parse_row(record: list[str], line: int, eid: int, columns, style: HeaderSty
         if not text or text in style.missing:
             continue  # value missing
         where = f"line {line}, column {known.header}"
-        if known.target == "subject" and known.spec.key in ("sex", "centre"):
+        if known.target == "subject" and known.spec.key in CODED_SUBJECT_KEYS:
             value = _coded_value(known.spec.key, text)
             if value is None:
                 errors.append(f"{where}: {text!r} is not a valid {known.spec.name.lower()}")

@@ -6,7 +6,11 @@ station layout (``protocol.nominal_station_tops_mm``) to the acquisitions and ch
 assignments that respect every acquisition's geometry (a 162-row matrix is station 5 and nothing else),
 the one of least cost:
 
-- the kept (latest) acquisition of every station costs its distance from the station's nominal top;
+- the kept (latest) acquisition of every station costs its distance from the station's nominal top, and
+  ``FAR_KEEP_COST`` more when that distance exceeds ``KEEP_DISTANCE_MM``: a kept acquisition lies where its
+  station should be, so an earlier try of a neighbouring station is never kept in place of a missing one
+  (that would shift every station after it), while a station's only acquisition, even if far off, is
+  still kept rather than declared missing (``FAR_KEEP_COST`` < ``MISSING_STATION_COST``);
 - every earlier acquisition of a station is dropped, at a small fixed cost plus a tenth of its distance,
   so a wrong-landmark try is attributed to the station it lies nearest to;
 - a station without any acquisition costs ``MISSING_STATION_COST``;
@@ -29,6 +33,8 @@ from . import protocol
 
 # Costs, in millimetres of distance from a station's nominal position.
 MISSING_STATION_COST = 1000.0
+KEEP_DISTANCE_MM = 40.0  # a kept acquisition farther than this from its nominal top is suspect
+FAR_KEEP_COST = 900.0
 DROPPED_RUN_COST = 10.0
 DROPPED_DISTANCE_WEIGHT = 0.1
 ORDER_COST = 20.0
@@ -92,5 +98,6 @@ def _moves(run: Run, state: _State, tops: dict[int, float]):
         distance = abs(run.z_top - tops[number])
         order = 0.0 if number in state.started else ORDER_COST * sum(1 for s in state.started if s > number)
         started = state.started | {number}
-        yield number, _State(started, state.closed | {number}), distance + order
+        keep = distance + (FAR_KEEP_COST if distance > KEEP_DISTANCE_MM else 0.0)
+        yield number, _State(started, state.closed | {number}), keep + order
         yield number, _State(started, state.closed), DROPPED_RUN_COST + DROPPED_DISTANCE_WEIGHT * distance + order

@@ -75,6 +75,14 @@ def test_a_success_before_the_limit_clears_the_count(viewer):
         assert page_login("viewer-user", "wrong").status_code == 200
 
 
+def test_logging_in_as_oneself_does_not_clear_the_guesses_at_another_account(viewer):
+    user_create(username="admin-user", password=PASSWORD + "x", role="admin")
+    for _ in range(LIMIT - 1):
+        page_login("admin-user", "guess")
+    assert logs_in(page_login("viewer-user", PASSWORD))  # the guesser's own account, same address
+    assert page_login("admin-user", "guess", address="10.0.9.9").status_code == 429  # the count went on
+
+
 def test_the_right_password_works_again_after_the_cool_off(viewer):
     for _ in range(LIMIT):
         page_login("viewer-user", "wrong")

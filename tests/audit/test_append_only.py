@@ -106,6 +106,16 @@ def test_the_role_command_refuses_a_superuser_and_is_repeatable(app_role):
     call_command("db_app_role", app_role)  # after the next migrate: same grants again
     with pytest.raises(CommandError, match="superuser"):
         call_command("db_app_role", connection.settings_dict["USER"] or "postgres")
+    with connection.cursor() as cursor:  # a member of the tables' owner inherits TRUNCATE and ALTER
+        cursor.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'qc_qcdecision'")
+        owner = cursor.fetchone()[0]
+        cursor.execute(f'CREATE ROLE "{app_role}_member" IN ROLE "{owner}"')
+    try:
+        with pytest.raises(CommandError, match="member of their owner"):
+            call_command("db_app_role", f"{app_role}_member")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP ROLE "{app_role}_member"')
 
 
 def test_the_role_command_says_sqlite_has_no_roles():

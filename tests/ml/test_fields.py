@@ -94,3 +94,10 @@ def test_a_schema_folder_can_be_configured(tmp_path, monkeypatch):
     with pytest.raises(schema.SchemaError, match="field.txt"):
         schema.load_fields(str(tmp_path))
     schema.load_fields.cache_clear()
+
+
+def test_correcting_a_built_in_field_keeps_its_conversion_unless_told(tmp_path):
+    extra = tmp_path / "extra.csv"
+    extra.write_text("field,key,name,kind,unit\n23247,android_fat,,covariate,\n")
+    spec = load_catalogue(extra)[23247]
+    assert (spec.key, spec.scale, spec.unit) == ("android_fat", 100.0, "%")

@@ -156,7 +156,7 @@ def test_impossible_values_are_named_with_the_range_they_break(tmp_path):
         "line 2, column 21003-2.0: 999 is outside the plausible range of Age when attended assessment centre: "
         "18 to 110 (showcase unit: years)",
         "line 2, column 22402-2.0: -40 is outside the plausible range of Proton density fat fraction (PDFF): "
-        "0 to 100 (showcase unit: percent)",
+        "-5 to 100 (showcase unit: percent)",
         "line 3, column 21003-2.0: 63.5 is not a whole number (the showcase stores Age when attended assessment "
         "centre as an integer)",
         "line 3, column 50-2.0: 2000 is outside the plausible range of Standing height: 100 to 230 (showcase "
@@ -195,3 +195,19 @@ def test_a_byte_order_mark_does_not_hide_the_eid_column(tmp_path):
     path = tmp_path / "bom.csv"
     path.write_bytes(b"\xef\xbb\xbfeid,50-2.0\n1000001,170\n")
     assert parse_showcase(path, CATALOGUE).rows[0].subject == {"height": 170.0}
+
+
+def test_other_fields_in_percent_are_not_held_to_0_100(tmp_path):
+    # FEV1 % predicted (20154) above 100 and a negative augmentation index (12681) are real values
+    parsed = parse_showcase(write(tmp_path, "eid,20154-0.0,12681-2.0,22402-2.0\n1000001,112.5,-3,-0.2\n"), CATALOGUE)
+    assert parsed.rows[0].covariate == {"20154-0.0": 112.5, "12681-2.0": -3.0}
+    assert parsed.rows[0].reference == {"22402-2.0": -0.2}  # a PDFF fit near zero
+
+
+def test_coded_subject_fields_of_other_visits_are_reported_not_read_as_numbers(tmp_path):
+    parsed = parse_showcase(write(tmp_path, "participant.eid,participant.p54_i0,participant.p54_i2,participant.p54_i3\n"
+                                            "1000001,Leeds,Reading (imaging),11027\n"), CATALOGUE)
+    assert parsed.rows[0].subject == {"centre": 11026} and parsed.rows[0].covariate == {}
+    assert parsed.unknown_columns == [
+        "participant.p54_i0 (UK Biobank assessment centre is kept for instance 2 only)",
+        "participant.p54_i3 (UK Biobank assessment centre is kept for instance 2 only)"]

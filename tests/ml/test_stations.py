@@ -176,3 +176,22 @@ def test_an_acquisition_of_unknown_geometry_is_ignored_with_a_deviation():
     stations, deviations = exam.inventory()
     assert {n: kept_numbers(stations, n) for n in stations}[3] == [9, 10, 11, 12]
     assert [d.code for d in deviations] == ["station_geometry"]
+
+
+@pytest.mark.parametrize("sequence, missing", [
+    ((1, 2, 2, 3, 5, 6), 4),  # station 2 repeated right after, station 4 missing
+    ((1, 3, 4, 5, 6, 4), 2),  # station 4 repeated at the end, station 2 missing
+    ((1, 3, 4, 5, 6, 3), 2),  # station 3 repeated at the end, station 2 missing
+    ((1, 2, 3, 5, 6, 2), 4),
+    ((2, 2, 3, 4, 5, 6), 1),
+])
+def test_a_repeat_never_fills_a_missing_station(sequence, missing):
+    exam = Protocol(table_offset=-11.0)
+    last_of = {}
+    for station in sequence:
+        last_of[station] = exam.number
+        exam.acquire(station)
+    stations, deviations = exam.inventory()
+    assert sorted(stations) == sorted(set(sequence))
+    assert {n: kept_numbers(stations, n) for n in stations} == {n: list(range(f, f + 4)) for n, f in last_of.items()}
+    assert ("missing_station", missing) in [(d.code, d.station) for d in deviations]

@@ -120,16 +120,16 @@ def test_a_killed_runs_folder_is_removed_by_the_next_run_of_that_scan(scans, med
 
     assert scan_preprocess(scan=scans[0]).ok
     scan = Scan.objects.get(pk=scans[0].pk)
-    scan_dir = (Path(media_root) / scan.derived["folder"]).parent
-    stale, running = scan_dir / "run-20200101T000000-dead0000", scan_dir / "run-20990101T000000-live0000"
+    recorded = Path(media_root) / scan.derived["folder"]
+    stale, running = recorded.parent / "run-20200101T000000-dead0000", recorded.parent / "run-20990101T000000-live0"
     for folder in (stale, running):
         folder.mkdir()
         (folder / "fat.nii.gz").write_bytes(b"partial")  # what a SIGKILLed worker leaves
     old = time.time() - 3600
-    for path in (stale / "fat.nii.gz", stale):
+    for path in (*stale.rglob("*"), stale, *recorded.rglob("*"), recorded):  # the recorded run is old too
         os.utime(path, (old, old))
-    with django_capture_on_commit_callbacks(execute=True):  # the replaced run's folder goes on commit
-        assert scan_preprocess(scan=scan).ok
-    scan.refresh_from_db()
-    left = sorted(p.name for p in scan_dir.iterdir())
-    assert left == sorted([Path(scan.derived["folder"]).name, running.name])  # the recent one may still be running
+    damage_stored_archive(scan, media_root)  # this run fails: the recorded results must survive it
+    with django_capture_on_commit_callbacks(execute=True):
+        assert not scan_preprocess(scan=scan).ok
+    assert sorted(p.name for p in recorded.parent.iterdir()) == sorted([recorded.name, running.name])
+    assert any(recorded.iterdir())  # its files too

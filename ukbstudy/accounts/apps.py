@@ -16,4 +16,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .lockout import clear_own_failures
+
         post_migrate.connect(_sync_roles, dispatch_uid="ukbstudy.accounts.sync_roles")
+        user_logged_in.connect(clear_own_failures, dispatch_uid="ukbstudy.accounts.clear_own_failures")

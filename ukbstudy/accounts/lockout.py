@@ -50,3 +50,12 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
                       status=STATUS)
     response["Retry-After"] = str(int(cool_off.total_seconds()))
     return response
+
+
+def clear_own_failures(sender, request, user, **kwargs) -> None:
+    """On a successful log-in (page, admin or token), forget the failures recorded for this username, and
+    only those: failures at other usernames from the same address keep counting."""
+    if settings.AXES_ENABLED:
+        from axes.models import AccessAttempt
+
+        AccessAttempt.objects.filter(username=user.get_username()).delete()

@@ -42,9 +42,17 @@ def _create_or_check(cursor, role: str, password: str | None) -> None:
         raise RoleError(f"role {role!r} is a superuser or may bypass privileges: use a plain role")
     if password:
         cursor.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
-    cursor.execute("SELECT count(*) FROM pg_tables WHERE tableowner = %s", [role])
+    # Owning a table, or being a member of a role that owns one (or of pg_write_all_data), gives TRUNCATE,
+    # ALTER and DISABLE TRIGGER through inheritance: refuse both.
+    cursor.execute("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
+                   "AND pg_has_role(%s, tableowner, 'USAGE')", [role])
     if cursor.fetchone()[0]:
-        raise RoleError(f"role {role!r} owns tables: the app's role must own none (run migrations as the owner)")
+        raise RoleError(f"role {role!r} owns tables or is a member of their owner: the app's role must own none "
+                        "(run migrations as the owner)")
+    cursor.execute("SELECT to_regrole('pg_write_all_data') IS NOT NULL "
+                   "AND pg_has_role(%s, 'pg_write_all_data', 'USAGE')", [role])
+    if cursor.fetchone()[0]:
+        raise RoleError(f"role {role!r} is a member of pg_write_all_data: use a plain role")
 
 
 def _grants(cursor, role: str) -> list[sql.Composed]:

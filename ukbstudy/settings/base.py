@@ -111,7 +111,10 @@ AXES_ENABLED = os.environ.get("AXES_ENABLED", "1") == "1"
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each on its own: per address OR per username
-AXES_RESET_ON_SUCCESS = True
+# A success clears the failures of that username only (ukbstudy.accounts.lockout.clear_own_failures): axes'
+# own reset also clears every failure from the address, so a user could wipe the count of guesses at another
+# account by logging in as themselves.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "ukbstudy.accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "ukbstudy.accounts.lockout.client_ip"
 # Reverse proxies in front of the app that append the client to X-Forwarded-For (0: none, the client is

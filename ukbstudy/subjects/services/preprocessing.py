@@ -4,8 +4,9 @@ Each run writes into a new folder; only when every file is there does one transa
 it, and the previous folder is removed after the commit. A scan is therefore never half-processed: it
 shows either the last complete results or, after a failure, the reason with its earlier results intact.
 A run whose worker was killed leaves its folder behind; the next run of that scan removes folders that no
-scan points at and that nothing has written to for ``PREPROCESS_STALE_RUN_SECONDS`` (a run that is still
-going, in another worker, writes more often than that).
+scan points at and that nothing has written to for ``PREPROCESS_STALE_RUN_SECONDS`` (15 minutes by
+default: a run of one scan takes seconds, so a folder that old whose run is still going in another worker
+is not to be expected).
 """
 
 from __future__ import annotations
@@ -75,8 +76,11 @@ def _remove_stale_runs(scan_dir: Path, *, keep: str | None, media: Path) -> None
     for folder in scan_dir.glob("run-*"):
         if str(folder.relative_to(media)) == keep:
             continue
-        newest = max((entry.stat().st_mtime for entry in folder.rglob("*")), default=folder.stat().st_mtime)
-        if max(newest, folder.stat().st_mtime) < cutoff:
+        try:  # another run may be removing its own folder meanwhile
+            newest = max([folder.stat().st_mtime, *(entry.stat().st_mtime for entry in folder.rglob("*"))])
+        except OSError:
+            continue
+        if newest < cutoff:
             logger.info("removing the folder of an unfinished earlier run: %s", folder)
             shutil.rmtree(folder, ignore_errors=True)
 
