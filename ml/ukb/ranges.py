@@ -12,14 +12,13 @@ whole numbers where the schema says integer).
 
 from __future__ import annotations
 
-from .fields import FieldSpec
+from .fields import FRACTION_UNITS, FieldSpec
 
 Range = tuple[float, float]
 
 BY_UNIT: dict[str, Range] = {
     "percent": (0.0, 100.0),
-    "fraction": (0.0, 1.0),
-    "frction": (0.0, 1.0),  # sic, the schema's spelling for 23281
+    **dict.fromkeys(FRACTION_UNITS, (0.0, 1.0)),  # "frction" (sic) is the schema's spelling for 23281
     "g/cm2": (0.05, 4.0),  # areal bone mineral density
     "Std.Devs": (-10.0, 10.0),  # T- and Z-scores
 }

@@ -196,14 +196,21 @@ def _coded_value(key: str, text: str) -> object | None:
     """Sex or centre from its cell: the code or the coding's meaning (the Research Analysis Platform can
     export meanings)."""
     if key == "sex":
-        code = _code(text, SEX_MEANINGS)
+        code = _code(text, _SEX_BY_MEANING)
         return SEX_CODES.get(code) if code is not None else None
-    code = _code(text, CENTRE_NAMES)
+    code = _code(text, _CENTRE_BY_MEANING)
     return code if code in CENTRE_NAMES else None
 
 
-def _code(text: str, meanings: dict[int, str]) -> int | None:
-    by_meaning = {meaning.lower(): code for code, meaning in meanings.items()}
+def _by_meaning(meanings: dict[int, str]) -> dict[str, int]:
+    return {meaning.lower(): code for code, meaning in meanings.items()}
+
+
+_SEX_BY_MEANING, _CENTRE_BY_MEANING = _by_meaning(SEX_MEANINGS), _by_meaning(CENTRE_NAMES)
+
+
+def _code(text: str, by_meaning: dict[str, int]) -> int | None:
+    """The code a cell gives, as a number or as its meaning (any case)."""
     if text.lower() in by_meaning:
         return by_meaning[text.lower()]
     value = _parse_number(text)
