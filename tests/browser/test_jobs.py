@@ -8,7 +8,7 @@ import pytest
 from tests.archives import cohort_archives
 from ukbstudy.jobs.models import Job
 from ukbstudy.subjects.models import Scan
-from ukbstudy.subjects.services import jobs as subject_jobs
+from ukbstudy.jobs import services as job_services
 from ukbstudy.subjects.services.archives import scans_import_archives
 from ukbstudy.subjects.tasks import preprocess_scan
 
@@ -26,7 +26,7 @@ def archives(tmp_path_factory):
 def sent(monkeypatch):
     """The tasks the page's request queues, held back so the test can play the worker one scan at a time."""
     held: list[tuple[int, list[int]]] = []
-    monkeypatch.setattr(subject_jobs, "_send_preprocess_tasks", lambda job_id, scan_ids: held.append(
+    monkeypatch.setattr(job_services, "_send_items", lambda task, job_id, scan_ids: held.append(
         (job_id, scan_ids)))
     return held
 
@@ -51,13 +51,13 @@ def test_an_analyst_starts_preprocessing_and_sees_its_progress_move(archives, se
     expect(bar).to_have_attribute("value", "0")
     expect(row.locator("button", has_text="Cancel")).to_be_visible()
 
-    preprocess_scan.apply(args=(scan_ids[0], job_id))  # the worker finishes the first scan
+    preprocess_scan.apply(args=(job_id, scan_ids[0]))  # the worker finishes the first scan
     expect(row.locator(".status")).to_have_text("running", timeout=POLL_MS)
     page.wait_for_function(f'document.querySelector(\'tr[data-job="{job_id}"] progress\').value === 1',
                            timeout=POLL_MS)
     expect(row.locator(".message")).to_have_text("1 of 2 done, 0 failed")
 
-    preprocess_scan.apply(args=(scan_ids[1], job_id))
+    preprocess_scan.apply(args=(job_id, scan_ids[1]))
     expect(row.locator(".status")).to_have_text("succeeded", timeout=POLL_MS)
     page.wait_for_function(f'document.querySelector(\'tr[data-job="{job_id}"] progress\').value === 2',
                            timeout=POLL_MS)

@@ -8,10 +8,10 @@ from django.core.management.base import CommandError
 from tests.liverfat.conftest import TINY, make_study
 from ukbstudy.jobs.models import Job
 from ukbstudy.liverfat.models import FoldAssignment
-from ukbstudy.liverfat.services.registry import current_model_version, model_version_make_current
+from ukbstudy.liverfat.services.registry import current_model_version, liverfat_model_make_current
 from ukbstudy.liverfat.services.runs import RunError, cross_validation_start, inference_start, training_start
-from ukbstudy.measurements.datasets import dataset_scans
 from ukbstudy.measurements.models import Measurement, ModelVersion
+from ukbstudy.measurements.selectors.datasets import dataset_scans
 
 # Jobs are queued when their transaction commits, so these tests commit (and run the tasks in-process then).
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("erasable_qc_history")]
@@ -101,7 +101,7 @@ def test_only_one_version_is_current(study):
     first = ModelVersion.objects.get(pk=fresh(training_start(config="quick", overrides=TINY)).result["model_version"])
     second = ModelVersion.objects.get(pk=fresh(training_start(config="quick", overrides=TINY)).result["model_version"])
     assert current_model_version() == second
-    model_version_make_current(model_version=first)
+    liverfat_model_make_current(model_version=first)
     assert list(ModelVersion.objects.filter(is_current=True)) == [first]
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ukbstudy.subjects.admin import ReadOnlyAdmin
+from ukbstudy.audit.admin import ReadOnlyAdmin
 
 from .models import Job
 from .services import job_request_cancel

@@ -1,10 +1,24 @@
-"""Writes for job records. Tasks call these to report progress and outcome; nothing else edits jobs."""
+"""Writes for job records: the only module that creates or edits a Job row.
+
+Every long computation is started and run the same way:
+
+- ``job_start`` records a job and queues its task (one task runs the whole job), or ``job_fan_out``
+  records a job and queues one task per item (a scan of a cohort run), so that workers share the items;
+  both name the task by its registered name, so a service never imports its app's ``tasks`` module;
+- the task takes primary keys only and calls ``run_job(job_id=..., body=...)`` or
+  ``job_item_run(job_id=..., item=..., body=...)`` with a service function as the body:
+  a job body is ``body(job) -> dict | None`` (the job's result), an item body is
+  ``body(job, item) -> str`` (a summary; raise ``ItemFailed`` for a reason to show, any other exception
+  fails the item with its type). ``job_progress``, ``job_device_set`` and ``job_metrics_set`` are what a
+  body may report meanwhile.
+"""
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Coalesce, Now
@@ -12,22 +26,72 @@ from django.utils import timezone
 
 from .models import Job, JobItem
 
+JobBody = Callable[[Job], "dict | None"]
+ItemBody = Callable[[Job, str], str]
+LastItemHook = Callable[[Job], dict]
+
 
 class JobCancelled(Exception):
     """Raised inside a running job when a user asked to cancel it."""
+
+
+class ItemFailed(Exception):
+    """An item of a fanned-out job cannot be done; the message is the reason listed on the job."""
+
+
+class JobStepFailed(Exception):
+    """The step after a fanned-out job's last item failed; the message says why (the job fails)."""
 
 
 def job_create(*, kind: str, parameters: dict | None = None, user=None) -> Job:
     return Job.objects.create(kind=kind, parameters=parameters or {}, created_by=user)
 
 
-def job_enqueue(*, job: Job, task) -> None:
-    """Queue ``task(job.pk)`` once the surrounding transaction has committed (so the worker sees the job)."""
+def job_start(*, kind: str, task: str, parameters: dict | None = None, user=None) -> Job:
+    """Record a job and queue ``task(job.pk)`` once the transaction has committed (so the worker sees it)."""
+    with transaction.atomic():
+        job = job_create(kind=kind, parameters=parameters, user=user)
+        job_enqueue(job=job, task=task)
+    return job
+
+
+def job_enqueue(*, job: Job, task: str) -> None:
+    """Queue the task named ``task`` with ``(job.pk,)`` once the surrounding transaction has committed."""
     def send() -> None:
-        result = task.apply_async(args=(job.pk,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+        result = _task(task).apply_async(args=(job.pk,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
         Job.objects.filter(pk=job.pk, celery_task_id="").update(celery_task_id=result.id or "")
 
     transaction.on_commit(send)
+
+
+def job_fan_out(*, kind: str, task: str, items: Iterable, parameters: dict | None = None, user=None) -> Job:
+    """Record one job over ``items`` and queue ``task(job.pk, item)`` for each after the commit.
+
+    Items are sorted and counted once; a job without items has succeeded at once.
+    """
+    items = sorted(set(items))
+    with transaction.atomic():
+        job = Job.objects.create(kind=kind, parameters=parameters or {}, created_by=user, progress_total=len(items))
+        if not items:
+            Job.objects.filter(pk=job.pk).update(status=Job.Status.SUCCEEDED, finished_at=timezone.now())
+            job.refresh_from_db()
+        transaction.on_commit(lambda: _send_items(task, job.pk, items))
+    return job
+
+
+def _send_items(task: str, job_id: int, items: list) -> None:
+    for item in items:
+        _task(task).apply_async(args=(job_id, item), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+def _task(name: str):
+    """The registered Celery task ``name`` (``apply_async`` on it honours eager mode, unlike ``send_task``).
+
+    Outside a worker the apps' ``tasks`` modules are imported (autodiscovered) on the first lookup.
+    """
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    return current_app.tasks[name]
 
 
 def job_progress(*, job: Job, done: int, total: int, message: str = "") -> None:
@@ -38,14 +102,30 @@ def job_progress(*, job: Job, done: int, total: int, message: str = "") -> None:
         raise JobCancelled(f"job {job.pk} was cancelled")
 
 
+def job_progress_callback(job: Job) -> Callable[[int, int, str], None]:
+    return lambda done, total, message="": job_progress(job=job, done=done, total=total, message=message)
+
+
+def job_device_set(*, job: Job, device: str) -> None:
+    """Record the device (``cpu``, ``cuda:0``) the job computes on."""
+    Job.objects.filter(pk=job.pk).update(device=device[:32])
+    job.device = device[:32]
+
+
+def job_metrics_set(*, job: Job, metrics: dict) -> None:
+    """Store the job's time series (e.g. per-iteration loss); call it inside the transaction of the results."""
+    Job.objects.filter(pk=job.pk).update(metrics=metrics)
+    job.metrics = metrics
+
+
 def job_request_cancel(*, job: Job) -> None:
     Job.objects.filter(pk=job.pk).update(cancel_requested=True)
     Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(status=Job.Status.CANCELLED,
                                                                    finished_at=timezone.now())
 
 
-def run_job(*, job_id: int, body: Callable[[Job], None], device: str = "") -> Job | None:
-    """Run ``body(job)`` as the job: running, then succeeded, cancelled or failed (with the error).
+def run_job(*, job_id: int, body: JobBody, device: str = "") -> Job | None:
+    """Run ``body(job)`` as the job: running, then succeeded (with its result), cancelled or failed.
 
     The job is claimed with a conditional update, so a task delivered twice (Celery redelivers a task
     whose worker died) never reruns a finished or cancelled job, and a cancel that arrives before the
@@ -58,13 +138,15 @@ def run_job(*, job_id: int, body: Callable[[Job], None], device: str = "") -> Jo
         return None
     job = Job.objects.get(pk=job_id)
     try:
-        body(job)
+        result = body(job)
     except JobCancelled:
         _finish(job, Job.Status.CANCELLED, error="Cancelled by user.")
         return job
     except BaseException as exc:
         _finish(job, Job.Status.FAILED, error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
         raise
+    if result is not None:
+        job.result = result
     _finish(job, Job.Status.SUCCEEDED)
     return job
 
@@ -75,34 +157,37 @@ def _finish(job: Job, status: str, error: str = "") -> None:
                             "progress_message"])
 
 
-def job_progress_callback(job: Job) -> Callable[[int, int, str], None]:
-    return lambda done, total, message="": job_progress(job=job, done=done, total=total, message=message)
+def job_item_run(*, job_id: int, item, body: ItemBody, after_last: tuple[str, LastItemHook] | None = None) -> None:
+    """One item of a fanned-out job: ``body(job, item)``, counted once however often its task is delivered.
 
-
-
-def job_item_run(*, job_id: int, item: str, body: Callable[[], tuple[bool, str]]) -> None:
-    """One item of a job fanned out over many tasks (e.g. one scan of a cohort run).
-
-    ``body`` returns (ok, reason). The job is running while items are; each item is counted once (a
-    redelivered task finds its item done and does nothing), a failed one is listed with its reason in
-    ``result["failed"]``, and the last distinct item finishes the job (cancelled if a cancel was asked
-    for, in which case the remaining items are skipped).
+    The job is running while items are; a failed item is listed with its reason in ``result["failed"]``,
+    and the last distinct item finishes the job (cancelled if a cancel was asked for, in which case the
+    remaining items are skipped). ``after_last = (key, hook)`` runs ``hook(job)`` once after the last item
+    of a succeeded job, storing what it returns in ``result[key]``; a ``JobStepFailed`` from it fails the
+    job with its message (and ``result[key] = {"error": ...}``).
     """
-    if JobItem.objects.filter(job_id=job_id, item=item).exists():
-        return
+    item = str(item)
+    if not JobItem.objects.filter(job_id=job_id, item=item).exists():
+        _item_run(job_id, item, body)
+    if after_last is not None:
+        _after_last(job_id, *after_last)
+
+
+def _item_run(job_id: int, item: str, body: ItemBody) -> None:
     claimed = Job.objects.filter(pk=job_id, status__in=(Job.Status.QUEUED, Job.Status.RUNNING)).update(
         status=Job.Status.RUNNING, started_at=Coalesce("started_at", Now()))
     if not claimed:
         return
-    if Job.objects.filter(pk=job_id, cancel_requested=True).exists():
-        ok, reason, skipped = False, "", True
-    else:
-        skipped = False
+    job = Job.objects.get(pk=job_id)
+    ok, reason, skipped = True, "", job.cancel_requested
+    if not skipped:
         try:
-            ok, reason = body()
+            reason = body(job, item) or ""
+        except ItemFailed as exc:
+            ok, reason = False, str(exc)
         except Exception as exc:  # the item fails, the job goes on
             ok, reason = False, f"{type(exc).__name__}: {exc}"
-    _count_item(job_id, item, ok, reason, skipped)
+    _count_item(job_id, item, ok and not skipped, reason, skipped)
 
 
 def _count_item(job_id: int, item: str, ok: bool, reason: str, skipped: bool) -> None:
@@ -123,3 +208,18 @@ def _count_item(job_id: int, item: str, ok: bool, reason: str, skipped: bool) ->
             job.status = Job.Status.CANCELLED if job.cancel_requested else Job.Status.SUCCEEDED
             job.finished_at = timezone.now()
         job.save(update_fields=["progress_done", "progress_message", "result", "status", "finished_at"])
+
+
+def _after_last(job_id: int, key: str, hook: LastItemHook) -> None:
+    """Every item's task calls this; the row lock and ``result[key]`` make exactly one of them run the hook."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        if job.status != Job.Status.SUCCEEDED or key in job.result:
+            return
+        try:
+            with transaction.atomic():
+                job.result[key] = hook(job)
+        except JobStepFailed as exc:
+            job.result[key] = {"error": str(exc)}
+            job.status, job.error = Job.Status.FAILED, str(exc)
+        job.save(update_fields=["result", "status", "error"])

@@ -9,8 +9,8 @@ import pathlib
 import numpy as np
 
 from ukbstudy.jobs.models import Job
-from ukbstudy.measurements.datasets import dataset_scans
 from ukbstudy.measurements.models import Measurement
+from ukbstudy.measurements.selectors.datasets import dataset_scans
 
 from .services.runs import cross_validation_start, inference_start, training_start
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 
 from ukbstudy.jobs.models import Job
-from ukbstudy.measurements.datasets import dataset_scans
 from ukbstudy.measurements.models import ModelVersion
+from ukbstudy.measurements.selectors.datasets import dataset_scans
 
 from .services.registry import TASK
 

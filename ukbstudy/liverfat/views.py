@@ -10,13 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from ml.liverfat import CONFIGS
-from ukbstudy.measurements.datasets import DATASETS
 from ukbstudy.measurements.models import ModelVersion
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
+from ukbstudy.measurements.selectors.datasets import DATASETS
 from ukbstudy.results.figures import figure_json
 
 from .selectors import dataset_sizes, liverfat_jobs, loss_curves, model_versions
-from .services.registry import TASK, model_version_make_current
+from .services.registry import TASK, liverfat_model_make_current
 from .services.runs import RunError, cross_validation_start, inference_start, training_start
 
 FIELD_CHOICES = (("22402-2.0", "22402-2.0"), ("22436-2.0", "22436-2.0"),
@@ -74,7 +74,7 @@ def start(request, action: str):
 def make_current(request, pk: int):
     version = get_object_or_404(ModelVersion, pk=pk, task=TASK)
     try:
-        model_version_make_current(model_version=version)
+        liverfat_model_make_current(model_version=version)
     except ValueError as exc:
         messages.error(request, str(exc))
     else:

@@ -3,32 +3,11 @@ from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 
 from ml.ukb import protocol
+from ukbstudy.audit.admin import ReadOnlyAdmin
 
 from .models import CovariateValue, ImportBatch, ReferenceValue, Scan, Subject
 from .services.withdrawal import subjects_withdraw
 from .views import scan_image_urls
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by importers and services: visible and searchable, changed only through them.
-
-    The admin is the one place that also shows withdrawn participants' rows (filter on "withdrawn").
-    """
-
-    def get_queryset(self, request):
-        manager = getattr(self.model, "all_objects", self.model._default_manager)
-        queryset = manager.get_queryset()
-        ordering = self.get_ordering(request)
-        return queryset.order_by(*ordering) if ordering else queryset
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def inventory_table(inventory: dict) -> str:

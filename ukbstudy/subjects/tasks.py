@@ -1,41 +1,29 @@
-"""Celery tasks for imports: each takes a job id, runs one service and reports through the job."""
+"""Celery tasks for imports and preprocessing: primary keys in, one job body run through ``jobs``."""
 
 from celery import shared_task
 
-from ukbstudy.jobs.models import Job
-from ukbstudy.jobs.services import job_item_run, job_progress_callback, run_job
+from ukbstudy.jobs.services import job_item_run, run_job
 
-from .models import Scan
-from .services.archives import scans_import_archives
-from .services.fields import subjects_import_fields
-from .services.preprocessing import scan_preprocess
+from .services.jobs import (
+    IMPORT_ARCHIVES_TASK,
+    IMPORT_FIELDS_TASK,
+    PREPROCESS_TASK,
+    import_archives_run,
+    import_fields_run,
+    preprocess_item,
+)
 
 
-@shared_task(name="subjects.import_archives")
+@shared_task(name=IMPORT_ARCHIVES_TASK)
 def import_archives(job_id: int) -> None:
-    def body(job: Job) -> None:
-        report = scans_import_archives(paths=job.parameters["paths"], user=job.created_by,
-                                       progress=job_progress_callback(job))
-        job.result = report.as_dict()
-
-    run_job(job_id=job_id, body=body)
+    run_job(job_id=job_id, body=import_archives_run)
 
 
-@shared_task(name="subjects.import_fields")
+@shared_task(name=IMPORT_FIELDS_TASK)
 def import_fields(job_id: int) -> None:
-    def body(job: Job) -> None:
-        job.result = subjects_import_fields(path=job.parameters["path"], user=job.created_by).as_dict()
-
-    run_job(job_id=job_id, body=body)
+    run_job(job_id=job_id, body=import_fields_run)
 
 
-@shared_task(name="subjects.preprocess_scan")
-def preprocess_scan(scan_id: int, job_id: int) -> None:
-    def body() -> tuple[bool, str]:
-        scan = Scan.objects.select_related("subject").filter(pk=scan_id).first()
-        if scan is None:
-            return False, f"scan {scan_id} no longer exists or its participant has withdrawn"
-        outcome = scan_preprocess(scan=scan)
-        return outcome.ok, outcome.reason
-
-    job_item_run(job_id=job_id, item=str(scan_id), body=body)
+@shared_task(name=PREPROCESS_TASK)
+def preprocess_scan(job_id: int, scan_id: int) -> None:
+    job_item_run(job_id=job_id, item=scan_id, body=preprocess_item)

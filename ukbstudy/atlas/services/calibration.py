@@ -17,10 +17,11 @@ from django.db import transaction
 from analysis import AnalysisError
 from analysis.comparison import linear_recalibration
 from ukbstudy.jobs.models import Job
+from ukbstudy.jobs.services import JobStepFailed
 from ukbstudy.measurements.datasets import dataset_scans
-from ukbstudy.measurements.models import Measurement, ModelVersion
+from ukbstudy.measurements.models import Measurement, Method, ModelVersion, Quantity
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
-from ukbstudy.measurements.services import measurement_record
+from ukbstudy.measurements.services import measurement_replace, model_version_make_current, model_version_record
 from ukbstudy.subjects.models import ReferenceValue
 
 from ..models import AtlasReadout
@@ -58,54 +59,39 @@ def atlas_calibrate(*, template_set: str, field: str = DEFAULT_REFERENCE_FIELD, 
 def _model_version(template_set: str, correction: dict, templates: list | None, config: dict | None,
                    job: Job | None) -> ModelVersion:
     digest = hashlib.sha256(repr(sorted(correction.items())).encode()).hexdigest()
-    version, created = ModelVersion.objects.get_or_create(
-        task=ModelVersion.Task.ATLAS, name=MODEL_NAME, version=f"{template_set[:8]}-{digest[:8]}",
-        defaults={"config": {"template_set": template_set, "templates": templates or [], "registration": config or {},
-                             "correction": correction},
-                  "metrics": {"correction_r2_on_A": correction["r2"], "n_A": correction["n"]},
-                  "data_fingerprint": digest, "trained_by": job})
-    ModelVersion.objects.filter(task=ModelVersion.Task.ATLAS, is_current=True).exclude(pk=version.pk).update(
-        is_current=False)
-    ModelVersion.objects.filter(pk=version.pk).update(is_current=True)
-    version.is_current = True
-    return version
+    version = ModelVersion.objects.filter(task=ModelVersion.Task.ATLAS, name=MODEL_NAME,
+                                          version=f"{template_set[:8]}-{digest[:8]}").first()
+    if version is None:
+        version = model_version_record(
+            task=ModelVersion.Task.ATLAS, name=MODEL_NAME, version=f"{template_set[:8]}-{digest[:8]}",
+            config={"template_set": template_set, "templates": templates or [], "registration": config or {},
+                    "correction": correction},
+            metrics={"correction_r2_on_A": correction["r2"], "n_A": correction["n"]},
+            data_fingerprint=digest, trained_by=job)
+    return model_version_make_current(model_version=version)
 
 
 def _write_measurements(version: ModelVersion, readouts: list[AtlasReadout], fit, job: Job | None) -> None:
-    existing = {m.scan_id: m for m in Measurement.all_objects.filter(model_version=version)}
+    """A corrected value per readout; values already stored unchanged under this version stay as they are."""
+    stored = {m.scan_id: (m.value, m.details) for m in Measurement.all_objects.filter(model_version=version)}
     for readout in readouts:
         value = float(fit.intercept + fit.slope * readout.raw)
         details = {"raw": readout.raw, "template_set": readout.template_set, "slope": fit.slope,
                    "intercept": fit.intercept, "voxels": readout.details.get("voxels")}
-        measurement = existing.get(readout.scan_id)
-        if measurement is None:
-            measurement_record(scan=readout.scan, quantity="liver_ff", method="atlas", value=value,
-                               model_version=version, job=job or readout.job, details=details)
-        elif measurement.value != value or measurement.details != details:
-            measurement.value, measurement.details = value, details
-            measurement.save(update_fields=["value", "details"])
+        if stored.get(readout.scan_id) != (value, details):
+            measurement_replace(scan=readout.scan, quantity=Quantity.LIVER_FF, method=Method.ATLAS,
+                                model_version=version, value=value, job=job or readout.job, details=details)
 
 
-def atlas_run_finish(*, job_id: int) -> None:
-    """After an atlas job's last item: fit the correction and write the measurements once.
-
-    Every item's task calls this; the row lock and the ``calibration`` entry make exactly one of them do
-    the work. A correction that cannot be fitted fails the job with the reason (no measurement is written).
-    """
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job_id)
-        if job.status != Job.Status.SUCCEEDED or "calibration" in job.result:
-            return
-        params = job.parameters
-        try:
-            with transaction.atomic():
-                version = atlas_calibrate(template_set=params["template_set"], field=params["field"], job=job,
-                                          templates=params.get("template_details"), config=params.get("config"))
-        except CalibrationError as exc:
-            job.result["calibration"] = {"error": str(exc)}
-            job.status, job.error = Job.Status.FAILED, f"atlas correction failed: {exc}"
-        else:
-            correction = version.config["correction"]
-            job.result["calibration"] = {"model_version": str(version), "slope": correction["slope"],
-                                         "intercept": correction["intercept"], "n": correction["n"]}
-        job.save(update_fields=["result", "status", "error"])
+def atlas_run_finish(job: Job) -> dict:
+    """After an atlas job's last item: fit the correction and write the measurements (the job's
+    ``after_last`` step, run once); a correction that cannot be fitted fails the job with the reason."""
+    params = job.parameters
+    try:
+        version = atlas_calibrate(template_set=params["template_set"], field=params["field"], job=job,
+                                  templates=params.get("template_details"), config=params.get("config"))
+    except CalibrationError as exc:
+        raise JobStepFailed(f"atlas correction failed: {exc}") from None
+    correction = version.config["correction"]
+    return {"model_version": str(version), "slope": correction["slope"], "intercept": correction["intercept"],
+            "n": correction["n"]}

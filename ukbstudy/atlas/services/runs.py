@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
 from ml.atlas import (
     DEFAULT_CONFIG,
@@ -26,14 +24,16 @@ from ml.atlas import (
     load_atlas_image,
 )
 from ukbstudy.jobs.models import Job
-from ukbstudy.jobs.services import job_create
+from ukbstudy.jobs.services import ItemFailed, job_fan_out
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.subjects.models import Scan
+from ukbstudy.subjects.services.jobs import scan_of_item
 
 from ..models import AtlasReadout
 from .templates import TemplateError, TemplateSet, template_liver, template_set_current, template_set_of
 
 VOLUMES = ("water", "ff", "body_mask")
+ATLAS_SCAN_TASK = "atlas.atlas_scan"
 
 
 def scan_atlas_image(scan: Scan) -> AtlasImage:
@@ -64,25 +64,14 @@ def atlas_run_start(*, scans: Iterable[Scan], user=None, field: str = DEFAULT_RE
                     template_set: TemplateSet | None = None, config: RegistrationConfig = DEFAULT_CONFIG
                     ) -> Job:
     """One ATLAS job, one task per scan; the correction and the measurements follow the last item."""
-    from ..tasks import atlas_scan
-
     template_set = template_set or template_set_current()
     if not template_set.templates:
         raise TemplateError("no active atlas templates: add some with `manage.py atlas templates add`")
-    scan_ids = sorted({scan.pk for scan in scans})
-    parameters = {"scans": len(scan_ids), "templates": [t.pk for t in template_set.templates],
+    scan_ids = [scan.pk for scan in scans]
+    parameters = {"scans": len(set(scan_ids)), "templates": [t.pk for t in template_set.templates],
                   "template_set": template_set.fingerprint,
                   "template_details": template_set.describe(), "field": field, "config": config.as_dict()}
-    with transaction.atomic():
-        job = job_create(kind=Job.Kind.ATLAS, parameters=parameters, user=user)
-        job.progress_total = len(scan_ids)
-        if not scan_ids:
-            job.status, job.finished_at = Job.Status.SUCCEEDED, timezone.now()
-        job.save(update_fields=["progress_total", "status", "finished_at"])
-        transaction.on_commit(lambda: [atlas_scan.apply_async(args=(scan_id, job.pk),
-                                                              queue=settings.CELERY_TASK_DEFAULT_QUEUE)
-                                       for scan_id in scan_ids])
-    return job
+    return job_fan_out(kind=Job.Kind.ATLAS, task=ATLAS_SCAN_TASK, items=scan_ids, parameters=parameters, user=user)
 
 
 def job_template_set(job: Job) -> tuple[TemplateSet, RegistrationConfig]:
@@ -91,15 +80,13 @@ def job_template_set(job: Job) -> tuple[TemplateSet, RegistrationConfig]:
     return template_set_of(job.parameters["templates"]), RegistrationConfig(**tupled)
 
 
-def atlas_item(*, scan_id: int, job: Job) -> tuple[bool, str]:
-    """One scan of a job: (ok, reason) for ``job_item_run``."""
-    scan = Scan.objects.select_related("subject").filter(pk=scan_id).first()
-    if scan is None:
-        return False, f"scan {scan_id} no longer exists or its participant has withdrawn"
+def atlas_item(job: Job, item: str) -> str:
+    """One scan of an atlas job: its raw readout stored; the summary for the job's item list."""
+    scan = scan_of_item(item)
     try:
         template_set, config = job_template_set(job)
         readout = scan_atlas_readout(scan=scan, template_set=template_set,
                                      templates=atlas_templates_load(template_set), config=config, job=job)
     except (AtlasError, TemplateError) as exc:
-        return False, str(exc)
-    return True, f"raw {readout.raw:.2f} %"
+        raise ItemFailed(str(exc)) from None
+    return f"raw {readout.raw:.2f} %"

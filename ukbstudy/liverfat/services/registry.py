@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 
 from ukbstudy.measurements.models import ModelVersion
+from ukbstudy.measurements.services import model_version_make_current
 
 TASK = ModelVersion.Task.LIVER_FF
 KIND_KEY = "kind"  # config[KIND_KEY]: "cross_validation" (out-of-fold predictions) or "trained" (a checkpoint)
-
-
-def git_revision() -> str:
-    """The code revision a model was trained with: $GIT_REVISION, else the checkout's HEAD, else ''."""
-    if os.environ.get("GIT_REVISION"):
-        return os.environ["GIT_REVISION"][:40]
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=settings.BASE_DIR, capture_output=True, text=True,
-                             timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return out.stdout.strip()[:40] if out.returncode == 0 else ""
 
 
 def checkpoint_relative_path(version: str) -> str:
@@ -41,16 +27,11 @@ def current_model_version() -> ModelVersion | None:
     return ModelVersion.objects.filter(task=TASK, is_current=True).first()
 
 
-def model_version_make_current(*, model_version: ModelVersion) -> ModelVersion:
-    """Mark a trained version current (the one inference uses by default); exactly one is current per task."""
+def liverfat_model_make_current(*, model_version: ModelVersion) -> ModelVersion:
+    """Mark a trained version current (the one inference uses by default); refuses one without a checkpoint."""
     if model_version.task != TASK or not model_version.checkpoint_path:
         raise ValueError(f"{model_version} is not a trained liver fat model with a checkpoint")
-    with transaction.atomic():
-        ModelVersion.objects.select_for_update().filter(task=TASK, is_current=True).exclude(
-            pk=model_version.pk).update(is_current=False)
-        ModelVersion.objects.filter(pk=model_version.pk).update(is_current=True)
-    model_version.is_current = True
-    return model_version
+    return model_version_make_current(model_version=model_version)
 
 
 def matching_cross_validation(*, config: dict, data_fingerprint: str) -> ModelVersion | None:

@@ -34,10 +34,16 @@ from ml.liverfat import (
     train_regressor,
 )
 from ukbstudy.jobs.models import Job
-from ukbstudy.jobs.services import job_create, job_enqueue, job_progress, job_progress_callback
+from ukbstudy.jobs.services import job_device_set, job_metrics_set, job_progress, job_progress_callback, job_start
 from ukbstudy.measurements.datasets import DATASETS, dataset_scans
 from ukbstudy.measurements.models import Measurement, Method, ModelVersion, Quantity
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
+from ukbstudy.measurements.services import (
+    code_revision,
+    measurements_discard_of_job,
+    measurements_record_bulk,
+    model_version_record,
+)
 from ukbstudy.subjects.models import Scan
 
 from ..models import FoldAssignment
@@ -47,13 +53,14 @@ from .registry import (
     checkpoint_absolute_path,
     checkpoint_relative_path,
     current_model_version,
-    git_revision,
     matching_cross_validation,
-    model_version_make_current,
 )
 
 DEFAULT_FOLDS = 10
 DEFAULT_CHUNK = 256
+CROSS_VALIDATE_TASK = "liverfat.cross_validate"
+TRAIN_TASK = "liverfat.train"
+INFER_TASK = "liverfat.infer"
 
 
 class RunError(ValueError):
@@ -69,54 +76,44 @@ def _job_device(job: Job) -> torch.device:
     if settings.TORCH_NUM_THREADS:
         torch.set_num_threads(settings.TORCH_NUM_THREADS)
     device = pick_device(settings.LIVERFAT_DEVICE)
-    Job.objects.filter(pk=job.pk).update(device=device_name(device))
+    job_device_set(job=job, device=device_name(device))
     return device
 
 
 # Starting -------------------------------------------------------------------------------------------------------
 
-def _start(kind: str, parameters: dict, task, user) -> Job:
-    with transaction.atomic():
-        job = job_create(kind=kind, parameters=parameters, user=user)
-        job_enqueue(job=job, task=task)
-    return job
-
 
 def cross_validation_start(*, config: str = "quick", overrides: dict | None = None,
                            field: str = DEFAULT_REFERENCE_FIELD, folds: int = DEFAULT_FOLDS, seed: int = 0,
                            user=None) -> Job:
-    from ..tasks import liverfat_cross_validate
-
     config_named(config, **(overrides or {}))  # refuse a bad configuration before queueing
-    return _start(Job.Kind.CROSS_VALIDATE, {"task": TASK, "config": config, "overrides": overrides or {},
-                                            "field": field, "folds": folds, "seed": seed},
-                  liverfat_cross_validate, user)
+    parameters = {"task": TASK, "config": config, "overrides": overrides or {}, "field": field, "folds": folds,
+                  "seed": seed}
+    return job_start(kind=Job.Kind.CROSS_VALIDATE, task=CROSS_VALIDATE_TASK, parameters=parameters, user=user)
 
 
 def training_start(*, config: str = "quick", overrides: dict | None = None, field: str = DEFAULT_REFERENCE_FIELD,
                    make_current: bool = True, user=None) -> Job:
-    from ..tasks import liverfat_train
-
     config_named(config, **(overrides or {}))
-    return _start(Job.Kind.TRAIN, {"task": TASK, "config": config, "overrides": overrides or {}, "field": field,
-                                   "make_current": make_current}, liverfat_train, user)
+    parameters = {"task": TASK, "config": config, "overrides": overrides or {}, "field": field,
+                  "make_current": make_current}
+    return job_start(kind=Job.Kind.TRAIN, task=TRAIN_TASK, parameters=parameters, user=user)
 
 
 def inference_start(*, model_version: ModelVersion | None = None, dataset: str | None = "B",
                     scan_ids: list[int] | None = None, field: str = DEFAULT_REFERENCE_FIELD,
                     chunk_size: int = DEFAULT_CHUNK, user=None) -> Job:
     """Infer with ``model_version`` (default: the current one, resolved now) on a dataset or on given scans."""
-    from ..tasks import liverfat_infer
-
     model_version = model_version or current_model_version()
     if model_version is None or not model_version.checkpoint_path:
         raise RunError("no trained liver fat model: train one first (python manage.py liverfat train)")
     if scan_ids is None and dataset not in DATASETS:
         raise RunError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
-    return _start(Job.Kind.INFER, {"task": TASK, "model_version": model_version.pk,
-                                   "dataset": None if scan_ids is not None else dataset,
-                                   "scan_ids": sorted(scan_ids) if scan_ids is not None else None,
-                                   "field": field, "chunk_size": chunk_size}, liverfat_infer, user)
+    parameters = {"task": TASK, "model_version": model_version.pk,
+                  "dataset": None if scan_ids is not None else dataset,
+                  "scan_ids": sorted(scan_ids) if scan_ids is not None else None,
+                  "field": field, "chunk_size": chunk_size}
+    return job_start(kind=Job.Kind.INFER, task=INFER_TASK, parameters=parameters, user=user)
 
 
 # Cross-validation and training -------------------------------------------------------------------------------
@@ -142,17 +139,19 @@ def _rounded(values) -> list[float]:
     return [float(f"{value:.5g}") for value in values]
 
 
-def _stored_earlier(job: Job) -> bool:
-    """True when an earlier delivery of this task stored the run's model version (then it only reports it)."""
+def _stored_earlier(job: Job) -> dict | None:
+    """The result of an earlier delivery of this task that stored the run's model version (then it only
+    reports it), else None."""
     version = ModelVersion.objects.filter(trained_by=job).first()
-    if version is not None:
-        job.result = {"model_version": version.pk, "n": version.config.get("n"), "metrics": version.metrics}
-    return version is not None
+    if version is None:
+        return None
+    return {"model_version": version.pk, "n": version.config.get("n"), "metrics": version.metrics}
 
 
-def cross_validation_run(job: Job) -> None:
-    if _stored_earlier(job):
-        return
+def cross_validation_run(job: Job) -> dict:
+    earlier = _stored_earlier(job)
+    if earlier is not None:
+        return earlier
     parameters = job.parameters
     config = _train_config(parameters)
     scans, targets = _dataset_a(parameters["field"])
@@ -163,33 +162,33 @@ def cross_validation_run(job: Job) -> None:
     metrics = _agreement_metrics(targets, result.predictions)
     fingerprint = data_fingerprint(scans, targets)
     with transaction.atomic():
-        version = ModelVersion.objects.create(
+        version = model_version_record(
             task=TASK, name=f"resnet{config.depth}", version=f"cv-job{job.pk}", data_fingerprint=fingerprint,
-            git_revision=git_revision(), trained_by=job, metrics=metrics,
+            trained_by=job, metrics=metrics,
             config={"kind": "cross_validation", "train": config.as_dict(), "field": parameters["field"],
                     "folds": int(parameters["folds"]), "seed": int(parameters["seed"]), "n": len(scans)})
         FoldAssignment.objects.bulk_create(FoldAssignment(job=job, scan=scan, fold=int(fold))
                                            for scan, fold in zip(scans, folds, strict=True))
-        Measurement.objects.bulk_create(
-            Measurement(subject_id=scan.subject_id, scan=scan, quantity=Quantity.LIVER_FF, method=Method.NETWORK,
-                        value=float(value), model_version=version, job=job,
-                        details={"dataset": "A", "fold": int(fold), "out_of_fold": True})
-            for scan, fold, value in zip(scans, folds, result.predictions, strict=True))
-        Job.objects.filter(pk=job.pk).update(metrics={"loss": [_rounded(curve) for curve in result.losses]})
-    job.result = {"model_version": version.pk, "n": len(scans), "metrics": metrics,
-                  "seconds": round(result.seconds, 1), "images_per_second": round(result.images_per_second, 1)}
+        measurements_record_bulk(
+            values=((scan, value, {"dataset": "A", "fold": int(fold), "out_of_fold": True})
+                    for scan, fold, value in zip(scans, folds, result.predictions, strict=True)),
+            quantity=Quantity.LIVER_FF, method=Method.NETWORK, model_version=version, job=job)
+        job_metrics_set(job=job, metrics={"loss": [_rounded(curve) for curve in result.losses]})
+    return {"model_version": version.pk, "n": len(scans), "metrics": metrics,
+            "seconds": round(result.seconds, 1), "images_per_second": round(result.images_per_second, 1)}
 
 
-def training_run(job: Job) -> None:
-    if _stored_earlier(job):
-        return
+def training_run(job: Job) -> dict:
+    earlier = _stored_earlier(job)
+    if earlier is not None:
+        return earlier
     parameters = job.parameters
     config = _train_config(parameters)
     scans, targets = _dataset_a(parameters["field"])
     images = load_inputs(scans)
     device = _job_device(job)
     trained = train_regressor(images, targets, config, device=device, progress=job_progress_callback(job))
-    fingerprint, revision = data_fingerprint(scans, targets), git_revision()
+    fingerprint, revision = data_fingerprint(scans, targets), code_revision()
     version_name = f"job{job.pk}"
     relative = checkpoint_relative_path(version_name)
     save_checkpoint(settings.MEDIA_ROOT / relative, trained, data_fingerprint=fingerprint, git_revision=revision,
@@ -197,17 +196,16 @@ def training_run(job: Job) -> None:
     cv = matching_cross_validation(config=config.as_dict(), data_fingerprint=fingerprint)
     metrics = {**cv.metrics, "cross_validation": cv.version} if cv else {}
     with transaction.atomic():
-        version = ModelVersion.objects.create(
+        version = model_version_record(
             task=TASK, name=f"resnet{config.depth}", version=version_name, checkpoint_path=relative,
             data_fingerprint=fingerprint, git_revision=revision, trained_by=job, metrics=metrics,
             config={"kind": "trained", "train": config.as_dict(), "field": parameters["field"], "n": len(scans),
-                    "target_mean": trained.target_mean, "target_std": trained.target_std})
-        if parameters.get("make_current", True):
-            model_version_make_current(model_version=version)
-        Job.objects.filter(pk=job.pk).update(metrics={"loss": _rounded(trained.losses)})
-    job.result = {"model_version": version.pk, "n": len(scans), "final_loss": _rounded(trained.losses[-20:]),
-                  "seconds": round(trained.seconds, 1), "images_per_second": round(trained.images_per_second, 1),
-                  "cross_validation": cv.version if cv else None}
+                    "target_mean": trained.target_mean, "target_std": trained.target_std},
+            make_current=parameters.get("make_current", True))
+        job_metrics_set(job=job, metrics={"loss": _rounded(trained.losses)})
+    return {"model_version": version.pk, "n": len(scans), "final_loss": _rounded(trained.losses[-20:]),
+            "seconds": round(trained.seconds, 1), "images_per_second": round(trained.images_per_second, 1),
+            "cross_validation": cv.version if cv else None}
 
 
 # Inference ---------------------------------------------------------------------------------------------------------
@@ -218,16 +216,16 @@ def _inference_scans(parameters: dict):
     return dataset_scans(parameters["dataset"], field=parameters.get("field", DEFAULT_REFERENCE_FIELD))
 
 
-def inference_run(job: Job) -> None:
+def inference_run(job: Job) -> dict:
     version = ModelVersion.objects.get(pk=job.parameters["model_version"])
     try:
-        _infer(job, version)
+        return _infer(job, version)
     except BaseException:
-        Measurement.all_objects.filter(job=job).delete()  # a job that does not succeed leaves nothing
+        measurements_discard_of_job(job=job)  # a job that does not succeed leaves nothing
         raise
 
 
-def _infer(job: Job, version: ModelVersion) -> None:
+def _infer(job: Job, version: ModelVersion) -> dict:
     device = _job_device(job)
     trained, _ = load_checkpoint(checkpoint_absolute_path(version), device=device)
     done_ids = set(Measurement.all_objects.filter(model_version=version, quantity=Quantity.LIVER_FF,
@@ -235,25 +233,22 @@ def _infer(job: Job, version: ModelVersion) -> None:
     scans = list(_inference_scans(job.parameters))
     todo = [scan for scan in scans if scan.pk not in done_ids]
     total, chunk = len(scans), max(1, int(job.parameters.get("chunk_size", DEFAULT_CHUNK)))
+    dataset = job.parameters.get("dataset") or "scans"
     already = total - len(todo)
     started = time.perf_counter()
     job_progress(job=job, done=already, total=total, message=f"{already} of {total} already inferred")
     for start in range(0, len(todo), chunk):
         part = todo[start:start + chunk]
         values = predict(trained, load_inputs(part), device=device)
-        with transaction.atomic():
-            Measurement.objects.bulk_create(
-                [Measurement(subject_id=scan.subject_id, scan=scan, quantity=Quantity.LIVER_FF, method=Method.NETWORK,
-                             value=float(value), model_version=version, job=job,
-                             details={"dataset": job.parameters.get("dataset") or "scans"})
-                 for scan, value in zip(part, values, strict=True)], ignore_conflicts=True)
+        rows = [(scan, value, {"dataset": dataset}) for scan, value in zip(part, values, strict=True)]
+        measurements_record_bulk(values=rows, quantity=Quantity.LIVER_FF, method=Method.NETWORK,
+                                 model_version=version, job=job, ignore_conflicts=True)
         done = already + start + len(part)
         job_progress(job=job, done=done, total=total, message=f"{done} of {total} scans inferred")
     seconds = time.perf_counter() - started
-    job.result = {"model_version": version.pk, "scans": total, "inferred_now": len(todo), "already_inferred": already,
-                  "seconds": round(seconds, 2),
-                  "subjects_per_minute": round(len(todo) / seconds * 60, 1) if todo and seconds > 0 else None,
-                  "finished": timezone.now().isoformat()}
+    per_minute = round(len(todo) / seconds * 60, 1) if todo and seconds > 0 else None
+    return {"model_version": version.pk, "scans": total, "inferred_now": len(todo), "already_inferred": already,
+            "seconds": round(seconds, 2), "subjects_per_minute": per_minute, "finished": timezone.now().isoformat()}
 
 
 __all__ = ["DEFAULT_FOLDS", "InputError", "RunError", "cross_validation_run", "cross_validation_start",

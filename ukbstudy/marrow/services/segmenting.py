@@ -32,8 +32,8 @@ from ml.marrow.checks import (
 from ml.marrow.regions import region_of
 from ml.marrow.training import SegmentationModel, load_model, predict_masks
 from ukbstudy.jobs.models import Job
-from ukbstudy.measurements.models import Measurement, Method, ModelVersion
-from ukbstudy.measurements.services import measurement_record
+from ukbstudy.measurements.models import Method, ModelVersion
+from ukbstudy.measurements.services import measurement_replace
 from ukbstudy.subjects.models import Scan
 
 from ..models import Segmentation
@@ -131,12 +131,8 @@ def _record(scan: Scan, model_version: ModelVersion, job: Job | None, outcome: R
             "removed_voxels": check.removed_voxels if check else 0,
             "joined_pieces": check.joined_pieces if check else 0,
             "bmff": outcome.value, "mask_path": mask_path})
-    quantity = region_of(outcome.region).quantity
-    Measurement.all_objects.filter(scan=scan, quantity=quantity, method=Method.SEGMENTATION,
-                                   model_version=model_version).delete()
-    if outcome.value is not None:
-        measurement_record(scan=scan, quantity=quantity, method=Method.SEGMENTATION, value=outcome.value,
-                           model_version=model_version, job=job, details={
-                               "status": segmentation.status, "volume_voxels": volume,
-                               "volume_ml": segmentation.volume_ml, "segmentation": segmentation.pk})
+    details = {"status": segmentation.status, "volume_voxels": volume, "volume_ml": segmentation.volume_ml,
+               "segmentation": segmentation.pk}
+    measurement_replace(scan=scan, quantity=region_of(outcome.region).quantity, method=Method.SEGMENTATION,
+                        model_version=model_version, value=outcome.value, job=job, details=details)
     return segmentation

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -26,6 +25,7 @@ from ml.marrow.io import load_label
 from ml.marrow.regions import REGION_NAMES, region_of
 from ml.marrow.training import ARCHITECTURES, Case, TrainConfig, load_model, train_region
 from ukbstudy.measurements.models import ModelVersion
+from ukbstudy.measurements.services import code_revision, model_version_record
 
 from ..models import ManualSegmentation
 from .slabs import scan_slab
@@ -34,14 +34,6 @@ TASK = ModelVersion.Task.BMFF_SEGMENTATION
 CURRENT_ARCHITECTURE = "roi_attention_unet"
 DEFAULT_TEST_FRACTION = 0.15
 MIN_TEST_CASES = 2
-
-
-def git_revision() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=settings.BASE_DIR, capture_output=True, text=True,
-                              timeout=5, check=True).stdout.strip()[:40]
-    except (OSError, subprocess.SubprocessError):
-        return ""
 
 
 def manual_cases(region: str) -> list[Case]:
@@ -104,17 +96,15 @@ def _step_progress(progress, step: int, steps: int):
 
 
 def _record_versions(version: str, folder: Path, configs: dict, found: dict, job) -> list[ModelVersion]:
-    revision = git_revision()
+    revision = code_revision()
     ordered = sorted(found, key=lambda arch: arch != CURRENT_ARCHITECTURE)
     with transaction.atomic():
-        if CURRENT_ARCHITECTURE in found:
-            ModelVersion.objects.filter(task=TASK, is_current=True).update(is_current=False)
-        versions = []
-        for arch in ordered:
-            fingerprint = hashlib.sha256("".join(found[arch]["fingerprints"]).encode()).hexdigest()
-            versions.append(ModelVersion.objects.create(
-                task=TASK, name=arch, version=version, checkpoint_path=str(folder / arch),
-                config={"train": asdict(configs[arch]), "regions": found[arch]["regions"]},
-                metrics={"dice": found[arch]["dice"]}, data_fingerprint=fingerprint, git_revision=revision,
-                is_current=arch == CURRENT_ARCHITECTURE, trained_by=job))
-    return versions
+        return [model_version_record(
+            task=TASK, name=arch, version=version, checkpoint_path=str(folder / arch),
+            config={"train": asdict(configs[arch]), "regions": found[arch]["regions"]},
+            metrics={"dice": found[arch]["dice"]}, data_fingerprint=_fingerprint(found[arch]["fingerprints"]),
+            git_revision=revision, trained_by=job, make_current=arch == CURRENT_ARCHITECTURE) for arch in ordered]
+
+
+def _fingerprint(fingerprints: list[str]) -> str:
+    return hashlib.sha256("".join(fingerprints).encode()).hexdigest()

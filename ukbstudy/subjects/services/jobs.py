@@ -1,48 +1,62 @@
-"""Starting imports and preprocessing as background jobs (for the web app, the API and the commands)."""
+"""Starting imports and preprocessing as background jobs (for the web app, the API and the commands), and
+the job bodies their tasks run (see ``ukbstudy.jobs.services`` for the convention)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
-
 from ukbstudy.jobs.models import Job
-from ukbstudy.jobs.services import job_create, job_enqueue
+from ukbstudy.jobs.services import ItemFailed, job_fan_out, job_progress_callback, job_start
 
 from ..models import Scan
-from ..tasks import import_archives, import_fields, preprocess_scan
+from .archives import scans_import_archives
+from .fields import subjects_import_fields
+from .preprocessing import scan_preprocess
+
+# The tasks' registered names (``tasks.py`` registers them under these).
+IMPORT_ARCHIVES_TASK = "subjects.import_archives"
+IMPORT_FIELDS_TASK = "subjects.import_fields"
+PREPROCESS_TASK = "subjects.preprocess_scan"
+
+
+def scan_of_item(item: str) -> Scan:
+    """The scan an item of a fanned-out job names; ItemFailed when it is gone or its participant withdrew."""
+    scan = Scan.objects.select_related("subject").filter(pk=int(item)).first()
+    if scan is None:
+        raise ItemFailed(f"scan {item} no longer exists or its participant has withdrawn")
+    return scan
 
 
 def import_archives_start(*, paths: list[str | Path], user=None) -> Job:
-    with transaction.atomic():
-        job = job_create(kind=Job.Kind.IMPORT_ARCHIVES, parameters={"paths": [str(p) for p in paths]}, user=user)
-        job_enqueue(job=job, task=import_archives)
-    return job
+    parameters = {"paths": [str(p) for p in paths]}
+    return job_start(kind=Job.Kind.IMPORT_ARCHIVES, task=IMPORT_ARCHIVES_TASK, parameters=parameters, user=user)
+
+
+def import_archives_run(job: Job) -> dict:
+    report = scans_import_archives(paths=job.parameters["paths"], user=job.created_by,
+                                   progress=job_progress_callback(job))
+    return report.as_dict()
 
 
 def import_fields_start(*, path: str | Path, user=None) -> Job:
-    with transaction.atomic():
-        job = job_create(kind=Job.Kind.IMPORT_FIELDS, parameters={"path": str(path)}, user=user)
-        job_enqueue(job=job, task=import_fields)
-    return job
+    return job_start(kind=Job.Kind.IMPORT_FIELDS, task=IMPORT_FIELDS_TASK, parameters={"path": str(path)},
+                     user=user)
+
+
+def import_fields_run(job: Job) -> dict:
+    return subjects_import_fields(path=job.parameters["path"], user=job.created_by).as_dict()
 
 
 def preprocess_start(*, scans: Iterable[Scan], user=None) -> Job:
     """One job, one task per scan: workers share the cohort and the job counts what is done and failed."""
-    scan_ids = sorted({scan.pk for scan in scans})  # each scan shows "processing" once its task starts
-    with transaction.atomic():
-        job = job_create(kind=Job.Kind.PREPROCESS, parameters={"scans": len(scan_ids)}, user=user)
-        job.progress_total = len(scan_ids)
-        if not scan_ids:
-            job.status, job.finished_at = Job.Status.SUCCEEDED, timezone.now()
-        job.save(update_fields=["progress_total", "status", "finished_at"])
-        transaction.on_commit(lambda: _send_preprocess_tasks(job.pk, scan_ids))
-    return job
+    scan_ids = [scan.pk for scan in scans]  # each scan shows "processing" once its task starts
+    return job_fan_out(kind=Job.Kind.PREPROCESS, task=PREPROCESS_TASK, items=scan_ids,
+                       parameters={"scans": len(set(scan_ids))}, user=user)
 
 
-def _send_preprocess_tasks(job_id: int, scan_ids: list[int]) -> None:
-    for scan_id in scan_ids:
-        preprocess_scan.apply_async(args=(scan_id, job_id), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+def preprocess_item(job: Job, item: str) -> str:
+    outcome = scan_preprocess(scan=scan_of_item(item))
+    if not outcome.ok:
+        raise ItemFailed(outcome.reason)
+    return outcome.reason

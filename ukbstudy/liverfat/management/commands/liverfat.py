@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from ml.liverfat import CONFIGS, parse_overrides
 from ukbstudy.jobs.models import Job
 from ukbstudy.jobs.selectors import job_wait
-from ukbstudy.liverfat.services.registry import TASK, model_version_make_current
+from ukbstudy.liverfat.services.registry import TASK, liverfat_model_make_current
 from ukbstudy.liverfat.services.runs import (
     DEFAULT_FOLDS,
     RunError,
@@ -19,9 +19,9 @@ from ukbstudy.liverfat.services.runs import (
     inference_start,
     training_start,
 )
-from ukbstudy.measurements.datasets import DATASETS
 from ukbstudy.measurements.models import ModelVersion
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
+from ukbstudy.measurements.selectors.datasets import DATASETS
 from ukbstudy.subjects.models import Scan
 
 
@@ -63,7 +63,7 @@ class Command(BaseCommand):
                 version = ModelVersion.objects.filter(pk=options["model_version"], task=TASK).first()
                 if version is None:
                     raise CommandError(f"no liver fat model version {options['model_version']}")
-                model_version_make_current(model_version=version)
+                liverfat_model_make_current(model_version=version)
                 self.stdout.write(f"{version} is now current")
                 return None
             job = self._start(action, options)
