@@ -18,11 +18,12 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Iterable
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
+
+from ukbstudy.celery import task_named
 
 from .models import Job, JobItem
 
@@ -58,7 +59,7 @@ def job_start(*, kind: str, task: str, parameters: dict | None = None, user=None
 def job_enqueue(*, job: Job, task: str) -> None:
     """Queue the task named ``task`` with ``(job.pk,)`` once the surrounding transaction has committed."""
     def send() -> None:
-        result = _task(task).apply_async(args=(job.pk,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+        result = task_named(task).apply_async(args=(job.pk,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
         Job.objects.filter(pk=job.pk, celery_task_id="").update(celery_task_id=result.id or "")
 
     transaction.on_commit(send)
@@ -81,17 +82,7 @@ def job_fan_out(*, kind: str, task: str, items: Iterable, parameters: dict | Non
 
 def _send_items(task: str, job_id: int, items: list) -> None:
     for item in items:
-        _task(task).apply_async(args=(job_id, item), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
-
-
-def _task(name: str):
-    """The registered Celery task ``name`` (``apply_async`` on it honours eager mode, unlike ``send_task``).
-
-    Outside a worker the apps' ``tasks`` modules are imported (autodiscovered) on the first lookup.
-    """
-    if name not in current_app.tasks:
-        current_app.loader.import_default_modules()
-    return current_app.tasks[name]
+        task_named(task).apply_async(args=(job_id, item), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
 
 
 def job_progress(*, job: Job, done: int, total: int, message: str = "") -> None:

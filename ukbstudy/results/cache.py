@@ -29,6 +29,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
+from ukbstudy.celery import task_named
 from ukbstudy.measurements.models import Measurement, ModelVersion
 from ukbstudy.qc.models import QCDecision
 from ukbstudy.subjects.models import CovariateValue, ImportBatch, ReferenceValue, Scan, Subject
@@ -39,6 +40,7 @@ TIMEOUT = 600
 LATEST_TIMEOUT = 7 * 24 * 3600  # the newest version of a part, served while a worker computes it afresh
 REFRESH_LOCK_TIMEOUT = 300
 VERSION = 2  # bump when a cached part's shape changes
+REFRESH_TASK = "results.refresh_part"
 
 
 def _table(model, *, timestamp: str = "", where: str = "", params: tuple = ()) -> list[tuple[str, tuple]]:
@@ -160,11 +162,9 @@ def part_refresh(name: str, params: dict, *, fingerprint: str | None = None) -> 
 
 def _refresh_later(name: str, params: dict) -> None:
     """Queues one refresh of the part; a refresh queued or running already is not queued again."""
-    from .tasks import refresh_part
-
     lock = _key("refreshing", name, params)
     if cache.add(lock, 1, REFRESH_LOCK_TIMEOUT):
-        refresh_part.delay(name, params)
+        task_named(REFRESH_TASK).delay(name, params)
 
 
 def refresh_done(name: str, params: dict) -> None:

@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from .cache import part_refresh, refresh_done
+from .cache import REFRESH_TASK, part_refresh, refresh_done
 
 
-@shared_task(name="results.refresh_part", ignore_result=True)
+@shared_task(name=REFRESH_TASK, ignore_result=True)
 def refresh_part(name: str, params: dict) -> None:
     from . import pages  # noqa: F401  (registers the parts)
 
