@@ -27,15 +27,15 @@ def main() -> None:
     django.setup()
     from analysis.comparison import agreement
     from analysis.tables import render_agreement_table
-    from ukbstudy.measurements.datasets import usable_reference_values
     from ukbstudy.measurements.models import Measurement, ModelVersion
+    from ukbstudy.measurements.selectors.datasets import usable_reference_values
 
     truths = list(csv.DictReader(open(sys.argv[1])))
     truth = {(int(r["eid"]), int(r["instance"])): float(r["liver_ff_true"]) for r in truths}
     image = {(int(r["eid"]), int(r["instance"])): float(r["liver_ff_image"]) for r in truths}
     rows = []
-    cv = ModelVersion.objects.filter(task="liver_ff", config__kind="cross_validation").order_by("-created_at").first()
-    current = ModelVersion.objects.filter(task="liver_ff", is_current=True).first()
+    cv = ModelVersion.objects.filter(task=ModelVersion.Task.LIVER_FF_REGRESSION, config__kind="cross_validation").order_by("-created_at").first()
+    current = ModelVersion.objects.filter(task=ModelVersion.Task.LIVER_FF_REGRESSION, is_current=True).first()
     for label, version in (("out-of-fold, A", cv), ("inferred, B", current)):
         if version is None:
             continue

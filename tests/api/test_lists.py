@@ -68,7 +68,7 @@ def test_decisions_filter_by_eid_rater_verdict_reason_and_date(client_as, users,
     first, second = cohort["scans"]
     old = qc_decision_record(scan=first, rater=users["rater"], verdict="pass")
     QCDecision.all_objects.bulk_create([QCDecision(scan=second, rater=users["analyst"], verdict="fail",
-                                                   reason="noise", created_at=datetime(2020, 1, 1, tzinfo=UTC))])
+                                                   reason="noise", decided_at=datetime(2020, 1, 1, tzinfo=UTC))])
     client = client_as("viewer")
 
     def verdicts(query: str) -> list[str]:
@@ -80,7 +80,7 @@ def test_decisions_filter_by_eid_rater_verdict_reason_and_date(client_as, users,
     assert verdicts("verdict=pass") == ["pass"]
     assert verdicts("reason=noise") == ["fail"]
     assert verdicts("decided_before=2021-01-01T00:00:00Z") == ["fail"]
-    assert verdicts(f"decided_after={old.created_at.year}-01-01T00:00:00Z") == ["pass"]
+    assert verdicts(f"decided_after={old.decided_at.year}-01-01T00:00:00Z") == ["pass"]
     assert client.get("/api/qc-decisions/?decided_after=yesterday").status_code == 400
 
 
@@ -96,7 +96,7 @@ def test_date_filters_take_any_iso_offset_and_refuse_times_out_of_range(client_a
 
 def make_measurements(n: int, scans) -> list[Measurement]:
     """``n`` network liver fat values, each from its own model version (one value per scan and version)."""
-    versions = [ModelVersion.objects.create(task="liver_ff", name="resnet50", version=f"v{i}") for i in range(n)]
+    versions = [ModelVersion.objects.create(task="liver_ff_regression", name="resnet50", version=f"v{i}") for i in range(n)]
     return [measurement_record(scan=scans[i % len(scans)], quantity="liver_ff", method="network", value=i,
                                model_version=version) for i, version in enumerate(versions)]
 

@@ -14,7 +14,7 @@ from ukbstudy.atlas.services.runs import atlas_run_start
 from ukbstudy.atlas.services.templates import TemplateError, atlas_template_add, template_set_current
 from ukbstudy.jobs.models import Job
 from ukbstudy.measurements.models import Measurement, ModelVersion
-from ukbstudy.measurements.selectors import subject_frame
+from ukbstudy.measurements.selectors.frames import subject_frame
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_a_run_measures_every_scan_fails_the_missing_station_with_a_reason_and_s
     assert sorted(readouts) == sorted(s.pk for s in scans[:5])
     for scan in scans[:5]:
         assert readouts[scan.pk].raw == pytest.approx(truth[scan.subject.eid], abs=1.5)
-    version = ModelVersion.objects.get(task="atlas", is_current=True)
+    version = ModelVersion.objects.get(task="liver_ff_atlas", is_current=True)
     correction = version.config["correction"]
     assert correction["n"] == 4 and correction["reference_field"] == REFERENCE
     assert version.config["template_set"] == template_set_current().fingerprint

@@ -46,7 +46,7 @@ def stored(db, rater):
     """Ten subjects in A (reference, network, atlas) and ten in C (network, atlas), as stored measurements."""
     a, c = frames(n=10)
     batch = ImportBatch.objects.create(kind=ImportBatch.Kind.FIELDS, source="test")
-    version = ModelVersion.objects.create(task="atlas", name="multi-atlas", version="t", is_current=True)
+    version = ModelVersion.objects.create(task="liver_ff_atlas", name="multi-atlas", version="t", is_current=True)
     for frame in (a, c):
         for row in frame.itertuples():
             scan = make_scan(processing_state="processed")

@@ -84,7 +84,7 @@ def test_an_admin_reads_and_downloads_the_three_way_comparison(login, rater):
     from ukbstudy.subjects.models import ImportBatch, ReferenceValue
 
     batch = ImportBatch.objects.create(kind=ImportBatch.Kind.FIELDS, source="test")
-    atlas = ModelVersion.objects.create(task="atlas", name="multi-atlas", version="t", is_current=True)
+    atlas = ModelVersion.objects.create(task="liver_ff_atlas", name="multi-atlas", version="t", is_current=True)
     for index in range(24):  # 12 in dataset A (with reference), 12 without (B, of which C is drawn)
         scan = make_scan(processing_state="processed")
         qc_decision_record(scan=scan, rater=rater, verdict="pass")

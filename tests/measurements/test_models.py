@@ -20,11 +20,11 @@ def measure(scan, model_version=None, method="network", value=4.2, **extra):
 
 def test_a_second_value_for_the_same_model_version_is_refused():
     scan = make_scan()
-    version = ModelVersion.objects.create(task="liver_ff", name="resnet50", version="1")
+    version = ModelVersion.objects.create(task="liver_ff_regression", name="resnet50", version="1")
     measure(scan, version)
     with pytest.raises(IntegrityError), transaction.atomic():
         measure(scan, version, value=5.0)
-    measure(scan, ModelVersion.objects.create(task="liver_ff", name="resnet50", version="2"))
+    measure(scan, ModelVersion.objects.create(task="liver_ff_regression", name="resnet50", version="2"))
     assert Measurement.objects.count() == 2
 
 
@@ -38,17 +38,17 @@ def test_values_without_a_model_version_are_unique_too():
 def test_a_measurement_keeps_its_provenance():
     scan = make_scan()
     job = Job.objects.create(kind=Job.Kind.INFER)
-    version = ModelVersion.objects.create(task="liver_ff", name="resnet50", version="1", trained_by=job)
+    version = ModelVersion.objects.create(task="liver_ff_regression", name="resnet50", version="1", trained_by=job)
     value = measure(scan, version, job=job, details={"fold": 3})
     value.refresh_from_db()
     assert (value.model_version.trained_by, value.job, value.details) == (job, job, {"fold": 3})
 
 
 def test_only_one_model_version_per_task_is_current():
-    ModelVersion.objects.create(task="liver_ff", name="resnet50", version="1", is_current=True)
+    ModelVersion.objects.create(task="liver_ff_regression", name="resnet50", version="1", is_current=True)
     with pytest.raises(IntegrityError), transaction.atomic():
-        ModelVersion.objects.create(task="liver_ff", name="resnet50", version="2", is_current=True)
-    ModelVersion.objects.create(task="atlas", name="templates", version="1", is_current=True)
+        ModelVersion.objects.create(task="liver_ff_regression", name="resnet50", version="2", is_current=True)
+    ModelVersion.objects.create(task="liver_ff_atlas", name="templates", version="1", is_current=True)
 
 
 def test_a_measurement_takes_its_subject_from_its_scan():

@@ -8,7 +8,7 @@ import pathlib
 import time
 
 from ukbstudy.jobs.models import Job
-from ukbstudy.measurements.datasets import dataset_scans, qc_passed_scans
+from ukbstudy.measurements.selectors.datasets import dataset_scans, qc_passed_scans
 
 from .models import AtlasReadout
 from .services.runs import atlas_run_start

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from ukbstudy.jobs.models import Job
-from ukbstudy.measurements.datasets import DEFAULT_C_SIZE, dataset_scans
 from ukbstudy.measurements.models import ModelVersion
-from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD, subject_frame
+from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
+from ukbstudy.measurements.selectors.datasets import DEFAULT_C_SIZE, dataset_scans
+from ukbstudy.measurements.selectors.frames import subject_frame
 
 from .models import AtlasReadout, AtlasTemplate
 
@@ -34,7 +35,7 @@ def three_way_tables_from_db(*, field: str = DEFAULT_REFERENCE_FIELD, seed: int 
 
 def atlas_overview() -> dict:
     """Templates, the current atlas model version (with its correction) and recent atlas jobs."""
-    current = ModelVersion.objects.filter(task=ModelVersion.Task.ATLAS, is_current=True).first()
+    current = ModelVersion.objects.filter(task=ModelVersion.Task.LIVER_FF_ATLAS, is_current=True).first()
     return {
         "templates": list(AtlasTemplate.objects.select_related("scan__subject", "created_by")),
         "current": current,

@@ -15,7 +15,7 @@ import torch
 from django.conf import settings
 
 from ukbstudy.jobs.models import Job
-from ukbstudy.measurements.datasets import processed_scans, qc_passed_scans
+from ukbstudy.measurements.selectors.datasets import processed_scans, qc_passed_scans
 
 from .report import dice_lines, status_lines
 from .selectors import current_model_version

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from ukbstudy.measurements.datasets import processed_scans
+from ukbstudy.measurements.selectors.datasets import processed_scans
 
 from .models import CAUSE_CHOICES, Segmentation
 from .selectors import (

@@ -33,9 +33,10 @@ class ModelVersion(models.Model):
     """A trained model (or a fixed parameter set such as an atlas template set) with its checkpoint."""
 
     class Task(models.TextChoices):
-        LIVER_FF = "liver_ff", "Liver fat regression"
+        # What the model does; not a quantity's or a method's token (those are ``liver_ff``, ``atlas``).
+        LIVER_FF_REGRESSION = "liver_ff_regression", "Liver fat regression"
         BMFF_SEGMENTATION = "bmff_segmentation", "Bone marrow segmentation"
-        ATLAS = "atlas", "Multi-atlas liver fat"
+        LIVER_FF_ATLAS = "liver_ff_atlas", "Multi-atlas liver fat"
 
     task = models.CharField(max_length=32, choices=Task.choices, db_index=True)
     name = models.CharField(max_length=100, help_text="Architecture or template set, e.g. resnet50.")

@@ -1,7 +1,7 @@
 """The atlas correction: raw readouts fitted to the reference on dataset A, applied everywhere.
 
 Design (how raw and corrected values are told apart): each (template set, correction) pair is one
-``ModelVersion`` of task ``atlas`` (name ``multi-atlas``, version ``<set>-<correction>``, config holding
+``ModelVersion`` of task ``liver_ff_atlas`` (name ``multi-atlas``, version ``<set>-<correction>``, config holding
 the templates, the registration settings, slope, intercept, n and reference field). Its measurements
 (method ``atlas``, quantity ``liver_ff``) hold the *corrected* value, with the raw readout in
 ``details["raw"]``; the newest version is current, so ``subject_frame(columns=["atlas"])`` yields
@@ -59,11 +59,11 @@ def atlas_calibrate(*, template_set: str, field: str = DEFAULT_REFERENCE_FIELD, 
 def _model_version(template_set: str, correction: dict, templates: list | None, config: dict | None,
                    job: Job | None) -> ModelVersion:
     digest = hashlib.sha256(repr(sorted(correction.items())).encode()).hexdigest()
-    version = ModelVersion.objects.filter(task=ModelVersion.Task.ATLAS, name=MODEL_NAME,
+    version = ModelVersion.objects.filter(task=ModelVersion.Task.LIVER_FF_ATLAS, name=MODEL_NAME,
                                           version=f"{template_set[:8]}-{digest[:8]}").first()
     if version is None:
         version = model_version_record(
-            task=ModelVersion.Task.ATLAS, name=MODEL_NAME, version=f"{template_set[:8]}-{digest[:8]}",
+            task=ModelVersion.Task.LIVER_FF_ATLAS, name=MODEL_NAME, version=f"{template_set[:8]}-{digest[:8]}",
             config={"template_set": template_set, "templates": templates or [], "registration": config or {},
                     "correction": correction},
             metrics={"correction_r2_on_A": correction["r2"], "n_A": correction["n"]},

@@ -9,7 +9,7 @@ from django.conf import settings
 from ukbstudy.measurements.models import ModelVersion
 from ukbstudy.measurements.services import model_version_make_current
 
-TASK = ModelVersion.Task.LIVER_FF
+TASK = ModelVersion.Task.LIVER_FF_REGRESSION
 KIND_KEY = "kind"  # config[KIND_KEY]: "cross_validation" (out-of-fold predictions) or "trained" (a checkpoint)
 
 

@@ -148,16 +148,20 @@ def _stored_earlier(job: Job) -> dict | None:
     return {"model_version": version.pk, "n": version.config.get("n"), "metrics": version.metrics}
 
 
+def _training_data(job: Job) -> tuple[list[Scan], np.ndarray, np.ndarray, torch.device]:
+    """Dataset A's scans, their reference values and network inputs, and the device to train on."""
+    scans, targets = _dataset_a(job.parameters["field"])
+    return scans, targets, load_inputs(scans), _job_device(job)
+
+
 def cross_validation_run(job: Job) -> dict:
     earlier = _stored_earlier(job)
     if earlier is not None:
         return earlier
     parameters = job.parameters
     config = _train_config(parameters)
-    scans, targets = _dataset_a(parameters["field"])
+    scans, targets, images, device = _training_data(job)
     folds = fold_assignment(len(scans), int(parameters["folds"]), int(parameters["seed"]))
-    images = load_inputs(scans)
-    device = _job_device(job)
     result = cross_validate(images, targets, folds, config, device=device, progress=job_progress_callback(job))
     metrics = _agreement_metrics(targets, result.predictions)
     fingerprint = data_fingerprint(scans, targets)
@@ -184,9 +188,7 @@ def training_run(job: Job) -> dict:
         return earlier
     parameters = job.parameters
     config = _train_config(parameters)
-    scans, targets = _dataset_a(parameters["field"])
-    images = load_inputs(scans)
-    device = _job_device(job)
+    scans, targets, images, device = _training_data(job)
     trained = train_regressor(images, targets, config, device=device, progress=job_progress_callback(job))
     fingerprint, revision = data_fingerprint(scans, targets), code_revision()
     version_name = f"job{job.pk}"

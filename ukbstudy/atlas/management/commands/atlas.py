@@ -2,13 +2,12 @@
 
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from ukbstudy.jobs.commands import command_follow, command_report_items
 from ukbstudy.jobs.models import Job
-from ukbstudy.jobs.selectors import job_failures, job_wait
-from ukbstudy.measurements.datasets import DATASETS, UnknownDataset, dataset_scans
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
+from ukbstudy.measurements.selectors.datasets import DATASETS, UnknownDataset, dataset_scans
 from ukbstudy.subjects.models import Scan
 
 from ...models import AtlasTemplate
@@ -72,22 +71,14 @@ class Command(BaseCommand):
     def _run(self, *, dataset, eid, field, wait, **options):
         scans = dataset_scans(dataset, field=field) if dataset else Scan.objects.filter(subject__eid__in=eid)
         job = atlas_run_start(scans=scans, field=field, template_set=template_set_current())
-        if not settings.CELERY_TASK_ALWAYS_EAGER:
-            self.stdout.write(f"job {job.pk}: {job.progress_total} scan(s) queued for the workers")
-            if not wait:
-                return
-            # the last task writes the calibration just after the job reads "succeeded"
-            job_wait(job, on_poll=lambda message: self.stdout.write(f"  {message}"),
-                     settled=lambda job: "calibration" in job.result or job.status != Job.Status.SUCCEEDED)
-        job.refresh_from_db()
-        self._report(job)
+        # the last task writes the calibration just after the job reads "succeeded"
+        job = command_follow(self, job, wait=wait, what=f"{job.progress_total} scan(s)",
+                             settled=lambda job: "calibration" in job.result or job.status != Job.Status.SUCCEEDED)
+        if job is not None:
+            self._report(job)
 
     def _report(self, job: Job) -> None:
-        failed = job_failures(job, Scan.all_objects)
-        for scan, reason in failed:
-            self.stderr.write(f"failed    {scan}: {reason}")
-        self.stdout.write(f"job {job.pk} {job.status}: {job.progress_done - len(failed)} of {job.progress_total} "
-                          f"scan(s) measured, {len(failed)} failed")
+        command_report_items(self, job, Scan.all_objects, done="measured")
         calibration = job.result.get("calibration", {})
         if "slope" in calibration:
             self.stdout.write(f"correction on A (n = {calibration['n']}): {calibration['slope']:.3f} x raw "

@@ -5,12 +5,11 @@ Same services as the web app: each run is a job (in-process without a broker, on
 
 import json
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.liverfat import CONFIGS, parse_overrides
+from ukbstudy.jobs.commands import command_follow
 from ukbstudy.jobs.models import Job
-from ukbstudy.jobs.selectors import job_wait
 from ukbstudy.liverfat.services.registry import TASK, liverfat_model_make_current
 from ukbstudy.liverfat.services.runs import (
     DEFAULT_FOLDS,
@@ -95,12 +94,9 @@ class Command(BaseCommand):
                               make_current=not options["not_current"])
 
     def _follow(self, job: Job, wait: bool) -> None:
-        if not settings.CELERY_TASK_ALWAYS_EAGER:
-            self.stdout.write(f"job {job.pk} queued for the workers (see /jobs/)")
-            if not wait:
-                return
-            job_wait(job, on_poll=lambda message: self.stdout.write(f"  {message}"), interval=5)
-        job.refresh_from_db()
+        job = command_follow(self, job, wait=wait, interval=5)
+        if job is None:
+            return
         if job.status != Job.Status.SUCCEEDED:
             raise CommandError(f"job {job.pk} {job.status}: {job.error.splitlines()[0] if job.error else ''}")
         self.stdout.write(f"job {job.pk} succeeded in {job.duration_seconds:.1f} s on {job.device}")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.marrow.io import LabelError
 from ml.marrow.regions import REGION_NAMES
+from ukbstudy.jobs.commands import command_follow
 from ukbstudy.jobs.models import Job
-from ukbstudy.measurements.datasets import processed_scans, qc_passed_scans
+from ukbstudy.measurements.selectors.datasets import processed_scans, qc_passed_scans
 from ukbstudy.subjects.models import Scan
 
 from ...report import dice_lines, status_lines
@@ -90,10 +90,9 @@ class Command(BaseCommand):
             self.stdout.write("\n".join(status_lines(model_version)))
 
     def _finished(self, job: Job) -> bool:
-        if not settings.CELERY_TASK_ALWAYS_EAGER:
-            self.stdout.write(f"job {job.pk} queued for the workers (see /jobs/)")
+        job = command_follow(self, job, wait=False)
+        if job is None:
             return False
-        job.refresh_from_db()
         for failure in job.result.get("failed", []):
             self.stderr.write(f"failed    scan {failure['item']}: {failure['reason']}")
         if job.status != Job.Status.SUCCEEDED:

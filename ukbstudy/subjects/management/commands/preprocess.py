@@ -1,11 +1,9 @@
 """python manage.py preprocess [--all | --pending | --failed | --eid EID ...] [--wait]"""
 
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ukbstudy.jobs.models import Job
-from ukbstudy.jobs.selectors import job_failures, job_wait
+from ukbstudy.jobs.commands import command_follow, command_report_items
 from ukbstudy.subjects.models import Scan
 from ukbstudy.subjects.services.jobs import preprocess_start
 
@@ -33,19 +31,6 @@ class Command(BaseCommand):
             if not scans.exists():
                 raise CommandError(f"no scans for eid {', '.join(map(str, eid))}")
         job = preprocess_start(scans=scans)
-        if not settings.CELERY_TASK_ALWAYS_EAGER:
-            self.stdout.write(f"job {job.pk}: {job.progress_total} scan(s) queued for the workers")
-            if not wait:
-                return
-            job_wait(job, on_poll=lambda message: self.stdout.write(f"  {message}"))
-        job.refresh_from_db()
-        self._report(job)
-
-    def _report(self, job: Job) -> None:
-        failed = job_failures(job, Scan.all_objects)
-        for scan, reason in failed:
-            self.stderr.write(f"failed    {scan}: {reason}")
-        self.stdout.write(f"job {job.pk} {job.status}: {job.progress_done - len(failed)} of {job.progress_total} "
-                          f"scan(s) processed, {len(failed)} failed")
-        if failed:
-            raise CommandError(f"{len(failed)} scan(s) failed")
+        job = command_follow(self, job, wait=wait, what=f"{job.progress_total} scan(s)")
+        if job is not None and command_report_items(self, job, Scan.all_objects, done="processed"):
+            raise CommandError(f"{len(job.result['failed'])} scan(s) failed")
