@@ -102,7 +102,7 @@ def _qc(scans: list[int], rater, rng) -> None:
     start = datetime(2025, 1, 1, tzinfo=UTC)
     days, failed = rng.integers(0, 365, len(scans)), rng.random(len(scans)) < 0.036
     QCDecision.objects.bulk_create([
-        QCDecision(scan_id=pk, rater=rater, created_at=start + timedelta(days=int(days[i])),
+        QCDecision(scan_id=pk, rater=rater, decided_at=start + timedelta(days=int(days[i])),
                    verdict="fail" if failed[i] else "pass", reason=reasons[i % 5] if failed[i] else "")
         for i, pk in enumerate(scans)], batch_size=5000)
 
@@ -190,7 +190,8 @@ def _after_a_change(client, url: str, query: dict) -> str:
 
 
 def export() -> None:
-    from ukbstudy.measurements.exports import ExportFilters, export_csv
+    from ukbstudy.measurements.selectors.exports import ExportFilters
+    from ukbstudy.measurements.services import export_csv
 
     for count in range(1, len(QUANTITIES) + 1):
         filters = ExportFilters(quantities=list(QUANTITIES[:count]))

@@ -34,8 +34,9 @@ def main() -> None:
     truth = {(int(r["eid"]), int(r["instance"])): float(r["liver_ff_true"]) for r in truths}
     image = {(int(r["eid"]), int(r["instance"])): float(r["liver_ff_image"]) for r in truths}
     rows = []
-    cv = ModelVersion.objects.filter(task=ModelVersion.Task.LIVER_FF_REGRESSION, config__kind="cross_validation").order_by("-created_at").first()
-    current = ModelVersion.objects.filter(task=ModelVersion.Task.LIVER_FF_REGRESSION, is_current=True).first()
+    task = ModelVersion.Task.LIVER_FF_REGRESSION
+    cv = ModelVersion.objects.filter(task=task, config__kind="cross_validation").order_by("-created_at").first()
+    current = ModelVersion.objects.filter(task=task, is_current=True).first()
     for label, version in (("out-of-fold, A", cv), ("inferred, B", current)):
         if version is None:
             continue

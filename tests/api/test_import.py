@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from tests.factories import make_scan
@@ -30,8 +31,8 @@ def write(tmp_path, text: str):
 
 
 def history() -> list[tuple]:
-    return list(QCDecision.all_objects.order_by("scan_id", "created_at", "id").values_list(
-        "scan__subject__eid", "rater__username", "created_at", "verdict", "reason", "note", "previous_verdict"))
+    return list(QCDecision.all_objects.order_by("scan_id", "decided_at", "id").values_list(
+        "scan__subject__eid", "rater__username", "decided_at", "verdict", "reason", "note", "previous_verdict"))
 
 
 def test_a_good_file_adds_every_decision_in_time_order(tmp_path, users, cohort):
@@ -60,7 +61,7 @@ def test_previous_verdicts_replay_recorded_and_imported_decisions_together(tmp_p
             "1000001,fail,metal,analyst-user,\n"  # undated: now, after the live decision
             "1000001,questionable,noise,analyst-user,2001-01-01T00:00:00Z\n")  # before it
     qc_decisions_import(path_or_file=write(tmp_path, text), imported_by=None)
-    rows = list(QCDecision.objects.filter(scan=scan).order_by("created_at", "id").values_list(
+    rows = list(QCDecision.objects.filter(scan=scan).order_by("decided_at", "id").values_list(
         "verdict", "previous_verdict"))
     assert rows == [("questionable", ""), ("pass", ""), ("fail", "pass")]
     live.refresh_from_db()
@@ -129,6 +130,27 @@ def test_a_verdict_changed_without_a_reason_or_note_is_named(tmp_path, users, co
     assert caught.value.errors == ["line 2, column note: changing your verdict from questionable to pass needs a "
                                    "reason or note"]
     assert not QCDecision.all_objects.exists()
+
+
+def test_the_importer_and_the_service_refuse_a_change_in_the_same_words(tmp_path, users, cohort):
+    scan = cohort["scans"][0]
+    qc_decision_record(scan=scan, rater=users["rater"], verdict="pass")
+    with pytest.raises(ValidationError) as live:
+        qc_decision_record(scan=scan, rater=users["rater"], verdict="questionable")
+    with pytest.raises(QCImportError) as imported:
+        qc_decisions_import(path_or_file=write(tmp_path, "eid,verdict,rater\n1000001,questionable,rater-user\n"))
+    assert imported.value.errors == [f"line 2, column note: {live.value.message_dict['note'][0]}"]
+
+
+def test_imported_decisions_count_each_rater_of_a_scan_once(tmp_path, users, cohort):
+    scan = cohort["scans"][0]
+    qc_decision_record(scan=scan, rater=users["rater"], verdict="pass")
+    text = ("eid,verdict,reason,note,rater,decided_at\n"
+            "1000001,fail,noise,,analyst-user,2023-01-01T00:00:00Z\n"
+            "1000001,pass,,re-read,analyst-user,2023-01-02T00:00:00Z\n")
+    qc_decisions_import(path_or_file=write(tmp_path, text))
+    scan.refresh_from_db()
+    assert scan.qc_raters == 2
 
 
 @pytest.mark.parametrize("text, error", [

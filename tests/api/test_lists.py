@@ -96,7 +96,8 @@ def test_date_filters_take_any_iso_offset_and_refuse_times_out_of_range(client_a
 
 def make_measurements(n: int, scans) -> list[Measurement]:
     """``n`` network liver fat values, each from its own model version (one value per scan and version)."""
-    versions = [ModelVersion.objects.create(task="liver_ff_regression", name="resnet50", version=f"v{i}") for i in range(n)]
+    versions = [ModelVersion.objects.create(task="liver_ff_regression", name="resnet50", version=f"v{i}")
+                for i in range(n)]
     return [measurement_record(scan=scans[i % len(scans)], quantity="liver_ff", method="network", value=i,
                                model_version=version) for i, version in enumerate(versions)]
 

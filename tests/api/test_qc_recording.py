@@ -24,6 +24,7 @@ def test_a_rater_records_a_decision_and_gets_it_back(client_as, users, cohort):
         "reason": "water_fat_swap", "note": "station 3", "previous_verdict": ""}
     decision = QCDecision.objects.get()
     assert (decision.pk, decision.rater, decision.verdict) == (body["id"], users["rater"], "fail")
+    assert body["decided_at"] == decision.decided_at.isoformat().replace("+00:00", "Z")
 
 
 def test_the_history_lists_every_decision_newest_first(client_as, users, cohort):

@@ -6,9 +6,9 @@ import re
 import pytest
 
 from tests.archives import cohort_archives
+from ukbstudy.jobs import services as job_services
 from ukbstudy.jobs.models import Job
 from ukbstudy.subjects.models import Scan
-from ukbstudy.jobs import services as job_services
 from ukbstudy.subjects.services.archives import scans_import_archives
 from ukbstudy.subjects.tasks import preprocess_scan
 

@@ -57,7 +57,7 @@ def test_a_rater_reviews_ten_scans_with_the_keyboard_only(page, live_server, rev
     page.keyboard.press("b")  # back one more, with the keyboard
     expect(page.locator("#scan-title")).to_have_text(reviewed[-2])
 
-    decisions = list(QCDecision.objects.order_by("created_at", "id").select_related("scan", "rater"))
+    decisions = list(QCDecision.objects.order_by("decided_at", "id").select_related("scan", "rater"))
     reasons = {1: "water_fat_swap", 2: "noise", 3: "metal", 4: "positioning"}
     verdicts = {"p": "pass", "q": "questionable", "f": "fail"}
     expected = [(name, verdicts[v], reasons.get(r, ""), note, "rita")

@@ -10,8 +10,8 @@ from django.test import Client
 
 from tests.factories import make_scan, make_subject
 from ukbstudy.accounts.services import user_create
-from ukbstudy.measurements.exports import escape_cell
 from ukbstudy.measurements.models import Export, ModelVersion
+from ukbstudy.measurements.selectors.exports import escape_cell
 from ukbstudy.measurements.services import measurement_record
 from ukbstudy.subjects.services.withdrawal import subjects_withdraw
 
@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def values():
     kept, leaving = make_scan(make_subject(eid=3000001)), make_scan(make_subject(eid=3000002))
-    version = ModelVersion.objects.create(task="liver_ff", name="=cmd|' /C calc'!A0", version="1", is_current=True)
+    version = ModelVersion.objects.create(task="liver_ff_regression", name="=cmd|' /C calc'!A0", version="1",
+                                          is_current=True)
     measurement_record(scan=kept, quantity="liver_ff", method="network", value=4.25, model_version=version)
     measurement_record(scan=kept, quantity="liver_ff", method="manual", value=-1.5)
     measurement_record(scan=kept, quantity="bmff_spine", method="segmentation", value=55.0)
@@ -43,11 +44,28 @@ def read(response) -> list[list[str]]:
 
 def test_long_export_lists_every_measurement_with_provenance(values):
     rows = read(client_for("admin").get("/exports/measurements.csv?layout=long"))
-    assert rows[0] == ["eid", "quantity", "method", "value", "unit", "model_version", "run", "created"]
+    assert rows[0] == ["eid", "quantity", "method", "value", "unit", "model_version", "model_version_name", "job",
+                       "created"]
     assert [r[:4] for r in rows[1:]] == [["3000001", "bmff_spine", "segmentation", "55.0"],
                                          ["3000001", "liver_ff", "manual", "-1.5"],
                                          ["3000001", "liver_ff", "network", "4.25"]]
-    assert rows[3][5] == "'=cmd|' /C calc'!A0@1"  # escaped: a spreadsheet shows it as text
+    version = ModelVersion.objects.get()
+    assert rows[3][5:7] == [str(version.pk), "'=cmd|' /C calc'!A0@1"]  # name escaped: a spreadsheet shows text
+    assert rows[2][5:8] == ["", "", ""]  # a manual value has no model version and no job
+
+
+def test_the_csv_and_the_api_name_a_value_s_model_version_and_job_alike(values):
+    admin = client_for("admin")
+    api = {row["method"]: row for row in admin.get("/api/measurements/?quantity=liver_ff").json()["results"]}
+    csv_rows = read(admin.get("/exports/measurements.csv?layout=long&quantity=liver_ff"))
+    header, rows = csv_rows[0], [dict(zip(csv_rows[0], row, strict=True)) for row in csv_rows[1:]]
+    assert {"model_version", "model_version_name", "job"} <= set(header) & set(api["network"])
+    for row in rows:
+        given = api[row["method"]]
+        assert row["model_version"] == str(given["model_version"] or "")
+        assert row["model_version_name"].lstrip("'") == (given["model_version_name"] or "")
+        assert row["job"] == str(given["job"] or "")
+    assert api["network"]["model_version_name"] == "=cmd|' /C calc'!A0@1"
 
 
 def test_wide_export_has_one_row_per_subject(values):

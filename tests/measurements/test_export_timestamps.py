@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.factories import make_scan
-from ukbstudy.measurements.exports import ExportFilters, long_rows
 from ukbstudy.measurements.models import Measurement
+from ukbstudy.measurements.selectors.exports import ExportFilters, long_rows
 from ukbstudy.measurements.services import measurement_record
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from analysis import agreement
 from tests.factories import make_scan, make_subject
-from ukbstudy.measurements.selectors import subject_frame
+from ukbstudy.measurements.selectors.frames import subject_frame
 from ukbstudy.measurements.services import measurement_record
 from ukbstudy.subjects.models import CovariateValue, ReferenceValue
 from ukbstudy.subjects.services.withdrawal import subjects_withdraw
@@ -72,8 +72,8 @@ def test_the_current_model_versions_value_is_reported():
     from ukbstudy.measurements.models import ModelVersion
 
     scan = make_scan()
-    old = ModelVersion.objects.create(task="liver_ff", name="resnet50", version="1")
-    current = ModelVersion.objects.create(task="liver_ff", name="resnet50", version="2", is_current=True)
+    old = ModelVersion.objects.create(task="liver_ff_regression", name="resnet50", version="1")
+    current = ModelVersion.objects.create(task="liver_ff_regression", name="resnet50", version="2", is_current=True)
     measurement_record(scan=scan, quantity="liver_ff", method="network", value=7.0)  # no model version
     measurement_record(scan=scan, quantity="liver_ff", method="network", value=5.0, model_version=current)
     measurement_record(scan=scan, quantity="liver_ff", method="network", value=1.0, model_version=old)

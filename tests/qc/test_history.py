@@ -41,6 +41,15 @@ def test_changing_a_verdict_needs_a_reason_or_note(rater):
     assert QCDecision.objects.count() == 2
 
 
+def test_a_scan_counts_each_of_its_raters_once(rater, other_rater):
+    scan = make_scan()
+    qc_decision_record(scan=scan, rater=rater, verdict="pass")
+    qc_decision_record(scan=scan, rater=rater, verdict="questionable", reason="noise")
+    qc_decision_record(scan=scan, rater=other_rater, verdict="pass")
+    scan.refresh_from_db()
+    assert scan.qc_raters == 2
+
+
 def test_the_model_refuses_to_change_or_delete_a_decision(rater):
     decision = qc_decision_record(scan=make_scan(), rater=rater, verdict="pass")
     decision.verdict = "fail"

@@ -8,8 +8,8 @@ from django.test import Client
 from tests.factories import make_scan
 from tests.results.cohort import build_cohort
 from ukbstudy.accounts.services import user_create
-from ukbstudy.measurements.datasets import dataset_scans, excluded_reference_subject_ids
 from ukbstudy.measurements.models import Measurement
+from ukbstudy.measurements.selectors.datasets import dataset_scans, excluded_reference_subject_ids
 from ukbstudy.results.models import AppendOnlyError, OutlierVerdict
 from ukbstudy.results.services import outlier_verdict_record
 

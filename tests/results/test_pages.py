@@ -9,7 +9,7 @@ from django.test import Client
 from analysis import agreement, top_disagreements
 from tests.results.cohort import build_cohort
 from ukbstudy.accounts.services import user_create
-from ukbstudy.measurements.selectors import subject_frame
+from ukbstudy.measurements.selectors.frames import subject_frame
 
 pytestmark = pytest.mark.django_db
 

@@ -172,7 +172,7 @@ def test_a_basket_imports_to_the_same_rows_in_every_header_style(tmp_path, text)
 
 
 def test_real_dxa_columns_are_stored_under_their_concept_and_head_bmd_under_its_own(tmp_path):
-    from ukbstudy.measurements.selectors import subject_frame
+    from ukbstudy.measurements.selectors.frames import subject_frame
 
     (tmp_path / "dxa.csv").write_text(DXA_UKBCONV)
     subjects_import_fields(path=tmp_path / "dxa.csv")

@@ -116,7 +116,7 @@ class QCDecisionFilter(StudyFilterSet):
     verdict = ChoiceFilter(choices=Verdict.choices)
     reason = ChoiceFilter(choices=[c for c in Reason.choices if c[0]])
     decided = UTCDateTimeFromToRangeFilter(
-        field_name="created_at", help_text="decided_after / decided_before: ISO 8601 date and time (UTC).")
+        field_name="decided_at", help_text="decided_after / decided_before: ISO 8601 date and time (UTC).")
 
     class Meta:
         model = QCDecision

@@ -51,7 +51,6 @@ class ScanSerializer(serializers.ModelSerializer):
 class QCDecisionSerializer(serializers.ModelSerializer):
     eid = serializers.IntegerField(source="scan.subject.eid", read_only=True)
     rater = serializers.CharField(source="rater.username", read_only=True)
-    decided_at = serializers.DateTimeField(source="created_at", read_only=True)
     # Declared because DRF leaves "may be blank" out of read-only choice fields, and so would the schema.
     reason = serializers.ChoiceField(choices=Reason.choices, allow_blank=True, read_only=True)
     previous_verdict = serializers.ChoiceField(choices=Verdict.choices, allow_blank=True, read_only=True,
@@ -100,12 +99,13 @@ class QCImportReportSerializer(serializers.Serializer):
 
 class MeasurementSerializer(serializers.ModelSerializer):
     eid = serializers.IntegerField(source="subject.eid", read_only=True)
-    model_version_label = serializers.StringRelatedField(source="model_version", allow_null=True)
+    model_version_name = serializers.CharField(read_only=True, allow_null=True,
+                                               help_text='The model version as "name@version"; null without one.')
 
     class Meta:
         model = Measurement
         fields = ["id", "eid", "scan", "quantity", "method", "value", "unit", "model_version",
-                  "model_version_label", "job", "details", "created_at"]
+                  "model_version_name", "job", "details", "created_at"]
         read_only_fields = fields
 
 

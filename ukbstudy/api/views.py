@@ -28,13 +28,14 @@ from rest_framework.serializers import ValidationError
 from rest_framework.throttling import ScopedRateThrottle
 
 from ukbstudy.accounts.lockout import lockout_json
-from ukbstudy.measurements.models import Measurement
+from ukbstudy.measurements.selectors.measurements import measurement_list
 from ukbstudy.measurements.views import streamed_export
 from ukbstudy.qc.importing import QCImportError, qc_decisions_import
 from ukbstudy.qc.models import QCDecision
-from ukbstudy.qc.selectors import qc_history, scans_with_qc_status
+from ukbstudy.qc.selectors import qc_decision_list, qc_history, scans_with_qc_status
 from ukbstudy.qc.services import ScanLocked, qc_decision_record
-from ukbstudy.subjects.models import Scan, Subject
+from ukbstudy.subjects.models import Scan
+from ukbstudy.subjects.selectors import scan_list, subject_list
 
 from . import filters, serializers
 from .permissions import IsAdminRole, RolePermissions
@@ -65,11 +66,13 @@ class StudyViewSet(LoginNotRequired, viewsets.GenericViewSet):
 class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet):
     """Participants, looked up by eid."""
 
-    queryset = Subject.objects.all()
     serializer_class = serializers.SubjectSerializer
     filterset_class = filters.SubjectFilter
     lookup_field = "eid"
     lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        return subject_list()
 
 
 class ScanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet):
@@ -82,7 +85,7 @@ class ScanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet
     permission_models = {"qc": QCDecision, "qc_record": QCDecision}
 
     def get_queryset(self):
-        return scans_with_qc_status(Scan.objects.select_related("subject"))
+        return scans_with_qc_status(scan_list())
 
     @extend_schema(responses=serializers.QCDecisionSerializer(many=True), summary="The scan's QC history, newest first")
     @action(detail=True, methods=["get"], url_path="qc", filter_backends=[], pagination_class=None)
@@ -103,9 +106,11 @@ class ScanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet
 class QCDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet):
     """QC decisions, newest first (the append-only history of every scan)."""
 
-    queryset = QCDecision.objects.select_related("scan__subject", "rater")
     serializer_class = serializers.QCDecisionSerializer
     filterset_class = filters.QCDecisionFilter
+
+    def get_queryset(self):
+        return qc_decision_list()
 
     def create(self, request):
         data = _validated(serializers.QCDecisionCreateSerializer, request)
@@ -177,10 +182,12 @@ class CSVRenderer(BaseRenderer):
 class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet):
     """Derived measurements with their provenance, newest first."""
 
-    queryset = Measurement.objects.select_related("subject", "model_version")
     serializer_class = serializers.MeasurementSerializer
     filterset_class = filters.MeasurementFilter
     pagination_class = MeasurementPagination
+
+    def get_queryset(self):
+        return measurement_list()
 
     @extend_schema(
         summary="Export measurements as CSV (admins)",

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from ukbstudy.subjects.models import Scan
+from ukbstudy.subjects.selectors import scans_pending_processing
 from ukbstudy.subjects.services.jobs import preprocess_start
 
 from .models import Job
@@ -16,7 +17,7 @@ from .services import job_request_cancel
 
 @permission_required("jobs.view_job", raise_exception=True)
 def job_list(request):
-    pending = Scan.objects.exclude(processing_state=Scan.State.PROCESSED).count()
+    pending = scans_pending_processing().count()
     return render(request, "jobs/list.html", {"jobs": jobs_recent(), "pending_scans": pending,
                                               "can_run": request.user.has_perm("jobs.add_job")})
 

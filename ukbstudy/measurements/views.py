@@ -9,8 +9,9 @@ from django.utils.dateparse import parse_datetime
 
 from ukbstudy.accounts.roles import role_of
 
-from .exports import ExportFilters, export_csv
 from .models import Export, Method, Quantity
+from .selectors.exports import ExportFilters
+from .services import export_csv
 
 
 def filters_from(params) -> ExportFilters:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ukbstudy.subjects.admin import ReadOnlyAdmin
+from ukbstudy.audit.admin import ReadOnlyAdmin
 
 from .models import QCDecision
 
@@ -9,8 +9,8 @@ from .models import QCDecision
 class QCDecisionAdmin(ReadOnlyAdmin):
     """QC history is append-only: the admin lists it; decisions are recorded through the QC service."""
 
-    list_display = ("scan", "verdict", "reason", "rater", "created_at", "previous_verdict")
+    list_display = ("scan", "verdict", "reason", "rater", "decided_at", "previous_verdict")
     list_filter = ("verdict", "reason", "rater", "scan__subject__withdrawn")
     search_fields = ("=scan__subject__eid", "note")
     list_select_related = ("scan__subject", "rater")
-    date_hierarchy = "created_at"
+    date_hierarchy = "decided_at"

@@ -7,7 +7,8 @@ username of an existing user) are required; ``instance`` defaults to 2 (the firs
 The whole file is checked first and every bad cell is named by line and column; only a clean file is
 written, in one transaction. Decisions are only ever added: each new row's ``previous_verdict`` comes from
 replaying the scan's decisions (those already recorded and those in the file) in time order, and the
-rules of ``qc_decision_record`` hold (a fail needs a reason; changing a verdict needs a reason or note).
+rules of every decision hold (``services.qc_decision_problems``: a fail needs a reason; changing a verdict
+needs a reason or note), each broken one named by the row's line and the column it concerns.
 Importing a file again changes nothing: a row identical to a recorded decision (scan, rater, time,
 verdict, reason, note) is skipped, and so is an undated row that repeats its rater's newest decision on
 the scan. A row dated before decisions already recorded leaves their previous verdicts as they are (history
@@ -34,7 +35,7 @@ from ml.ukb import protocol
 from ukbstudy.subjects.models import Scan, Subject
 
 from .models import QCDecision, Reason, Verdict
-from .services import qc_raters_refresh
+from .services import qc_decision_problems, qc_raters_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -165,10 +166,16 @@ def _parse_row(line: int, columns: list[str], cells: list[str], problems: list) 
             problems.append((line, f"line {line}, column {name}: {exc}"))
     if len(problems) > bad:
         return None
-    if values["verdict"] == Verdict.FAIL and not values["reason"]:
-        problems.append((line, f"line {line}, column reason: a failed scan needs a reason"))
+    broken = qc_decision_problems(verdict=values["verdict"], reason=values["reason"])  # before any history
+    if broken:
+        problems.extend(_named(line, broken))
         return None
     return _Row(line=line, **values)
+
+
+def _named(line: int, broken: dict[str, str]) -> list[tuple[int, str]]:
+    """A service's rule violations ({field: message}) as problems naming the row's line and column."""
+    return [(line, f"line {line}, column {field}: {message}") for field, message in broken.items()]
 
 
 def _text(value: str) -> str:
@@ -258,7 +265,7 @@ def _plan(rows: list[_Row], scans: dict, raters: dict, *, now: datetime, report:
     list(Scan.all_objects.select_for_update().filter(pk__in=by_scan).values_list("pk", flat=True))
     recorded: dict[int, list[tuple]] = {}
     for scan_id, *decision in QCDecision.all_objects.filter(scan_id__in=by_scan).order_by().values_list(
-            "scan_id", "created_at", "id", "rater_id", "verdict", "reason", "note"):
+            "scan_id", "decided_at", "id", "rater_id", "verdict", "reason", "note"):
         recorded.setdefault(scan_id, []).append(tuple(decision))
     new, problems = [], []
     for scan_id, scan_rows in by_scan.items():
@@ -270,24 +277,23 @@ def _plan(rows: list[_Row], scans: dict, raters: dict, *, now: datetime, report:
 def _replay(scan_id: int, rows: list[_Row], recorded: list[tuple], raters: dict, now: datetime,
             report: QCImportReport, problems: list) -> list[QCDecision]:
     # Recorded decisions sort before file rows of the same instant (they have the lower ids once written).
-    events = [((created_at, 0, pk), (rater_id, created_at, verdict, reason, note), None)
-              for created_at, pk, rater_id, verdict, reason, note in recorded]
+    events = [((decided_at, 0, pk), (rater_id, decided_at, verdict, reason, note), None)
+              for decided_at, pk, rater_id, verdict, reason, note in recorded]
     events += [((row.decided_at or now, 1, row.line),
                 (raters[row.rater], row.decided_at or now, row.verdict, row.reason, row.note), row) for row in rows]
     seen = {content for _, content, row in events if row is None}
     newest: dict[int, tuple] = {}  # rater id -> (verdict, reason, note) of their newest decision so far
     previous, new = "", []
     for _, content, row in sorted(events, key=lambda event: event[0]):
-        rater_id, created_at, verdict, reason, note = content
+        rater_id, decided_at, verdict, reason, note = content
         if row is not None:
             if content in seen or (row.decided_at is None and newest.get(rater_id) == content[2:]):
                 report.unchanged += 1
                 continue
             own = newest.get(rater_id, ("",))[0]
-            if own and own != verdict and not (reason or note):
-                problems.append((row.line, f"line {row.line}, column note: changing your verdict from {own} to "
-                                           f"{verdict} needs a reason or note"))
-            new.append(QCDecision(scan_id=scan_id, rater_id=rater_id, created_at=created_at, verdict=verdict,
+            problems.extend(_named(row.line, qc_decision_problems(verdict=verdict, reason=reason, note=note,
+                                                                   own_verdict=own)))
+            new.append(QCDecision(scan_id=scan_id, rater_id=rater_id, decided_at=decided_at, verdict=verdict,
                                   reason=reason, note=note, previous_verdict=previous))
             seen.add(content)
         previous, newest[rater_id] = verdict, content[2:]

@@ -44,7 +44,7 @@ class Reason(models.TextChoices):
 class QCDecision(models.Model):
     scan = models.ForeignKey(Scan, on_delete=models.PROTECT, related_name="qc_decisions")
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="qc_decisions")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True, help_text="UTC.")
+    decided_at = models.DateTimeField(default=timezone.now, db_index=True, help_text="UTC.")
     verdict = models.CharField(max_length=16, choices=Verdict.choices)
     reason = models.CharField(max_length=32, choices=Reason.choices, blank=True)
     note = models.TextField(blank=True)
@@ -55,19 +55,19 @@ class QCDecision(models.Model):
     all_objects = models.Manager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-decided_at", "-id"]
         base_manager_name = "all_objects"
-        get_latest_by = ["created_at", "id"]
+        get_latest_by = ["decided_at", "id"]
         verbose_name = "QC decision"
-        indexes = [models.Index(fields=["scan", "-created_at", "-id"], name="qc_scan_newest"),
-                   models.Index(fields=["rater", "-created_at"], name="qc_rater_newest")]
+        indexes = [models.Index(fields=["scan", "-decided_at", "-id"], name="qc_scan_newest"),
+                   models.Index(fields=["rater", "-decided_at"], name="qc_rater_newest")]
         constraints = [
             models.CheckConstraint(condition=~models.Q(verdict="fail") | ~models.Q(reason=""),
                                    name="qc_fail_needs_reason"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.scan} {self.verdict} by {self.rater} at {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.scan} {self.verdict} by {self.rater} at {self.decided_at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

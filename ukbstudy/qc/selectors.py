@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from ukbstudy.subjects.models import Scan
+from ukbstudy.subjects.selectors import scan_list
 
 from .models import QCDecision, QCDeferral, QCLock
 
@@ -22,18 +23,28 @@ HINT_FILTERS = {"any": Q(hint_rank__lt=3), "high": Q(hint_rank=0), "none": Q(hin
 
 
 def qc_current_decision(*, scan: Scan) -> QCDecision | None:
-    return QCDecision.all_objects.filter(scan=scan).order_by("-created_at", "-id").first()
+    return QCDecision.all_objects.filter(scan=scan).order_by("-decided_at", "-id").first()
 
 
 def scans_with_qc_status(queryset: QuerySet | None = None) -> QuerySet:
     """Scans annotated with ``qc_status`` (newest verdict, or None when never reviewed)."""
-    newest = QCDecision.all_objects.filter(scan=OuterRef("pk")).order_by("-created_at", "-id")
+    newest = QCDecision.all_objects.filter(scan=OuterRef("pk")).order_by("-decided_at", "-id")
     return (queryset if queryset is not None else Scan.objects.all()).annotate(
         qc_status=Subquery(newest.values("verdict")[:1]))
 
 
+def qc_reviewed_scans(*, limit: int) -> QuerySet:
+    """The ``limit`` most recently imported scans that have a verdict, with their status (what viewers browse)."""
+    return scans_with_qc_status(scan_list()).filter(qc_status__isnull=False).order_by("-pk")[:limit]
+
+
+def qc_decision_list() -> QuerySet:
+    """Every decision on a scan of a participant who has not withdrawn, newest first (the model's order)."""
+    return QCDecision.objects.select_related("scan__subject", "rater")
+
+
 def qc_history(*, scan: Scan) -> QuerySet:
-    return QCDecision.all_objects.filter(scan=scan).select_related("rater").order_by("-created_at", "-id")
+    return QCDecision.all_objects.filter(scan=scan).select_related("rater").order_by("-decided_at", "-id")
 
 
 @dataclass(frozen=True)
@@ -94,12 +105,12 @@ def qc_next_scans(*, rater, filters: QueueFilters = QueueFilters(), limit: int =
 def qc_previous_scan(*, rater, before: Scan | None = None) -> Scan | None:
     """The scan this rater decided just before deciding ``before`` (or most recently, when ``before`` is
     none or not decided by them), so pressing "previous" again keeps stepping back through their work."""
-    decisions = QCDecision.objects.filter(rater=rater).order_by("-created_at", "-id")
+    decisions = QCDecision.objects.filter(rater=rater).order_by("-decided_at", "-id")
     if before is not None:
         shown = decisions.filter(scan=before).first()
         if shown is not None:
-            decisions = decisions.filter(Q(created_at__lt=shown.created_at)
-                                         | Q(created_at=shown.created_at, id__lt=shown.id)).exclude(scan=before)
+            decisions = decisions.filter(Q(decided_at__lt=shown.decided_at)
+                                         | Q(decided_at=shown.decided_at, id__lt=shown.id)).exclude(scan=before)
     decision = decisions.select_related("scan__subject").first()
     return decision.scan if decision else None
 
@@ -107,7 +118,7 @@ def qc_previous_scan(*, rater, before: Scan | None = None) -> Scan | None:
 def qc_latest_verdicts() -> dict[tuple[int, int], str]:
     """(scan id, rater id) -> that rater's newest verdict on the scan."""
     latest = {}
-    for scan_id, rater_id, verdict in QCDecision.objects.order_by("created_at", "id").values_list(
+    for scan_id, rater_id, verdict in QCDecision.objects.order_by("decided_at", "id").values_list(
             "scan_id", "rater_id", "verdict"):
         latest[(scan_id, rater_id)] = verdict
     return latest

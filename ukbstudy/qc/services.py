@@ -7,13 +7,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count
 from django.utils import timezone
 
 from ukbstudy.subjects.models import Scan
 
 from .models import QCDecision, QCDeferral, QCLock, Reason, Verdict
 from .selectors import qc_current_decision
+
+# Sets, not the choices' lists: the bulk import checks every row against them.
+VERDICTS, REASONS = frozenset(Verdict.values), frozenset(Reason.values)
 
 
 class ScanLocked(Exception):
@@ -54,40 +57,52 @@ def qc_defer(*, scan: Scan, rater) -> None:
 
 
 def qc_raters_refresh(*, scan_ids) -> None:
-    """Recount the distinct raters of these scans (after decisions were written in bulk)."""
+    """Recount the distinct raters of these scans (the queue's ``qc_raters``), after a scan's first decision
+    by a rater or decisions written in bulk."""
     counts = dict(QCDecision.all_objects.filter(scan_id__in=scan_ids).order_by().values("scan_id")
                   .annotate(n=Count("rater", distinct=True)).values_list("scan_id", "n"))
     for scan_id in scan_ids:
         Scan.all_objects.filter(pk=scan_id).update(qc_raters=counts.get(scan_id, 0))
 
 
-def qc_decision_record(*, scan: Scan, rater, verdict: str, reason: str = "", note: str = "") -> QCDecision:
-    """Append a decision for ``scan``. A fail needs a reason; a rater changing their own earlier verdict
-    needs a reason or a note saying why; a scan another rater holds cannot be decided. ``previous_verdict``
-    records the scan's status before this decision. Releases the rater's hold."""
-    if verdict not in Verdict.values:
-        raise ValidationError({"verdict": f"{verdict!r} is not one of {', '.join(Verdict.values)}"})
-    if reason not in Reason.values:
-        raise ValidationError({"reason": f"{reason!r} is not a known reason"})
+def qc_decision_problems(*, verdict: str, reason: str, note: str = "", own_verdict: str = "") -> dict[str, str]:
+    """The first rule a decision breaks, as {field: message}; empty when it may be recorded. The rules of
+    every decision, one at a time or imported in bulk: the verdict and reason are known ones, a fail needs a
+    reason, and a rater changing their own verdict (``own_verdict``: their newest on the scan, "" for none)
+    needs a reason or a note saying why; a second reader disagreeing with the first needs neither."""
+    if verdict not in VERDICTS:
+        return {"verdict": f"{verdict!r} is not one of {', '.join(Verdict.values)}"}
+    if reason not in REASONS:
+        return {"reason": f"{reason!r} is not a known reason"}
     if verdict == Verdict.FAIL and not reason:
-        raise ValidationError({"reason": "a failed scan needs a reason"})
+        return {"reason": "a failed scan needs a reason"}
+    if own_verdict and own_verdict != verdict and not (reason or note.strip()):
+        return {"note": f"changing your verdict from {own_verdict} to {verdict} needs a reason or note"}
+    return {}
+
+
+def qc_decision_record(*, scan: Scan, rater, verdict: str, reason: str = "", note: str = "") -> QCDecision:
+    """Append a decision for ``scan`` if it keeps the rules (``qc_decision_problems``: ValidationError
+    otherwise); a scan another rater holds cannot be decided. ``previous_verdict`` records the scan's status
+    before this decision. Releases the rater's hold."""
+    problems = qc_decision_problems(verdict=verdict, reason=reason)
+    if problems:
+        raise ValidationError(problems)
     with transaction.atomic():
         Scan.all_objects.select_for_update().filter(pk=scan.pk).exists()  # serialise decisions per scan
         lock = QCLock.objects.filter(scan=scan, expires_at__gt=timezone.now()).exclude(rater=rater).first()
         if lock:
             raise ScanLocked(lock)
         current = qc_current_decision(scan=scan)
-        previous = current.verdict if current else ""
-        own = QCDecision.all_objects.filter(scan=scan, rater=rater).order_by("-created_at", "-id").first()
-        # A rater changing their own verdict says why; a second reader disagreeing with the first does not.
-        if own and own.verdict != verdict and not (reason or note.strip()):
-            raise ValidationError({"note": f"changing your verdict from {own.verdict} to {verdict} needs a reason "
-                                           "or note"})
-        first_by_rater = own is None
+        own = QCDecision.all_objects.filter(scan=scan, rater=rater).order_by("-decided_at", "-id").first()
+        problems = qc_decision_problems(verdict=verdict, reason=reason, note=note,
+                                        own_verdict=own.verdict if own else "")
+        if problems:
+            raise ValidationError(problems)
         decision = QCDecision.objects.create(scan=scan, rater=rater, verdict=verdict, reason=reason, note=note,
-                                             previous_verdict=previous)
-        if first_by_rater:
-            Scan.all_objects.filter(pk=scan.pk).update(qc_raters=F("qc_raters") + 1)
+                                             previous_verdict=current.verdict if current else "")
+        if own is None:  # a new rater of this scan
+            qc_raters_refresh(scan_ids=[scan.pk])
         QCDeferral.objects.filter(scan=scan, rater=rater).delete()
         QCLock.objects.filter(scan=scan, rater=rater).delete()
     return decision

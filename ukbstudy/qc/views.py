@@ -13,12 +13,14 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from analysis.raters import rater_agreement
 from ukbstudy.subjects.models import Scan
+from ukbstudy.subjects.selectors import scan_get
 from ukbstudy.subjects.views import scan_image_urls
 
 from .forms import DecisionForm, QueueFilterForm
@@ -30,7 +32,7 @@ from .selectors import (
     qc_latest_verdicts,
     qc_next_scans,
     qc_previous_scan,
-    scans_with_qc_status,
+    qc_reviewed_scans,
 )
 from .services import ScanLocked, qc_decision_record, qc_defer, qc_lock_acquire
 
@@ -52,13 +54,18 @@ def queue(request):
     """The next scan for this rater: the first in their queue that nobody else holds. Viewers, who do not
     rate, get the list of recently reviewed scans instead."""
     if not request.user.has_perm(REVIEW_PERMISSION):
-        recent = scans_with_qc_status(Scan.objects.select_related("subject")).filter(
-            qc_status__isnull=False).order_by("-pk")[:100]
-        return render(request, "qc/browse.html", {"scans": recent})
+        return render(request, "qc/browse.html", {"scans": qc_reviewed_scans(limit=100)})
     next_scan = _next_scan_url(request)
     if next_scan:
         return redirect(next_scan)
     return render(request, "qc/empty.html", {"filter_form": QueueFilterForm(request.GET or None)})
+
+
+def _scan(pk: int) -> Scan:
+    scan = scan_get(pk=pk)
+    if scan is None:
+        raise Http404("no such scan")
+    return scan
 
 
 def _with_query(url: str, query: str) -> str:
@@ -85,7 +92,7 @@ def _to_next(request, query: str, after: int):
 
 @permission_required("subjects.view_scan", raise_exception=True)
 def review(request, pk: int, form: DecisionForm | None = None, status: int = 200):
-    scan = get_object_or_404(Scan.objects.select_related("subject"), pk=pk)
+    scan = _scan(pk)
     can_rate = request.user.has_perm(REVIEW_PERMISSION)
     filters, query = _filters(request)
     if can_rate:
@@ -117,7 +124,7 @@ def review(request, pk: int, form: DecisionForm | None = None, status: int = 200
 @require_POST
 @permission_required(REVIEW_PERMISSION, raise_exception=True)
 def decide(request, pk: int):
-    scan = get_object_or_404(Scan.objects, pk=pk)
+    scan = _scan(pk)
     form = DecisionForm(request.POST)
     _, query = _filters(request)
     if form.is_valid():
@@ -138,7 +145,7 @@ def decide(request, pk: int):
 @require_POST
 @permission_required(REVIEW_PERMISSION, raise_exception=True)
 def later(request, pk: int):
-    scan = get_object_or_404(Scan.objects, pk=pk)
+    scan = _scan(pk)
     qc_defer(scan=scan, rater=request.user)
     _, query = _filters(request)
     messages.info(request, f"{scan} moved to the end of your queue")
@@ -149,7 +156,7 @@ def later(request, pk: int):
 def previous(request):
     """Back to the scan this rater decided last (to change the verdict, with a reason)."""
     shown = request.GET.get("from", "")
-    current = Scan.objects.filter(pk=int(shown)).first() if shown.isdigit() else None
+    current = scan_get(pk=int(shown)) if shown.isdigit() else None
     scan = qc_previous_scan(rater=request.user, before=current)
     _, query = _filters(request)
     if scan is None:

@@ -63,7 +63,7 @@ def _sources() -> dict[str, list[tuple[str, tuple]]]:
         # Subject attributes change through showcase imports (each an ImportBatch); withdrawal sets an indexed flag.
         "subjects": _table(Subject, where=f"{quote('withdrawn')}") + _table(ImportBatch),
         "scans": _table(Scan, where=f"{quote('processing_state')} = %s", params=(Scan.State.PROCESSED,)),
-        "qc": _table(QCDecision, timestamp="created_at"),
+        "qc": _table(QCDecision, timestamp="decided_at"),
         "measurements": _table(Measurement, timestamp="created_at") + [(current, ())],
         "showcase": _table(ReferenceValue) + _table(CovariateValue) + _table(ImportBatch),
         "verdicts": _table(OutlierVerdict, timestamp="created_at"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 
 from analysis.comparison import NAFLD_THRESHOLD
-from ukbstudy.measurements.datasets import DATASETS
 from ukbstudy.measurements.models import Quantity
+from ukbstudy.measurements.selectors.datasets import DATASETS
 
 from .models import OutlierVerdict
 from .pages import GROUPINGS

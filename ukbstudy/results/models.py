@@ -2,7 +2,8 @@
 
 Verdicts are append-only, like QC decisions: a subject's current verdict on a comparison is its newest row,
 and earlier rows stay as its history. A newest verdict of "reference implausible" takes the subject's
-reference value out of dataset A (``ukbstudy.measurements.datasets.excluded_reference_subject_ids``).
+reference value out of dataset A
+(``ukbstudy.measurements.selectors.datasets.excluded_reference_subject_ids``).
 """
 
 from __future__ import annotations

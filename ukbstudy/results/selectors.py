@@ -1,8 +1,8 @@
 """Reads for the results pages: cohort counts, coverage, comparison frames, outlier queue, verdict history.
 
 Counts are aggregated in the database; per-subject values come from
-``ukbstudy.measurements.selectors.subject_frame`` and the datasets from ``ukbstudy.measurements.datasets``,
-so every page sees the values the reports and exports use.
+``ukbstudy.measurements.selectors.frames.subject_frame`` and the datasets from
+``ukbstudy.measurements.selectors.datasets``, so every page sees the values the reports and exports use.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import pandas as pd
 from django.db.models import Case, Count, Max, Min, QuerySet, Value, When
 
 from ml.ukb.fields import CATALOGUE, CENTRE_NAMES, FIELD_BY_KEY, FIELDS, basket_field, parse_column
-from ukbstudy.measurements.datasets import dataset_scans
 from ukbstudy.measurements.models import Measurement, Method, Quantity
-from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD, in_preference_order, subject_frame
+from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
+from ukbstudy.measurements.selectors.datasets import dataset_scans
+from ukbstudy.measurements.selectors.frames import subject_frame
+from ukbstudy.measurements.selectors.measurements import in_preference_order
 from ukbstudy.qc.models import QCDecision, Verdict
 from ukbstudy.qc.selectors import scans_with_qc_status
 from ukbstudy.subjects.models import CovariateValue, ReferenceValue, Scan, Subject
@@ -101,11 +103,11 @@ def qc_over_time() -> dict[str, list[tuple[str, str, int]]]:
     Months are bucketed with plain date comparisons (CASE WHEN), not TruncMonth: SQLite runs TruncMonth as
     a Python function per row, ten times slower on 100,000 decisions."""
     decisions = QCDecision.objects.all()
-    first, last = decisions.aggregate(first=Min("created_at"), last=Max("created_at")).values()
+    first, last = decisions.aggregate(first=Min("decided_at"), last=Max("decided_at")).values()
     if first is None:
         return {"verdicts": [], "reasons": []}
     starts = _month_starts(first, last)
-    month = Case(*[When(created_at__lt=end, then=Value(f"{start:%Y-%m}"))
+    month = Case(*[When(decided_at__lt=end, then=Value(f"{start:%Y-%m}"))
                    for start, end in zip(starts, starts[1:], strict=False)], default=Value(f"{starts[-1]:%Y-%m}"))
     monthly = decisions.annotate(month=month)
     verdicts = monthly.values_list("month", "verdict").annotate(n=Count("id")).order_by("month", "verdict")

@@ -12,14 +12,14 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from analysis.tables import render_csv
-from ukbstudy.measurements.selectors import UnknownColumn, subject_frame
-from ukbstudy.subjects.models import Subject
+from ukbstudy.measurements.selectors.frames import UnknownColumn, subject_frame
+from ukbstudy.subjects.selectors import subject_get
 from ukbstudy.subjects.views import scan_image_urls
 
 from . import pages
@@ -76,7 +76,9 @@ def outliers(request):
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def outlier_subject(request, eid: int):
     """One subject of the queue: images side by side, every method's value, verdict history and the form."""
-    subject = get_object_or_404(Subject, eid=eid)
+    subject = subject_get(eid=eid)
+    if subject is None:
+        raise Http404("no such participant")
     comparison = ComparisonForm(request.GET or None).comparison()
     scan = review_scan(subject=subject)
     can_review = request.user.has_perm(REVIEW_PERMISSION)

@@ -5,10 +5,10 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from .models import Scan
+from .selectors import scan_get
 
 IMAGE_NAMES = ("qc_water_coronal", "qc_fat_coronal", "qc_water_sagittal", "qc_fat_sagittal", "network_input")
 
@@ -24,7 +24,9 @@ def scan_image_urls(scan: Scan) -> list[tuple[str, str]]:
 @login_required
 @permission_required("subjects.view_scan", raise_exception=True)
 def scan_image(request, pk: int, name: str):
-    scan = get_object_or_404(Scan.objects, pk=pk)
+    scan = scan_get(pk=pk)
+    if scan is None:
+        raise Http404("no such scan")
     if name not in IMAGE_NAMES or name not in scan.derived:
         raise Http404("no such image for this scan")
     path = (Path(settings.MEDIA_ROOT) / scan.derived[name]).resolve()

@@ -18,9 +18,9 @@ from analysis import AnalysisError
 from analysis.comparison import linear_recalibration
 from ukbstudy.jobs.models import Job
 from ukbstudy.jobs.services import JobStepFailed
-from ukbstudy.measurements.datasets import dataset_scans
 from ukbstudy.measurements.models import Measurement, Method, ModelVersion, Quantity
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
+from ukbstudy.measurements.selectors.datasets import dataset_scans
 from ukbstudy.measurements.services import measurement_replace, model_version_make_current, model_version_record
 from ukbstudy.subjects.models import ReferenceValue
 

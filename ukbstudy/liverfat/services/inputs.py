@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from ukbstudy.measurements.datasets import usable_reference_values
+from ukbstudy.measurements.selectors.datasets import usable_reference_values
 from ukbstudy.subjects.models import Scan
 
 

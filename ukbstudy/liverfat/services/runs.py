@@ -35,9 +35,9 @@ from ml.liverfat import (
 )
 from ukbstudy.jobs.models import Job
 from ukbstudy.jobs.services import job_device_set, job_metrics_set, job_progress, job_progress_callback, job_start
-from ukbstudy.measurements.datasets import DATASETS, dataset_scans
 from ukbstudy.measurements.models import Measurement, Method, ModelVersion, Quantity
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
+from ukbstudy.measurements.selectors.datasets import DATASETS, dataset_scans
 from ukbstudy.measurements.services import (
     code_revision,
     measurements_discard_of_job,

@@ -4,8 +4,9 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from ukbstudy.measurements.exports import ExportFilters, export_csv
 from ukbstudy.measurements.models import Export
+from ukbstudy.measurements.selectors.exports import ExportFilters
+from ukbstudy.measurements.services import export_csv
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ukbstudy.measurements.selectors import UnknownColumn, subject_frame
+from ukbstudy.measurements.selectors.frames import UnknownColumn, subject_frame
 
 
 class Command(BaseCommand):

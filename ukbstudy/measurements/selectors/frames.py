@@ -17,15 +17,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
-from django.db.models import Case, QuerySet, Value, When
 
 from ml.ukb.fields import FIELD_BY_KEY, parse_column
 from ukbstudy.subjects.models import CovariateValue, ReferenceValue, Subject
 
-from .models import Measurement, Method
+from ..models import Measurement, Method
+from . import DEFAULT_REFERENCE_FIELD
+from .measurements import in_preference_order
 
 SUBJECT_COLUMNS = {"sex": "sex", "age": "age", "height": "height_cm", "bmi": "bmi", "centre": "centre"}
-DEFAULT_REFERENCE_FIELD = "22402-2.0"
 
 
 class UnknownColumn(ValueError):
@@ -60,16 +60,6 @@ def _values(column: str, quantity: str) -> dict[int, float]:
 
 def _showcase(model, field_id: str) -> dict[int, float]:
     return dict(model.objects.filter(field_id=field_id).values_list("subject_id", "value"))
-
-
-def in_preference_order(measurements: QuerySet, subject_key: str = "subject_id") -> QuerySet:
-    """Per subject, the measurements ordered so that the preferred value comes last: later visits first,
-    then values without a model version, other versions, the current version (ranked explicitly: databases
-    sort NULL differently), then oldest to newest. Readers keep the last value they see per subject."""
-    version_rank = Case(When(model_version__is_current=True, then=Value(2)),
-                        When(model_version__isnull=False, then=Value(1)), default=Value(0))
-    return measurements.annotate(version_rank=version_rank).order_by(
-        subject_key, "-scan__instance", "version_rank", "created_at", "pk")
 
 
 def _measurements(method: str, quantity: str) -> dict[int, float]:

@@ -1,31 +1,30 @@
-"""Measurement exports for collaborators: row generators and one streaming CSV renderer.
+"""The rows of a measurement export, for collaborators: reads only (``services.export_csv`` streams them as
+CSV and records the export).
 
-Long format: one row per measurement (eid, quantity, method, value, unit, model version, run, created).
-Wide format: one row per subject, one column per quantity and method (the value a report would use: first
-visit, current model version, newest). Rows are produced from database iterators in chunks, so memory stays
-constant however many subjects there are; withdrawn participants are never exported; text cells that a
-spreadsheet would run as a formula (starting with = + - @, tab or carriage return) are escaped with a quote.
+Long format: one row per measurement (eid, quantity, method, value, unit, model_version: the model version's
+id, model_version_name: its "name@version", job, created). Wide format: one row per subject, one column per
+quantity and method (the value a report would use: first visit, current model version, newest). Rows are
+produced from database iterators in chunks, so memory stays constant however many subjects there are;
+withdrawn participants are never exported; text cells that a spreadsheet would run as a formula (starting
+with = + - @, tab or carriage return) are escaped with a quote.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
 from django.db import NotSupportedError
-from django.db.models import CharField, Func
+from django.db.models import CharField, Func, QuerySet
 
-from .models import Export, Measurement
-from .selectors import in_preference_order
+from ..models import Export, Measurement
+from .measurements import in_preference_order, measurements_with_version_name
 
-LONG_COLUMNS = ["eid", "quantity", "method", "value", "unit", "model_version", "run", "created"]
+LONG_COLUMNS = ["eid", "quantity", "method", "value", "unit", "model_version", "model_version_name", "job",
+                "created"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CHUNK = 2000  # CSV lines per streamed piece
 FETCH = 5000  # rows per database round trip
 
 
@@ -84,7 +83,7 @@ class IsoUtc(Func):
         return super().as_sql(compiler, connection, template=template)
 
 
-def _measurements(filters: ExportFilters):
+def _measurements(filters: ExportFilters) -> QuerySet:
     rows = Measurement.objects.all()
     if filters.quantities:
         rows = rows.filter(quantity__in=filters.quantities)
@@ -99,14 +98,19 @@ def _measurements(filters: ExportFilters):
     return rows
 
 
+def export_rows(*, format: str, filters: ExportFilters) -> Iterator[list]:
+    """The header, then the data rows, of the long or the wide format (``Export.Format``)."""
+    return long_rows(filters) if format == Export.Format.LONG else wide_rows(filters)
+
+
 def long_rows(filters: ExportFilters) -> Iterator[list]:
     yield LONG_COLUMNS
-    rows = _measurements(filters).order_by("subject__eid", "quantity", "method", "created_at", "pk").annotate(
-        created=IsoUtc("created_at")).values_list(
-        "subject__eid", "quantity", "method", "value", "unit", "model_version__name", "model_version__version",
-        "job_id", "created")
-    for eid, quantity, method, value, unit, name, version, job, created in rows.iterator(chunk_size=FETCH):
-        yield [eid, _text(quantity), _text(method), value, _text(unit), _text(f"{name}@{version}" if name else ""),
+    rows = measurements_with_version_name(_measurements(filters)).order_by(
+        "subject__eid", "quantity", "method", "created_at", "pk").annotate(created=IsoUtc("created_at")).values_list(
+        "subject__eid", "quantity", "method", "value", "unit", "model_version_id", "model_version_name", "job_id",
+        "created")
+    for eid, quantity, method, value, unit, version, version_name, job, created in rows.iterator(chunk_size=FETCH):
+        yield [eid, _text(quantity), _text(method), value, _text(unit), version or "", _text(version_name),
                job or "", created]
 
 
@@ -125,22 +129,3 @@ def wide_rows(filters: ExportFilters) -> Iterator[list]:
         current_eid, values[f"{quantity}:{method}"] = eid, value  # later rows win (in_preference_order)
     if current_eid is not None:
         yield [current_eid, *(values.get(c) for c in columns)]
-
-
-def export_csv(*, format: str, filters: ExportFilters, user=None, channel: str) -> Iterator[str]:
-    """CSV text in pieces of up to CHUNK lines, for streaming; the export is recorded when it starts and its row
-    count when it ends. The row generators escape their text cells (numbers cannot start a formula), so the
-    writer here only formats: one ``writerows`` per piece keeps the per-row cost low and memory constant."""
-    export = Export.objects.create(exported_by=user if user and user.is_authenticated else None, format=format,
-                                   filters=filters.as_dict(), channel=channel)
-    rows = long_rows(filters) if format == Export.Format.LONG else wide_rows(filters)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    count = -1  # the header is not a data row
-    for piece in iter(lambda: list(itertools.islice(rows, CHUNK)), []):
-        count += len(piece)
-        writer.writerows(piece)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    Export.objects.filter(pk=export.pk).update(rows=max(count, 0))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.apps import apps
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from ml.ukb import protocol
@@ -23,7 +24,7 @@ from ukbstudy.qc.models import Verdict
 from ukbstudy.qc.selectors import scans_with_qc_status
 from ukbstudy.subjects.models import ReferenceValue, Scan
 
-from .selectors import DEFAULT_REFERENCE_FIELD
+from . import DEFAULT_REFERENCE_FIELD
 
 DATASETS = ("A", "B", "C", "all")
 DEFAULT_C_SIZE = 1000
@@ -78,7 +79,8 @@ def usable_reference_values(subject_ids: list[int], field: str) -> dict[int, flo
 def excluded_reference_subject_ids(*, field: str) -> set[int]:
     """Subjects whose reference value in ``field`` a reviewer marked implausible (left out of A): those whose
     newest outlier verdict about that field says so. A later verdict (e.g. "both plausible") brings them back."""
-    from ukbstudy.results.models import OutlierVerdict  # the results app builds on this one: import on use
+    # The results app builds on this one, so its model is looked up by name: measurements imports no results.
+    OutlierVerdict = apps.get_model("results", "OutlierVerdict")
 
     about_field = OutlierVerdict.all_objects.filter(reference_field=field)
     newest = about_field.filter(subject=OuterRef("subject")).order_by("-created_at", "-id").values("verdict")[:1]
