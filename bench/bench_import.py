@@ -37,8 +37,8 @@ def report_import(archives: list[Path]) -> None:
     from django.conf import settings
 
     from ml.ukb.inventory import inventory_archive
-    from ukbstudy.subjects.models import Scan
-    from ukbstudy.subjects.services.archives import import_limits, scans_import_archives
+    from ukbstudy.imaging.models import Scan
+    from ukbstudy.imaging.services.archives import import_limits, scans_import_archives
 
     if Scan.all_objects.exists():
         sys.exit("the database already holds scans: point DATABASE_URL at an empty database")

@@ -43,8 +43,9 @@ def fill(n: int):
     from django.db import connection
 
     from ukbstudy.accounts.services import user_create
+    from ukbstudy.imaging.models import Scan
     from ukbstudy.qc.models import QCDecision
-    from ukbstudy.subjects.models import ImportBatch, Scan, Subject
+    from ukbstudy.subjects.models import ImportBatch, Subject
 
     if Subject.all_objects.exists():
         sys.exit("the database already holds subjects: point DATABASE_URL at an empty database")

@@ -71,7 +71,8 @@ def fill(n: int) -> None:
     from django.db import transaction
 
     from ukbstudy.accounts.services import user_create
-    from ukbstudy.subjects.models import ImportBatch, Scan, Subject
+    from ukbstudy.imaging.models import Scan
+    from ukbstudy.subjects.models import ImportBatch, Subject
 
     started = time.perf_counter()
     rng = np.random.default_rng(8)
@@ -109,7 +110,7 @@ def _qc(scans: list[int], rater, rng) -> None:
 
 def _values(subjects: list[int], scans: list[int], batch, rng) -> None:
     from ukbstudy.measurements.models import Measurement
-    from ukbstudy.subjects.models import CovariateValue, ReferenceValue
+    from ukbstudy.showcase.models import CovariateValue, ReferenceValue
 
     n = len(subjects)
     truth = rng.gamma(1.5, 3.0, n)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 
-from ukbstudy.subjects.models import ImportBatch, Scan, Subject
+from ukbstudy.imaging.models import Scan
+from ukbstudy.subjects.models import ImportBatch, Subject
 
 _counter = itertools.count(1)
 

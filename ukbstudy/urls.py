@@ -23,5 +23,5 @@ urlpatterns = [
     path("results/", include("ukbstudy.results.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("ukbstudy.api.urls")),
-    path("", include("ukbstudy.subjects.urls")),
+    path("", include("ukbstudy.imaging.urls")),
 ]

@@ -12,10 +12,12 @@ import pytest
 from ml.synthetic import make_cohort
 from tests.archives import rewrite_archive
 from tests.workers import wait_for  # noqa: F401  (used by the worker test)
+from ukbstudy.imaging.models import Scan
+from ukbstudy.imaging.services.archives import scans_import_archives
+from ukbstudy.imaging.services.preprocessing import scan_preprocess
 from ukbstudy.qc.services import qc_decision_record
-from ukbstudy.subjects.models import ImportBatch, ReferenceValue, Scan
-from ukbstudy.subjects.services.archives import scans_import_archives
-from ukbstudy.subjects.services.preprocessing import scan_preprocess
+from ukbstudy.showcase.models import ReferenceValue
+from ukbstudy.subjects.models import ImportBatch
 
 REFERENCE = "22402-2.0"
 

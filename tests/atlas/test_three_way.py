@@ -13,7 +13,8 @@ from tests.factories import make_scan
 from ukbstudy.measurements.models import ModelVersion
 from ukbstudy.measurements.services import measurement_record
 from ukbstudy.qc.services import qc_decision_record
-from ukbstudy.subjects.models import ImportBatch, ReferenceValue
+from ukbstudy.showcase.models import ReferenceValue
+from ukbstudy.subjects.models import ImportBatch
 
 ROWS = ["Reference vs Network", "Reference vs Atlas", "Atlas vs Network", "Atlas (C) vs Network (C)"]
 

@@ -58,8 +58,8 @@ def test_truncate_is_refused_on_every_append_only_table(histories, table):
 
 @postgres_only
 def test_a_cascading_truncate_of_the_scans_is_refused_too(histories):
-    refused("TRUNCATE subjects_scan CASCADE", match="TRUNCATE of .* refused")
-    assert count("subjects_scan") == 1 and QCDecision.all_objects.count() == 1
+    refused("TRUNCATE imaging_scan CASCADE", match="TRUNCATE of .* refused")
+    assert count("imaging_scan") == 1 and QCDecision.all_objects.count() == 1
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_the_apps_role_cannot_truncate_alter_drop_or_rewrite_the_histories(histo
             as_role(app_role, statement)
     as_role(app_role, f"SELECT count(*) FROM {table}")  # it may read them
     with connection.cursor() as cursor:
-        cursor.execute("SELECT has_table_privilege(%s, %s, 'INSERT'), has_table_privilege(%s, 'subjects_scan', "
+        cursor.execute("SELECT has_table_privilege(%s, %s, 'INSERT'), has_table_privilege(%s, 'imaging_scan', "
                        "'UPDATE'), has_table_privilege(%s, 'django_migrations', 'INSERT')",
                        [app_role, table, app_role, app_role])
         assert cursor.fetchone() == (True, True, False)  # it adds to histories, edits other tables

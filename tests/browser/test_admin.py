@@ -3,8 +3,8 @@
 import pytest
 
 from tests.archives import cohort_archives
-from ukbstudy.subjects.models import Scan
-from ukbstudy.subjects.services.archives import scans_import_archives
+from ukbstudy.imaging.models import Scan
+from ukbstudy.imaging.services.archives import scans_import_archives
 
 expect = pytest.importorskip("playwright.sync_api").expect
 

@@ -58,7 +58,7 @@ def test_the_study_pages_run_under_the_policy_without_a_violation(login, rater, 
     assert f"field={other}" in page.url
     no_violations(violations())
 
-    for path in ("/qc/", "/jobs/", "/admin/", "/admin/subjects/scan/", "/api/"):
+    for path in ("/qc/", "/jobs/", "/admin/", "/admin/imaging/scan/", "/api/"):
         page.goto(f"{live_server.url}{path}")
         no_violations(violations())
 

@@ -6,11 +6,11 @@ import re
 import pytest
 
 from tests.archives import cohort_archives
+from ukbstudy.imaging.models import Scan
+from ukbstudy.imaging.services.archives import scans_import_archives
+from ukbstudy.imaging.tasks import preprocess_scan
 from ukbstudy.jobs import services as job_services
 from ukbstudy.jobs.models import Job
-from ukbstudy.subjects.models import Scan
-from ukbstudy.subjects.services.archives import scans_import_archives
-from ukbstudy.subjects.tasks import preprocess_scan
 
 expect = pytest.importorskip("playwright.sync_api").expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -4,10 +4,10 @@ import pytest
 
 from tests.archives import cohort_archives
 from ukbstudy.accounts.services import user_create
+from ukbstudy.imaging.models import Scan
+from ukbstudy.imaging.services.archives import scans_import_archives
+from ukbstudy.imaging.services.preprocessing import scan_preprocess
 from ukbstudy.qc.models import QCDecision
-from ukbstudy.subjects.models import Scan
-from ukbstudy.subjects.services.archives import scans_import_archives
-from ukbstudy.subjects.services.preprocessing import scan_preprocess
 
 expect = pytest.importorskip("playwright.sync_api").expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),

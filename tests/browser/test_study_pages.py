@@ -81,7 +81,8 @@ def test_a_rater_assigns_a_failure_cause_to_a_failed_segmentation(login):
 
 def test_an_admin_reads_and_downloads_the_three_way_comparison(login, rater):
     from ukbstudy.qc.services import qc_decision_record
-    from ukbstudy.subjects.models import ImportBatch, ReferenceValue
+    from ukbstudy.showcase.models import ReferenceValue
+    from ukbstudy.subjects.models import ImportBatch
 
     batch = ImportBatch.objects.create(kind=ImportBatch.Kind.FIELDS, source="test")
     atlas = ModelVersion.objects.create(task="liver_ff_atlas", name="multi-atlas", version="t", is_current=True)

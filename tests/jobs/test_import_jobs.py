@@ -4,10 +4,13 @@ import pytest
 
 from tests.archives import cohort_archives
 from tests.jobs.conftest import wait_for
+from ukbstudy.imaging.models import Scan
+from ukbstudy.imaging.services.archives import scans_import_archives
+from ukbstudy.imaging.services.jobs import import_archives_start, preprocess_start
 from ukbstudy.jobs.models import Job
-from ukbstudy.subjects.models import ReferenceValue, Scan, Subject
-from ukbstudy.subjects.services.archives import scans_import_archives
-from ukbstudy.subjects.services.jobs import import_archives_start, import_fields_start, preprocess_start
+from ukbstudy.showcase.models import ReferenceValue
+from ukbstudy.showcase.services.jobs import import_fields_start
+from ukbstudy.subjects.models import Subject
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 

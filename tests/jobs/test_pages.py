@@ -41,8 +41,8 @@ def test_an_analyst_cancels_a_queued_job_and_a_viewer_may_not():
 def test_an_analyst_starts_preprocessing_of_pending_scans(django_capture_on_commit_callbacks):
     make_scan(processing_state="imported")
     analyst = client_for("analyst")
-    assert client_for("rater").post("/jobs/preprocess-pending/").status_code == 403
+    assert client_for("rater").post("/scans/preprocess-pending/").status_code == 403
     with django_capture_on_commit_callbacks(execute=False):
-        assert analyst.post("/jobs/preprocess-pending/").status_code == 302
+        assert analyst.post("/scans/preprocess-pending/").status_code == 302
     job = Job.objects.get(kind=Job.Kind.PREPROCESS)
     assert (job.progress_total, job.created_by.username) == (1, "analyst")

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from tests.factories import make_scan, make_subject
+from ukbstudy.imaging.models import Scan
 from ukbstudy.qc.models import QCDecision, Verdict
-from ukbstudy.subjects.models import ImportBatch, ReferenceValue, Scan
+from ukbstudy.showcase.models import ReferenceValue
+from ukbstudy.subjects.models import ImportBatch
 
 SHAPE = (64, 32)
 TINY = {"depth": 18, "width": 8, "iterations": 60, "lr_drop_iterations": 10, "batch_size": 16, "downsample": 1}

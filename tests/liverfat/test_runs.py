@@ -134,7 +134,8 @@ def test_a_redelivered_run_reports_what_an_earlier_delivery_stored(study):
 def test_a_list_of_fields_takes_each_subjects_first_plausible_reference(media_root, rater):
     from ukbstudy.liverfat.services.inputs import reference_values
     from ukbstudy.results.services import outlier_verdict_record
-    from ukbstudy.subjects.models import ImportBatch, ReferenceValue
+    from ukbstudy.showcase.models import ReferenceValue
+    from ukbstudy.subjects.models import ImportBatch
 
     study = make_study(media_root, rater, n=12, n_reference=4)  # 22402 for the first four subjects
     batch = ImportBatch.objects.create(kind=ImportBatch.Kind.FIELDS, source="test")

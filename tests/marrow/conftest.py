@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from ml.synthetic import make_cohort
+from ukbstudy.imaging.models import Scan
+from ukbstudy.imaging.services.archives import scans_import_archives
+from ukbstudy.imaging.services.preprocessing import scan_preprocess
 from ukbstudy.marrow.services.manual import manual_segmentations_import
 from ukbstudy.marrow.services.training import marrow_models_train
-from ukbstudy.subjects.models import Scan
-from ukbstudy.subjects.services.archives import scans_import_archives
-from ukbstudy.subjects.services.preprocessing import scan_preprocess
 
 TINY = {"iterations": 3, "base_channels": 4, "batch_size": 2}
 

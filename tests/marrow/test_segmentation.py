@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from ukbstudy.imaging.models import Scan
 from ukbstudy.jobs.models import Job
 from ukbstudy.marrow.models import Segmentation
 from ukbstudy.marrow.services.jobs import marrow_segment_start
 from ukbstudy.marrow.services.training import marrow_models_train
 from ukbstudy.measurements.models import Measurement, ModelVersion
-from ukbstudy.subjects.models import Scan
 
 pytestmark = pytest.mark.django_db
 

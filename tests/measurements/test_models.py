@@ -4,11 +4,12 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from tests.factories import make_scan
+from ukbstudy.imaging.models import Scan
 from ukbstudy.jobs.models import Job
 from ukbstudy.measurements.models import Measurement, ModelVersion
 from ukbstudy.measurements.services import measurement_record
 from ukbstudy.qc.models import QCDecision
-from ukbstudy.subjects.models import Scan, Subject
+from ukbstudy.subjects.models import Subject
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from analysis import agreement
 from tests.factories import make_scan, make_subject
 from ukbstudy.measurements.selectors.frames import subject_frame
 from ukbstudy.measurements.services import measurement_record
-from ukbstudy.subjects.models import CovariateValue, ReferenceValue
+from ukbstudy.showcase.models import CovariateValue, ReferenceValue
 from ukbstudy.subjects.services.withdrawal import subjects_withdraw
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import numpy as np
 from tests.factories import make_scan, make_subject
 from ukbstudy.measurements.services import measurement_record
 from ukbstudy.qc.models import QCDecision
-from ukbstudy.subjects.models import CovariateValue, ReferenceValue
+from ukbstudy.showcase.models import CovariateValue, ReferenceValue
 
 CENTRES = (11025, 11026, 11027)
 

@@ -100,7 +100,7 @@ def test_the_regression_page_shows_both_tables_and_downloads_them_as_csv(scans, 
 
 
 def test_a_baskets_other_numeric_fields_are_regression_variables_under_their_showcase_title(scans, viewer):
-    from ukbstudy.subjects.models import CovariateValue
+    from ukbstudy.showcase.models import CovariateValue
 
     for i, scan in enumerate(scans):  # head BMD (23226), a field the catalogue does not model
         CovariateValue.objects.create(subject=scan.subject, field_id="23226-2.0", value=2.0 + 0.01 * i,

@@ -17,8 +17,8 @@ def admin_client_(client, django_user_model):
 def test_withdrawn_participants_scans_stay_reachable_in_the_admin(admin_client_):
     scan = make_scan()
     subjects_withdraw(eids=[scan.subject.eid])
-    assert admin_client_.get(f"/admin/subjects/scan/{scan.pk}/change/").status_code == 200
-    listing = admin_client_.get("/admin/subjects/scan/?subject__withdrawn__exact=1").content.decode()
+    assert admin_client_.get(f"/admin/imaging/scan/{scan.pk}/change/").status_code == 200
+    listing = admin_client_.get("/admin/imaging/scan/?subject__withdrawn__exact=1").content.decode()
     assert str(scan) in listing
 
 
@@ -33,6 +33,6 @@ def test_the_withdraw_action_hides_a_participant(admin_client_):
 
 def test_imported_rows_cannot_be_edited_in_the_admin(admin_client_):
     scan = make_scan()
-    page = admin_client_.get(f"/admin/subjects/scan/{scan.pk}/change/").content.decode()
+    page = admin_client_.get(f"/admin/imaging/scan/{scan.pk}/change/").content.decode()
     assert 'name="_save"' not in page
-    assert admin_client_.post(f"/admin/subjects/scan/{scan.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin_client_.post(f"/admin/imaging/scan/{scan.pk}/delete/", {"post": "yes"}).status_code == 403

@@ -4,7 +4,8 @@ import pytest
 
 from tests.factories import make_scan, make_subject
 from ukbstudy.accounts.services import user_create
-from ukbstudy.subjects.selectors import scan_get, scan_list, scans_pending_processing, subject_get, subject_list
+from ukbstudy.imaging.selectors import scan_get, scan_list, scans_pending_processing
+from ukbstudy.subjects.selectors import subject_get, subject_list
 
 pytestmark = pytest.mark.django_db
 

@@ -4,11 +4,13 @@ import pytest
 from django.core.management import call_command
 
 from tests.factories import make_scan, make_subject
+from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.models import Measurement
 from ukbstudy.measurements.services import measurement_record
 from ukbstudy.qc.models import QCDecision
 from ukbstudy.qc.services import qc_decision_record
-from ukbstudy.subjects.models import ReferenceValue, Scan, Subject
+from ukbstudy.showcase.models import ReferenceValue
+from ukbstudy.subjects.models import Subject
 from ukbstudy.subjects.services.withdrawal import subjects_withdraw
 
 pytestmark = pytest.mark.django_db

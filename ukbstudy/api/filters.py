@@ -10,9 +10,10 @@ from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField, RangeField
 from django_filters.widgets import DateRangeWidget
 
+from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.models import Measurement, Method, ModelVersion, Quantity
 from ukbstudy.qc.models import QCDecision, Reason, Verdict
-from ukbstudy.subjects.models import Scan, Subject
+from ukbstudy.subjects.models import Subject
 
 QC_STATUS_CHOICES = [*Verdict.choices, ("unreviewed", "Not reviewed yet")]
 

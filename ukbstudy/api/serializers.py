@@ -6,9 +6,10 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.models import Measurement
 from ukbstudy.qc.models import QCDecision, Reason, Verdict
-from ukbstudy.subjects.models import Scan, Subject
+from ukbstudy.subjects.models import Subject
 
 
 class SubjectSerializer(serializers.ModelSerializer):

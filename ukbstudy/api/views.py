@@ -28,14 +28,15 @@ from rest_framework.serializers import ValidationError
 from rest_framework.throttling import ScopedRateThrottle
 
 from ukbstudy.accounts.lockout import lockout_json
+from ukbstudy.imaging.models import Scan
+from ukbstudy.imaging.selectors import scan_list
 from ukbstudy.measurements.selectors.measurements import measurement_list
 from ukbstudy.measurements.views import streamed_export
 from ukbstudy.qc.importing import QCImportError, qc_decisions_import
 from ukbstudy.qc.models import QCDecision
 from ukbstudy.qc.selectors import qc_decision_list, qc_history, scans_with_qc_status
 from ukbstudy.qc.services import ScanLocked, qc_decision_record
-from ukbstudy.subjects.models import Scan
-from ukbstudy.subjects.selectors import scan_list, subject_list
+from ukbstudy.subjects.selectors import subject_list
 
 from . import filters, serializers
 from .permissions import IsAdminRole, RolePermissions

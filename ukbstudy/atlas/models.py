@@ -11,8 +11,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from ukbstudy.imaging.models import Scan
 from ukbstudy.jobs.models import Job
-from ukbstudy.subjects.models import Scan, SubjectRowQuerySet, active_manager
+from ukbstudy.subjects.models import SubjectRowQuerySet, active_manager
 
 
 class ScanRows(SubjectRowQuerySet):

@@ -7,5 +7,4 @@ urlpatterns = [
     path("", views.job_list, name="list"),
     path("status.json", views.job_status, name="status"),
     path("<int:pk>/cancel/", views.job_cancel, name="cancel"),
-    path("preprocess-pending/", views.preprocess_pending, name="preprocess-pending"),
 ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from ukbstudy.imaging.models import Scan
 from ukbstudy.jobs.models import Job
-from ukbstudy.subjects.models import Scan
 
 
 class FoldAssignment(models.Model):

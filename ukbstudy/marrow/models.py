@@ -11,10 +11,11 @@ from django.conf import settings
 from django.db import models
 
 from ml.marrow.regions import REGIONS
+from ukbstudy.imaging.models import Scan
 from ukbstudy.jobs.models import Job
 from ukbstudy.measurements.models import ModelVersion
 from ukbstudy.qc.models import Reason
-from ukbstudy.subjects.models import Scan, ScanRowQuerySet, active_manager
+from ukbstudy.subjects.models import ScanRowQuerySet, active_manager
 
 REGION_CHOICES = [(region.name, region.label) for region in REGIONS.values()]
 FAILURE_CAUSES = [Reason.DATA_STRUCTURE, Reason.OTHER_ARTEFACT, Reason.WATER_FAT_SWAP, Reason.NOISE, Reason.METAL,

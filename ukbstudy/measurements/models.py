@@ -10,8 +10,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from ukbstudy.imaging.models import Scan
 from ukbstudy.jobs.models import Job
-from ukbstudy.subjects.models import Scan, Subject, SubjectRowQuerySet, active_manager
+from ukbstudy.subjects.models import Subject, SubjectRowQuerySet, active_manager
 
 
 class Quantity(models.TextChoices):

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from django.conf import settings
 from django.db import transaction
 
+from ukbstudy.imaging.models import Scan
 from ukbstudy.jobs.models import Job
-from ukbstudy.subjects.models import Scan
 
 from .models import Export, Measurement, Method, ModelVersion, Quantity
 from .selectors.exports import ExportFilters, export_rows

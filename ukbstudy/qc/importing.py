@@ -32,7 +32,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ml.ukb import protocol
-from ukbstudy.subjects.models import Scan, Subject
+from ukbstudy.imaging.models import Scan
+from ukbstudy.subjects.models import Subject
 
 from .models import QCDecision, Reason, Verdict
 from .services import qc_decision_problems, qc_raters_refresh

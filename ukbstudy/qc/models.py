@@ -11,7 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from ukbstudy.subjects.models import Scan, ScanRowQuerySet, active_manager
+from ukbstudy.imaging.models import Scan
+from ukbstudy.subjects.models import ScanRowQuerySet, active_manager
 
 
 class AppendOnlyError(Exception):

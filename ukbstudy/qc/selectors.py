@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from ukbstudy.subjects.models import Scan
-from ukbstudy.subjects.selectors import scan_list
+from ukbstudy.imaging.models import Scan
+from ukbstudy.imaging.selectors import scan_list
 
 from .models import QCDecision, QCDeferral, QCLock
 

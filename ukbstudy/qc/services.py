@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from ukbstudy.subjects.models import Scan
+from ukbstudy.imaging.models import Scan
 
 from .models import QCDecision, QCDeferral, QCLock, Reason, Verdict
 from .selectors import qc_current_decision

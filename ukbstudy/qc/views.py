@@ -19,9 +19,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from analysis.raters import rater_agreement
-from ukbstudy.subjects.models import Scan
-from ukbstudy.subjects.selectors import scan_get
-from ukbstudy.subjects.views import scan_image_urls
+from ukbstudy.imaging.models import Scan
+from ukbstudy.imaging.selectors import scan_get
+from ukbstudy.imaging.views import scan_image_urls
 
 from .forms import DecisionForm, QueueFilterForm
 from .models import Reason, Verdict
@@ -49,7 +49,7 @@ def _filters(request) -> tuple[QueueFilters, str]:
     return filters, query
 
 
-@permission_required("subjects.view_scan", raise_exception=True)
+@permission_required("imaging.view_scan", raise_exception=True)
 def queue(request):
     """The next scan for this rater: the first in their queue that nobody else holds. Viewers, who do not
     rate, get the list of recently reviewed scans instead."""
@@ -90,7 +90,7 @@ def _to_next(request, query: str, after: int):
     return redirect(_next_scan_url(request, after) or _with_query(reverse("qc:queue"), query))
 
 
-@permission_required("subjects.view_scan", raise_exception=True)
+@permission_required("imaging.view_scan", raise_exception=True)
 def review(request, pk: int, form: DecisionForm | None = None, status: int = 200):
     scan = _scan(pk)
     can_rate = request.user.has_perm(REVIEW_PERMISSION)

@@ -30,9 +30,11 @@ from django.db import connection
 from django.utils import timezone
 
 from ukbstudy.celery import task_named
+from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.models import Measurement, ModelVersion
 from ukbstudy.qc.models import QCDecision
-from ukbstudy.subjects.models import CovariateValue, ImportBatch, ReferenceValue, Scan, Subject
+from ukbstudy.showcase.models import CovariateValue, ReferenceValue
+from ukbstudy.subjects.models import ImportBatch, Subject
 
 from .models import OutlierVerdict
 

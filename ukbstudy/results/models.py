@@ -12,8 +12,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.models import Measurement, Quantity
-from ukbstudy.subjects.models import Scan, Subject, SubjectRowQuerySet, active_manager
+from ukbstudy.subjects.models import Subject, SubjectRowQuerySet, active_manager
 
 
 class AppendOnlyError(Exception):

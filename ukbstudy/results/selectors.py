@@ -14,6 +14,7 @@ import pandas as pd
 from django.db.models import Case, Count, Max, Min, QuerySet, Value, When
 
 from ml.ukb.fields import CATALOGUE, CENTRE_NAMES, FIELD_BY_KEY, FIELDS, basket_field, parse_column
+from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.models import Measurement, Method, Quantity
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.measurements.selectors.datasets import dataset_scans
@@ -21,7 +22,8 @@ from ukbstudy.measurements.selectors.frames import subject_frame
 from ukbstudy.measurements.selectors.measurements import in_preference_order
 from ukbstudy.qc.models import QCDecision, Verdict
 from ukbstudy.qc.selectors import scans_with_qc_status
-from ukbstudy.subjects.models import CovariateValue, ReferenceValue, Scan, Subject
+from ukbstudy.showcase.models import CovariateValue, ReferenceValue
+from ukbstudy.subjects.models import Subject
 
 from .models import OutlierVerdict
 from .services import reference_field_of

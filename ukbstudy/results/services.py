@@ -7,10 +7,11 @@ import math
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.models import Measurement, Method
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.measurements.services import measurement_record
-from ukbstudy.subjects.models import Scan, Subject
+from ukbstudy.subjects.models import Subject
 
 from .models import OutlierVerdict
 

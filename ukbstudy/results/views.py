@@ -18,9 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analysis.tables import render_csv
+from ukbstudy.imaging.views import scan_image_urls
 from ukbstudy.measurements.selectors.frames import UnknownColumn, subject_frame
 from ukbstudy.subjects.selectors import subject_get
-from ukbstudy.subjects.views import scan_image_urls
 
 from . import pages
 from .forms import (

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "axes",  # login lockout: failed attempts per user and per address
     "csp",  # Content-Security-Policy header (and its settings checks)
     "ukbstudy.subjects",
+    "ukbstudy.imaging",
+    "ukbstudy.showcase",
     "ukbstudy.qc",
     "ukbstudy.measurements",
     "ukbstudy.jobs",
@@ -47,6 +49,7 @@ INSTALLED_APPS = [
     "ukbstudy.results",
     "ukbstudy.audit",  # after the apps whose tables it makes append-only
     "ukbstudy.api",
+    "ukbstudy.demo",
     "ukbstudy.accounts",  # last: its post_migrate handler grants the other apps' permissions
 ]
 

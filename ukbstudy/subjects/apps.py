@@ -4,4 +4,4 @@ from django.apps import AppConfig
 class SubjectsConfig(AppConfig):
     name = "ukbstudy.subjects"
     label = "subjects"
-    verbose_name = "Subjects and scans"
+    verbose_name = "Participants"

@@ -22,7 +22,7 @@ from ukbstudy.measurements.models import Measurement, Method, ModelVersion, Quan
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.measurements.selectors.datasets import dataset_scans
 from ukbstudy.measurements.services import measurement_replace, model_version_make_current, model_version_record
-from ukbstudy.subjects.models import ReferenceValue
+from ukbstudy.showcase.models import ReferenceValue
 
 from ..models import AtlasReadout
 

@@ -23,11 +23,11 @@ from ml.atlas import (
     atlas_measure,
     load_atlas_image,
 )
+from ukbstudy.imaging.models import Scan
+from ukbstudy.imaging.selectors import scan_of_item
 from ukbstudy.jobs.models import Job
 from ukbstudy.jobs.services import ItemFailed, job_fan_out
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
-from ukbstudy.subjects.models import Scan
-from ukbstudy.subjects.services.jobs import scan_of_item
 
 from ..models import AtlasReadout
 from .templates import TemplateError, TemplateSet, template_liver, template_set_current, template_set_of

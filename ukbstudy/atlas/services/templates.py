@@ -11,7 +11,7 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 
-from ukbstudy.subjects.models import Scan
+from ukbstudy.imaging.models import Scan
 
 from ..models import AtlasTemplate
 

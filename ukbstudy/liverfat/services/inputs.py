@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
+from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.selectors.datasets import usable_reference_values
-from ukbstudy.subjects.models import Scan
 
 
 class InputError(ValueError):

@@ -33,6 +33,7 @@ from ml.liverfat import (
     save_checkpoint,
     train_regressor,
 )
+from ukbstudy.imaging.models import Scan
 from ukbstudy.jobs.models import Job
 from ukbstudy.jobs.services import job_device_set, job_metrics_set, job_progress, job_progress_callback, job_start
 from ukbstudy.measurements.models import Measurement, Method, ModelVersion, Quantity
@@ -44,7 +45,6 @@ from ukbstudy.measurements.services import (
     measurements_record_bulk,
     model_version_record,
 )
-from ukbstudy.subjects.models import Scan
 
 from ..models import FoldAssignment
 from .inputs import InputError, data_fingerprint, load_inputs, reference_values

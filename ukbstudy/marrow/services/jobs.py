@@ -8,11 +8,11 @@ from collections.abc import Iterable, Sequence
 from django.conf import settings
 
 from ml.marrow.regions import REGION_NAMES, region_of
+from ukbstudy.imaging.models import Scan
+from ukbstudy.imaging.selectors import scan_of_item
 from ukbstudy.jobs.models import Job
 from ukbstudy.jobs.services import job_device_set, job_fan_out, job_progress_callback, job_start
 from ukbstudy.measurements.models import ModelVersion
-from ukbstudy.subjects.models import Scan
-from ukbstudy.subjects.services.jobs import scan_of_item
 
 from .segmenting import scan_segment
 from .training import DEFAULT_TEST_FRACTION, TASK, marrow_models_train

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from ml.marrow.io import LabelError, load_label
 from ml.marrow.regions import REGION_NAMES, region_of
-from ukbstudy.subjects.models import Scan
+from ukbstudy.imaging.models import Scan
 
 from ..models import ManualSegmentation
 from .slabs import slab_grid

@@ -31,10 +31,10 @@ from ml.marrow.checks import (
 )
 from ml.marrow.regions import region_of
 from ml.marrow.training import SegmentationModel, load_model, predict_masks
+from ukbstudy.imaging.models import Scan
 from ukbstudy.jobs.models import Job
 from ukbstudy.measurements.models import Method, ModelVersion
 from ukbstudy.measurements.services import measurement_replace
-from ukbstudy.subjects.models import Scan
 
 from ..models import Segmentation
 from .slabs import SlabMissing, scan_slab, voxel_ml

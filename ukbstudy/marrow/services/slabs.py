@@ -10,7 +10,7 @@ from django.conf import settings
 
 from ml.marrow.io import load_slab
 from ml.marrow.regions import Region
-from ukbstudy.subjects.models import Scan
+from ukbstudy.imaging.models import Scan
 
 
 class SlabMissing(ValueError):

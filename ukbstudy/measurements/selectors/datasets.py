@@ -20,9 +20,10 @@ from django.apps import apps
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from ml.ukb import protocol
+from ukbstudy.imaging.models import Scan
 from ukbstudy.qc.models import Verdict
 from ukbstudy.qc.selectors import scans_with_qc_status
-from ukbstudy.subjects.models import ReferenceValue, Scan
+from ukbstudy.showcase.models import ReferenceValue
 
 from . import DEFAULT_REFERENCE_FIELD
 

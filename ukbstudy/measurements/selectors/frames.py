@@ -19,7 +19,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ml.ukb.fields import FIELD_BY_KEY, parse_column
-from ukbstudy.subjects.models import CovariateValue, ReferenceValue, Subject
+from ukbstudy.showcase.models import CovariateValue, ReferenceValue
+from ukbstudy.subjects.models import Subject
 
 from ..models import Measurement, Method
 from . import DEFAULT_REFERENCE_FIELD

@@ -1,1 +1,1 @@
-"""Writes for subjects, scans and showcase values (imports, withdrawal)."""
+"""Writes for participants (withdrawal)."""

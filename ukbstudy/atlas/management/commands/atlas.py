@@ -4,11 +4,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ukbstudy.imaging.models import Scan
 from ukbstudy.jobs.commands import command_follow, command_report_items
 from ukbstudy.jobs.models import Job
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.measurements.selectors.datasets import DATASETS, UnknownDataset, dataset_scans
-from ukbstudy.subjects.models import Scan
 
 from ...models import AtlasTemplate
 from ...services.calibration import CalibrationError, atlas_calibrate

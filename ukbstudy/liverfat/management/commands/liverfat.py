@@ -8,6 +8,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.liverfat import CONFIGS, parse_overrides
+from ukbstudy.imaging.models import Scan
 from ukbstudy.jobs.commands import command_follow
 from ukbstudy.jobs.models import Job
 from ukbstudy.liverfat.services.registry import TASK, liverfat_model_make_current
@@ -21,7 +22,6 @@ from ukbstudy.liverfat.services.runs import (
 from ukbstudy.measurements.models import ModelVersion
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.measurements.selectors.datasets import DATASETS
-from ukbstudy.subjects.models import Scan
 
 
 class Command(BaseCommand):

@@ -8,10 +8,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ml.marrow.io import LabelError
 from ml.marrow.regions import REGION_NAMES
+from ukbstudy.imaging.models import Scan
 from ukbstudy.jobs.commands import command_follow
 from ukbstudy.jobs.models import Job
 from ukbstudy.measurements.selectors.datasets import processed_scans, qc_passed_scans
-from ukbstudy.subjects.models import Scan
 
 from ...report import dice_lines, status_lines
 from ...selectors import current_model_version

@@ -1,0 +1,145 @@
+"""python manage.py demo : the whole study pipeline on a synthetic cohort, then the web app.
+
+Steps: migrate, write a synthetic cohort (once per seed and size), import its showcase CSV and archives,
+preprocess every scan (fused volumes, maps, network inputs, QC images, hints), import the generator's
+simulated visual QC, run the liver fat network (cross-validation, training, inference), the multi-atlas
+baseline, the bone marrow segmentation and the results pages' computations, print the statistics engine's
+paper-style tables, create a ``demo`` administrator with a fresh password, and serve the app on 127.0.0.1.
+"""
+
+import io
+import secrets
+import shutil
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import import_string
+
+from ml.synthetic import make_cohort
+from ml.synthetic.tables import SIMULATED_RATER
+from ukbstudy.accounts.services import user_create
+from ukbstudy.imaging.models import Scan
+from ukbstudy.imaging.services.archives import scans_import_archives
+from ukbstudy.imaging.services.jobs import preprocess_start
+from ukbstudy.imaging.services.preprocessing import NO_HINT_RANK
+from ukbstudy.qc.importing import qc_decisions_import
+from ukbstudy.showcase.services.fields import showcase_import_fields
+from ukbstudy.subjects.models import Subject
+
+LEFT_FOR_RATERS = 8
+STEPS = {  # each runs its capability on the demo cohort and prints a summary
+    "liverfat": "ukbstudy.liverfat.demo.demo_step",
+    "atlas": "ukbstudy.atlas.demo.demo_step",
+    "marrow": "ukbstudy.marrow.demo.demo_step",
+    "results": "ukbstudy.results.demo.demo_step",
+}
+
+
+class Command(BaseCommand):
+    help = "Run the pipeline on a synthetic demo cohort and serve the web app."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--subjects", type=int, default=40)
+        parser.add_argument("--scale", type=float, default=0.5)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument("--no-serve", action="store_true", help="Stop after the pipeline.")
+        parser.add_argument("--skip", action="append", default=[], choices=sorted(STEPS),
+                            help="Leave out a step (repeatable).")
+
+    def handle(self, *args, subjects, scale, seed, addrport, no_serve, skip, **options):
+        call_command("migrate", verbosity=0)
+        cohort = self._cohort(subjects, scale, seed)
+        fields = showcase_import_fields(path=cohort / "showcase.csv")
+        self.stdout.write(f"showcase: {fields.subjects_created} subjects created, "
+                          f"{sum(fields.values_created.values())} values created")
+        report = scans_import_archives(paths=[cohort / "archives"])
+        self.stdout.write("archives: " + ", ".join(f"{n} {status}" for status, n in report.counts.items()))
+        self._preprocess()
+        flagged = Scan.objects.filter(n_deviations__gt=0).count()
+        hinted = Scan.objects.filter(hint_rank__lt=NO_HINT_RANK).count()
+        self.stdout.write(f"study: {Subject.objects.count()} subjects, {Scan.objects.count()} scans "
+                          f"({flagged} with deviations from the protocol, {hinted} with QC hints)")
+        self._simulated_qc(cohort)
+        for name, step in STEPS.items():
+            if name not in skip:
+                started = time.perf_counter()
+                import_string(step)(stdout=self.stdout, cohort_dir=cohort)
+                self.stdout.write(f"({name}: {time.perf_counter() - started:.0f} s)")
+        self._reports()
+        password = self._demo_admin()
+        rater_password = self._demo_user("rater", "rater")
+        self.stdout.write(self.style.SUCCESS(
+            f"\nOpen http://{addrport}/ and log in as demo / {password} (admin) or rater / {rater_password} "
+            "(QC queue: keys p/q/f, 1-9, n, Enter, b, l); the admin site is at /admin/, the API at /api/\n"))
+        if not no_serve:
+            call_command("runserver", addrport, use_reloader=False)
+
+    def _preprocess(self) -> None:
+        """Fuse and derive images for every scan not processed yet (in-process, or on the workers)."""
+        pending = Scan.objects.exclude(processing_state=Scan.State.PROCESSED)
+        job = preprocess_start(scans=pending)
+        while not settings.CELERY_TASK_ALWAYS_EAGER and not job.is_finished:
+            time.sleep(1)
+            job.refresh_from_db()
+        job.refresh_from_db()
+        failed = len(job.result.get("failed", []))
+        self.stdout.write(f"preprocessing: {job.progress_done - failed} scans processed, {failed} failed")
+
+    def _simulated_qc(self, cohort: Path) -> None:
+        """The generator's simulated visual QC (a rater failing swaps, noise, metal, missing stations)."""
+        if not get_user_model().objects.filter(username=SIMULATED_RATER).exists():
+            user = user_create(username=SIMULATED_RATER, password=secrets.token_urlsafe(24), role="rater")
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        lines = (cohort / "qc_decisions.csv").read_text().splitlines(keepends=True)
+        left = max(1, min(LEFT_FOR_RATERS, (len(lines) - 1) // 5))
+        keep = lines[:len(lines) - left]  # the last scans wait in the QC queue for the demo rater
+        report = qc_decisions_import(path_or_file=io.StringIO("".join(keep)))
+        self.stdout.write(f"visual QC (simulated rater): {report.created} decisions recorded, {report.unchanged} "
+                          f"already recorded; {len(lines) - len(keep)} scans left in the QC queue for the demo rater")
+
+    def _reports(self) -> None:
+        """The statistics engine on the demo cohort's values (tables for the methods not run yet stay empty)."""
+        reports = [
+            ("Reference fields 22402 vs 22436 (liver fat paper, Table 1 layout)",
+             ["report", "agreement", "--a", "reference", "--b", "reference:22436-2.0"]),
+            ("Spine BMD (bone marrow paper, Tables 4 and 5 layout)",
+             ["report", "regression", "--dependent", "bmd_spine", "--explanatory", "bmi", "--explanatory", "age",
+              "--model", "sex,bmi", "--model", "sex,bmi,fat_pct_legs", "--model", "sex,bmi,fat_pct_legs,vat_mass"]),
+        ]
+        for title, arguments in reports:
+            self.stdout.write(f"\n== {title}")
+            try:
+                call_command(*arguments, stdout=self.stdout)
+            except CommandError as exc:
+                self.stdout.write(f"(not enough data yet: {exc})")
+
+    def _cohort(self, subjects: int, scale: float, seed: int) -> Path:
+        folder = Path(settings.DATA_DIR) / "demo" / f"cohort-n{subjects}-s{scale:g}-seed{seed}"
+        if not folder.exists():
+            self.stdout.write(f"writing a synthetic cohort of {subjects} subjects to {folder} ...")
+            partial = folder.with_name(folder.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)  # left over from an interrupted run
+            make_cohort(partial, subjects, seed=seed, scale=scale)
+            partial.rename(folder)  # the cohort folder appears complete or not at all
+        return folder
+
+    def _demo_admin(self) -> str:
+        """A local administrator with a new random password on every run (printed, never stored)."""
+        password = self._demo_user("demo", "admin")
+        get_user_model().objects.filter(username="demo").update(is_superuser=True, is_staff=True)
+        return password
+
+    def _demo_user(self, username: str, role: str) -> str:
+        password = secrets.token_urlsafe(12)
+        user, _ = get_user_model().objects.get_or_create(username=username, defaults={"email": f"{username}@localhost"})
+        user.set_password(password)
+        user.save()
+        user.groups.set([Group.objects.get(name=role)])
+        return password

@@ -1,0 +1,1 @@
+"""Writes for scans: archive import and preprocessing, and the jobs that run them."""

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "imaging"
+urlpatterns = [
+    path("scans/<int:pk>/images/<str:name>.png", views.scan_image, name="scan-image"),
+    path("scans/preprocess-pending/", views.preprocess_pending, name="preprocess-pending"),
+]

@@ -1,0 +1,1 @@
+"""Writes for showcase values: the basket import and its job."""
