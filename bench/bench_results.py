@@ -115,9 +115,9 @@ def _values(subjects: list[int], scans: list[int], batch, rng) -> None:
     n = len(subjects)
     truth = rng.gamma(1.5, 3.0, n)
     ReferenceValue.objects.bulk_create(
-        [ReferenceValue(subject_id=subjects[i], field_id="22402-2.0", value=float(truth[i] + rng.normal(0, 0.3)),
+        [ReferenceValue(subject_id=subjects[i], field="22402-2.0", value=float(truth[i] + rng.normal(0, 0.3)),
                         import_batch=batch) for i in range(0, n, 7)]
-        + [ReferenceValue(subject_id=subjects[i], field_id="22436-2.0", value=float(truth[i] + rng.normal(0, 0.3)),
+        + [ReferenceValue(subject_id=subjects[i], field="22436-2.0", value=float(truth[i] + rng.normal(0, 0.3)),
                           import_batch=batch) for i in range(3, n, 10)], batch_size=5000)
     network = truth + rng.normal(0, 0.8, n)
     rows = [Measurement(subject_id=s, scan_id=c, quantity="liver_ff", method="network", value=float(v))
@@ -131,7 +131,7 @@ def _values(subjects: list[int], scans: list[int], batch, rng) -> None:
             Measurement(subject_id=s, scan_id=c, quantity=quantity, method="segmentation", value=float(v))
             for s, c, v in zip(subjects, scans, marrow, strict=True)], batch_size=5000)
     CovariateValue.objects.bulk_create([
-        CovariateValue(subject_id=s, field_id="23204-2.0", value=float(v), import_batch=batch)
+        CovariateValue(subject_id=s, field="23204-2.0", value=float(v), import_batch=batch)
         for s, v in zip(subjects, rng.normal(1.1, 0.15, n), strict=True)], batch_size=5000)
 
 

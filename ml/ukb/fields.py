@@ -75,7 +75,8 @@ class Column:
     array: int
 
     @property
-    def field_id(self) -> str:
+    def text(self) -> str:
+        """``FIELD-INSTANCE.ARRAY``: the value's ``field`` as the app stores and names it (``22402-2.0``)."""
         return f"{self.field}-{self.instance}.{self.array}"
 
 

@@ -77,4 +77,4 @@ def column_name(style: HeaderStyle, column: Column, *, instanced: bool = True, a
     if style.name == RAP.name:
         return (f"participant.p{column.field}" + (f"_i{column.instance}" if instanced else "")
                 + (f"_a{column.array}" if arrayed else ""))
-    return column.field_id
+    return column.text

@@ -115,10 +115,10 @@ def _read_header(header: list[str], style: HeaderStyle, catalogue: dict[int, Fie
         if column is None:
             unknown.append(f"{name} (not a field column of the {style.name} style, e.g. {style.example})")
             continue
-        if column.field_id in seen:
-            errors.append(f"line 1: column {name!r} is field {column.field_id} again (as {seen[column.field_id]!r})")
+        if column.text in seen:
+            errors.append(f"line 1: column {name!r} is field {column.text} again (as {seen[column.text]!r})")
             continue
-        seen[column.field_id] = name
+        seen[column.text] = name
         spec, why = basket_field(column.field, catalogue)
         known = KnownColumn(name, column, spec) if spec else None
         if known and known.target != "subject" and spec.key in CODED_SUBJECT_KEYS:
@@ -181,7 +181,7 @@ def _parse_row(record: list[str], line: int, eid: int, columns, style: HeaderSty
         elif known.target == "subject":
             row.subject[known.spec.key] = value
         else:
-            getattr(row, known.target)[known.column.field_id] = float(f"{value * known.spec.scale:.12g}")
+            getattr(row, known.target)[known.column.text] = float(f"{value * known.spec.scale:.12g}")
     return row
 
 

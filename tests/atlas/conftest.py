@@ -55,7 +55,7 @@ def study(atlas_cohort, rater):
         scan.refresh_from_db()
         qc_decision_record(scan=scan, rater=rater, verdict="pass")
         if index < 4:
-            ReferenceValue.objects.create(subject=scan.subject, field_id=REFERENCE, value=2.0 + 3 * index,
+            ReferenceValue.objects.create(subject=scan.subject, field=REFERENCE, value=2.0 + 3 * index,
                                           import_batch=batch)
     return clean, scans
 

@@ -53,7 +53,7 @@ def stored(db, rater):
             scan = make_scan(processing_state="processed")
             qc_decision_record(scan=scan, rater=rater, verdict="pass")
             if not np.isnan(row.reference):
-                ReferenceValue.objects.create(subject=scan.subject, field_id="22402-2.0", value=row.reference,
+                ReferenceValue.objects.create(subject=scan.subject, field="22402-2.0", value=row.reference,
                                               import_batch=batch)
             measurement_record(scan=scan, quantity="liver_ff", method="network", value=row.network)
             measurement_record(scan=scan, quantity="liver_ff", method="atlas", value=row.atlas, model_version=version,

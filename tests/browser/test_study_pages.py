@@ -91,7 +91,7 @@ def test_an_admin_reads_and_downloads_the_three_way_comparison(login, rater):
         qc_decision_record(scan=scan, rater=rater, verdict="pass")
         truth = 2.0 + index % 12 * 1.5
         if index < 12:
-            ReferenceValue.objects.create(subject=scan.subject, field_id="22402-2.0", value=truth + 0.2 * (index % 3),
+            ReferenceValue.objects.create(subject=scan.subject, field="22402-2.0", value=truth + 0.2 * (index % 3),
                                           import_batch=batch)
         measurement_record(scan=scan, quantity="liver_ff", method="network", value=truth + 0.3 * (index % 4 - 1.5))
         measurement_record(scan=scan, quantity="liver_ff", method="atlas", value=truth - 0.25 * (index % 5 - 2),

@@ -38,7 +38,7 @@ def test_the_demo_runs_the_pipeline_and_leaves_an_admin_to_log_in_with(settings,
     for step in ("liverfat", "atlas", "marrow", "results"):
         assert f"({step}: " in out
     assert Subject.objects.count() == 4 and Scan.objects.count() >= 4
-    assert CovariateValue.objects.filter(field_id="23204-2.0").count() == 4
+    assert CovariateValue.objects.filter(field="23204-2.0").count() == 4
     assert set(Scan.objects.values_list("processing_state", flat=True)) == {"processed"}
     assert "preprocessing: " in out and " 0 failed" in out
     password = out.rsplit("as demo / ", 1)[1].split()[0]

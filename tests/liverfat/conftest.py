@@ -50,7 +50,7 @@ def make_study(media_root: Path, rater, *, n: int, n_reference: int, seed: int =
         QCDecision.objects.create(scan=scan, rater=rater, verdict=(verdicts or {}).get(index, Verdict.PASS),
                                   reason="noise" if (verdicts or {}).get(index) == Verdict.FAIL else "")
         if index < n_reference:
-            ReferenceValue.objects.create(subject=scan.subject, field_id=field, value=round(ff, 2), import_batch=batch)
+            ReferenceValue.objects.create(subject=scan.subject, field=field, value=round(ff, 2), import_batch=batch)
         scans.append(scan)
         truth[scan.pk] = ff
     return Study(scans, truth, scans[:n_reference], scans[n_reference:])

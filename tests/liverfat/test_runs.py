@@ -140,7 +140,7 @@ def test_a_list_of_fields_takes_each_subjects_first_plausible_reference(media_ro
     study = make_study(media_root, rater, n=12, n_reference=4)  # 22402 for the first four subjects
     batch = ImportBatch.objects.create(kind=ImportBatch.Kind.FIELDS, source="test")
     for index, scan in enumerate(study.scans[2:7]):  # 22436 for subjects 2-6: two overlap with 22402
-        ReferenceValue.objects.create(subject=scan.subject, field_id="22436-2.0", value=50.0 + index,
+        ReferenceValue.objects.create(subject=scan.subject, field="22436-2.0", value=50.0 + index,
                                       import_batch=batch)
     both = "22402-2.0,22436-2.0"
     a = list(dataset_scans("A", field=both))

@@ -22,10 +22,10 @@ def cohort():
         subject = make_subject(sex="F" if i % 2 else "M", age=float(rng.integers(50, 75)), bmi=float(rng.normal(26, 4)))
         scan = make_scan(subject)
         truth = float(rng.gamma(1.5, 3.0))
-        ReferenceValue.objects.create(subject=subject, field_id="22402-2.0", value=truth,
+        ReferenceValue.objects.create(subject=subject, field="22402-2.0", value=truth,
                                       import_batch=scan.import_batch)
         measurement_record(scan=scan, quantity="liver_ff", method="network", value=truth + float(rng.normal(0, 0.8)))
-        CovariateValue.objects.create(subject=subject, field_id="23204-2.0", import_batch=scan.import_batch,
+        CovariateValue.objects.create(subject=subject, field="23204-2.0", import_batch=scan.import_batch,
                                       value=1.3 - 0.01 * subject.age + 0.005 * subject.bmi + float(rng.normal(0, 0.05)))
         subjects.append(subject)
     return subjects

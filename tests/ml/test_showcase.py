@@ -16,7 +16,7 @@ def write(tmp_path, text, name="basket.csv"):
 
 def test_columns_are_parsed_into_field_instance_and_array():
     column = parse_column("22402-2.0")
-    assert (column.field, column.instance, column.array, column.field_id) == (22402, 2, 0, "22402-2.0")
+    assert (column.field, column.instance, column.array, column.text) == (22402, 2, 0, "22402-2.0")
     assert parse_column("eid") is None and parse_column("22402-2") is None
 
 

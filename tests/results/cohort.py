@@ -26,13 +26,13 @@ def build_cohort(rater, n: int = 40, seed: int = 5, with_reference: int = 30) ->
             QCDecision.objects.create(scan=scan, rater=rater, verdict="fail", reason="noise", previous_verdict="pass")
         truth = float(rng.gamma(1.5, 3.0))
         if i < with_reference:
-            ReferenceValue.objects.create(subject=subject, field_id="22402-2.0", value=truth,
+            ReferenceValue.objects.create(subject=subject, field="22402-2.0", value=truth,
                                           import_batch=scan.import_batch)
         measurement_record(scan=scan, quantity="liver_ff", method="network", value=truth + float(rng.normal(0, 0.7)))
         measurement_record(scan=scan, quantity="liver_ff", method="atlas", value=truth + float(rng.normal(0.3, 1.2)))
         bmff = 45 + 0.4 * subject.age + float(rng.normal(0, 4))
         measurement_record(scan=scan, quantity="bmff_spine", method="segmentation", value=bmff)
-        CovariateValue.objects.create(subject=subject, field_id="23204-2.0", import_batch=scan.import_batch,
+        CovariateValue.objects.create(subject=subject, field="23204-2.0", import_batch=scan.import_batch,
                                       value=1.6 - 0.008 * bmff + float(rng.normal(0, 0.05)))
         scans.append(scan)
     return scans

@@ -103,7 +103,7 @@ def test_a_baskets_other_numeric_fields_are_regression_variables_under_their_sho
     from ukbstudy.showcase.models import CovariateValue
 
     for i, scan in enumerate(scans):  # head BMD (23226), a field the catalogue does not model
-        CovariateValue.objects.create(subject=scan.subject, field_id="23226-2.0", value=2.0 + 0.01 * i,
+        CovariateValue.objects.create(subject=scan.subject, field="23226-2.0", value=2.0 + 0.01 * i,
                                       import_batch=scan.import_batch)
     query = {"dependent": "23226-2.0", "explanatory": "segmentation:bmff_spine", "covariates": ["bmd_spine"]}
     page = viewer.get("/results/regression/", query).content.decode()

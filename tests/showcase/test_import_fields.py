@@ -35,11 +35,11 @@ def test_it_creates_subjects_with_their_attributes(basket):
 
 def test_it_stores_reference_values_and_covariates_with_units_and_batch(basket):
     report = showcase_import_fields(path=basket)
-    reference = ReferenceValue.objects.get(subject__eid=1000003, field_id="22402-2.0")
+    reference = ReferenceValue.objects.get(subject__eid=1000003, field="22402-2.0")
     assert (reference.value, reference.unit) == (12.5, "%")
     assert reference.import_batch_id == report.batch_id
     assert ReferenceValue.objects.count() == 4
-    assert CovariateValue.objects.get(subject__eid=1000002, field_id="23226-2.0").value == 1.25
+    assert CovariateValue.objects.get(subject__eid=1000002, field="23226-2.0").value == 1.25
     assert report.values_created == {"reference": 4, "covariate": 2}
 
 
@@ -64,7 +64,7 @@ def test_a_changed_value_is_updated_in_a_new_batch(basket, tmp_path):
     report = showcase_import_fields(path=changed)
     assert (report.subjects_updated, report.values_updated["reference"]) == (1, 1)
     assert Subject.objects.get(eid=1000003).bmi == 31.5
-    value = ReferenceValue.objects.get(subject__eid=1000003, field_id="22402-2.0")
+    value = ReferenceValue.objects.get(subject__eid=1000003, field="22402-2.0")
     assert value.value == 11.0 and value.import_batch_id == report.batch_id
     assert ImportBatch.objects.count() == 2
 
@@ -131,7 +131,7 @@ def test_extra_fields_from_settings_are_imported(basket, tmp_path, settings):
     settings.UKB_EXTRA_FIELDS = str(extra)
     report = showcase_import_fields(path=basket)
     assert report.unknown_columns == []
-    value = CovariateValue.objects.get(subject__eid=1000001, field_id="99999-2.0")
+    value = CovariateValue.objects.get(subject__eid=1000001, field="99999-2.0")
     assert (value.value, value.unit) == (7.0, "mm")
 
 
@@ -155,7 +155,7 @@ DXA_R = ukbconv_r(DXA_UKBCONV)
 
 
 def stored_values():
-    return sorted(CovariateValue.objects.values_list("subject__eid", "field_id", "value", "unit"))
+    return sorted(CovariateValue.objects.values_list("subject__eid", "field", "value", "unit"))
 
 
 @pytest.mark.parametrize("text", [DXA_RAP, DXA_R], ids=["rap", "ukbconv-r"])
@@ -182,6 +182,6 @@ def test_real_dxa_columns_are_stored_under_their_concept_and_head_bmd_under_its_
     assert frame.loc[2000001].to_dict() == pytest.approx({
         "bmd_spine": 1.105, "bmd_femoral_neck": 0.912, "fat_pct_android": 40.2, "fat_pct_total": 37.1,
         "vat_mass": 812, "23226-2.0": 2.290})
-    head = CovariateValue.objects.get(subject__eid=2000001, field_id="23226-2.0")
+    head = CovariateValue.objects.get(subject__eid=2000001, field="23226-2.0")
     assert head.unit == "g/cm2"
-    assert CovariateValue.objects.get(subject__eid=2000001, field_id="23247-2.0").unit == "%"
+    assert CovariateValue.objects.get(subject__eid=2000001, field="23247-2.0").unit == "%"

@@ -22,7 +22,7 @@ def test_a_withdrawn_subject_and_everything_about_them_disappears(rater):
         scan = make_scan(subject)
         qc_decision_record(scan=scan, rater=rater, verdict="pass")
         measurement_record(scan=scan, quantity="liver_ff", method="manual", value=3.0)
-        ReferenceValue.objects.create(subject=subject, field_id="22402-2.0", value=3.1, import_batch=scan.import_batch)
+        ReferenceValue.objects.create(subject=subject, field="22402-2.0", value=3.1, import_batch=scan.import_batch)
     outcome = subjects_withdraw(eids=[leaving.eid, 9999999])
     assert outcome == {"withdrawn": [leaving.eid], "already_withdrawn": [], "unknown": [9999999]}
     for model in (Subject, Scan, QCDecision, Measurement, ReferenceValue):

@@ -74,8 +74,8 @@ def basket_covariates() -> list[tuple[str, str]]:
     """The other numeric fields a basket brought (field ids such as '23226-2.0'), under their showcase
     titles and units; the catalogue's own covariates at instance 2 are offered by key instead."""
     ours = {f"{spec.field}-2.0" for spec in FIELDS}
-    field_ids = CovariateValue.objects.exclude(field_id__in=ours).values_list("field_id", flat=True).distinct()
-    return sorted(((field_id, _field_label(field_id) or field_id) for field_id in field_ids), key=lambda c: c[1])
+    fields = CovariateValue.objects.exclude(field__in=ours).values_list("field", flat=True).distinct()
+    return sorted(((field, _field_label(field) or field) for field in fields), key=lambda c: c[1])
 
 
 # --- dashboard ----------------------------------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def coverage() -> tuple[list[str], list[tuple[str, list[int]]]]:
     active = Measurement.all_objects.filter(subject__withdrawn=False)
     methods = dict(((q, m), n) for q, m, n in active.values_list("quantity", "method").annotate(
         n=Count("subject", distinct=True)).order_by())
-    references = dict(ReferenceValue.objects.values_list("field_id").annotate(n=Count("subject", distinct=True))
+    references = dict(ReferenceValue.objects.values_list("field").annotate(n=Count("subject", distinct=True))
                       .order_by())
     fields = [f"{spec.field}-2.0" for spec in REFERENCE_FIELDS]
     header = [f"reference {field}" for field in fields] + list(Method.values)
@@ -197,7 +197,7 @@ def verdict_history(*, subject: Subject) -> QuerySet:
 
 def subject_values(*, subject: Subject, quantity: str) -> list[tuple[str, float]]:
     """One subject's value in every comparison column, chosen as subject_frame chooses (preference order)."""
-    references = dict(ReferenceValue.objects.filter(subject=subject).values_list("field_id", "value"))
+    references = dict(ReferenceValue.objects.filter(subject=subject).values_list("field", "value"))
     measured = dict(in_preference_order(Measurement.objects.filter(subject=subject, quantity=quantity)).values_list(
         "method", "value"))  # later rows win: see in_preference_order
     values = []

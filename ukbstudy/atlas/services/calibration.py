@@ -39,7 +39,7 @@ def atlas_calibrate(*, template_set: str, field: str = DEFAULT_REFERENCE_FIELD, 
     as a corrected ``atlas`` measurement under the (new current) model version, in one transaction."""
     readouts = AtlasReadout.objects.filter(template_set=template_set).select_related("scan")
     a_scans = set(dataset_scans("A", field=field).values_list("pk", flat=True))
-    references = dict(ReferenceValue.objects.filter(field_id=field).values_list("subject_id", "value"))
+    references = dict(ReferenceValue.objects.filter(field=field).values_list("subject_id", "value"))
     pairs = [(references[r.scan.subject_id], r.raw) for r in readouts if r.scan_id in a_scans]
     if len(pairs) < 3:
         raise CalibrationError(f"the correction needs raw atlas values on at least 3 subjects of dataset A "

@@ -53,14 +53,14 @@ def reference_fields(field: str) -> list[str]:
 
 def _with_reference(scans: QuerySet, field: str) -> QuerySet:
     return scans.annotate(has_reference=Exists(
-        ReferenceValue.objects.filter(subject=OuterRef("subject"), field_id__in=reference_fields(field))))
+        ReferenceValue.objects.filter(subject=OuterRef("subject"), field__in=reference_fields(field))))
 
 
 def _with_usable_reference(scans: QuerySet, field: str) -> QuerySet:
     """Scans whose subject has a value in one of the fields that no reviewer marked implausible."""
     usable = Q()
     for single in reference_fields(field):
-        usable |= Q(subject_id__in=ReferenceValue.objects.filter(field_id=single).exclude(
+        usable |= Q(subject_id__in=ReferenceValue.objects.filter(field=single).exclude(
             subject_id__in=excluded_reference_subject_ids(field=single)).values("subject_id"))
     return scans.filter(usable)
 
@@ -70,7 +70,7 @@ def usable_reference_values(subject_ids: list[int], field: str) -> dict[int, flo
     values: dict[int, float] = {}
     for single in reference_fields(field):
         excluded = excluded_reference_subject_ids(field=single)
-        for subject_id, value in ReferenceValue.objects.filter(subject_id__in=subject_ids, field_id=single).values_list(
+        for subject_id, value in ReferenceValue.objects.filter(subject_id__in=subject_ids, field=single).values_list(
                 "subject_id", "value"):
             if subject_id not in excluded:
                 values.setdefault(subject_id, value)

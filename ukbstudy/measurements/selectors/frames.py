@@ -59,8 +59,8 @@ def _values(column: str, quantity: str) -> dict[int, float]:
                         "or a field id")
 
 
-def _showcase(model, field_id: str) -> dict[int, float]:
-    return dict(model.objects.filter(field_id=field_id).values_list("subject_id", "value"))
+def _showcase(model, field: str) -> dict[int, float]:
+    return dict(model.objects.filter(field=field).values_list("subject_id", "value"))
 
 
 def _measurements(method: str, quantity: str) -> dict[int, float]:

@@ -114,21 +114,21 @@ def _write_subjects(rows: list[ShowcaseRow], subjects: dict[int, Subject], repor
 
 def _write_values(model, target: str, rows, subjects, parsed: ParsedShowcase, batch: ImportBatch,
                   report: FieldsReport) -> None:
-    units = {c.column.field_id: c.spec.unit for c in parsed.columns}
-    wanted = {(subjects[row.eid].pk, field_id): value
-              for row in rows for field_id, value in getattr(row, target).items()}
+    units = {c.column.text: c.spec.unit for c in parsed.columns}
+    wanted = {(subjects[row.eid].pk, name): value
+              for row in rows for name, value in getattr(row, target).items()}
     if not wanted:
         return
-    field_ids = {field_id for _, field_id in wanted}
-    existing = {(v.subject_id, v.field_id): v for v in model.all_objects.filter(
-        subject_id__in={s for s, _ in wanted}, field_id__in=field_ids)}
+    names = {name for _, name in wanted}
+    existing = {(v.subject_id, v.field): v for v in model.all_objects.filter(
+        subject_id__in={s for s, _ in wanted}, field__in=names)}
     create, update = [], []
-    for (subject_id, field_id), value in wanted.items():
-        current = existing.get((subject_id, field_id))
+    for (subject_id, name), value in wanted.items():
+        current = existing.get((subject_id, name))
         if current is None:
-            create.append(model(subject_id=subject_id, field_id=field_id, value=value, unit=units[field_id]))
-        elif current.value != value or current.unit != units[field_id]:
-            current.value, current.unit = value, units[field_id]
+            create.append(model(subject_id=subject_id, field=name, value=value, unit=units[name]))
+        elif current.value != value or current.unit != units[name]:
+            current.value, current.unit = value, units[name]
             update.append(current)
     if create or update:
         if batch.pk is None:
