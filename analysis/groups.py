@@ -87,10 +87,12 @@ def compare_groups(groups: Mapping[str, ArrayLike], *, dunn_adjust: str = "bonfe
         raise AnalysisError("all values are identical across the groups: no comparison possible")
     if all(d.normal for d in descriptions):
         test, statistic, p = "anova", *stats.f_oneway(*samples)
-        posthoc, pairwise = "sidak t-test", _sidak_t_tests(names, samples)
+        posthoc = "sidak t-test"
+        pairwise = _sidak_t_tests(names, samples)
     else:
         test, statistic, p = "kruskal", *stats.kruskal(*samples)
-        posthoc, pairwise = f"dunn {dunn_adjust}", _dunn(names, samples, dunn_adjust)
+        posthoc = f"dunn {dunn_adjust}"
+        pairwise = _dunn(names, samples, dunn_adjust)
     return GroupComparison(test=test, statistic=float(statistic), p=float(p), posthoc=posthoc, names=names,
                            groups=descriptions, pairwise=pairwise)
 

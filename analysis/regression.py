@@ -119,7 +119,9 @@ def _fit(spec: _Spec, selected: tuple[pd.DataFrame, int], covariates: Sequence[s
 
 def _design(frame: pd.DataFrame, covariates: Sequence[str], spec: _Spec) -> tuple[np.ndarray, list[str], list[str]]:
     """Design matrix (intercept first), term names and display labels for the covariates."""
-    blocks, terms, labels = [np.ones((len(frame), 1))], ["Intercept"], ["Intercept"]
+    blocks = [np.ones((len(frame), 1))]
+    terms = ["Intercept"]
+    labels = ["Intercept"]
     for column in covariates:
         label = label_of(column, spec.labels)
         if column in spec.categorical:

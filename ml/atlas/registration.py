@@ -74,8 +74,8 @@ def register(target: AtlasImage, template: Template, config: RegistrationConfig 
              ) -> Registration:
     """The transform mapping target points to template points (as SimpleITK resampling expects)."""
     sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(config.threads)
-    fixed, moving = _slab(registration_image(target), template, config), _slab(registration_image(template.image),
-                                                                                  template, config)
+    fixed = _slab(registration_image(target), template, config)
+    moving = _slab(registration_image(template.image), template, config)
     try:
         affine = _affine(fixed, moving, config)
         roi = _target_roi(fixed, affine, template, config)
@@ -116,7 +116,8 @@ def _slab(image: sitk.Image, template: Template, config: RegistrationConfig) -> 
     slices = np.flatnonzero(template.liver.any(axis=(1, 2)))
     dz = image.GetSpacing()[2]
     margin = int(round(config.slab_margin_mm / dz))
-    first, last = max(0, slices[0] - margin), min(image.GetSize()[2], slices[-1] + margin + 1)
+    first = max(0, slices[0] - margin)
+    last = min(image.GetSize()[2], slices[-1] + margin + 1)
     if last - first < 4:
         raise AtlasError("the target's field of view does not reach the template liver's slices")
     return image[:, :, int(first):int(last)]
@@ -149,13 +150,15 @@ def _target_roi(fixed: sitk.Image, affine: sitk.AffineTransform, template: Templ
     """The part of the target around the template liver mapped by the inverse affine, plus the margin."""
     spacing = np.array(template.image.spacing)
     nonzero = np.array(np.nonzero(template.liver))
-    lo, hi = nonzero.min(axis=1) * spacing, nonzero.max(axis=1) * spacing  # (z, y, x) mm
+    lo = nonzero.min(axis=1) * spacing  # (z, y, x) mm
+    hi = nonzero.max(axis=1) * spacing  # (z, y, x) mm
     corners = [np.array([c[2], c[1], c[0]]) for c in _corners(lo, hi)]
     inverse = affine.GetInverse()
     mapped = np.array([inverse.TransformPoint(tuple(c)) for c in corners])
     lo_index = fixed.TransformPhysicalPointToContinuousIndex(tuple(mapped.min(axis=0) - config.roi_margin_mm))
     hi_index = fixed.TransformPhysicalPointToContinuousIndex(tuple(mapped.max(axis=0) + config.roi_margin_mm))
-    start, stop = np.floor(lo_index).astype(int), np.ceil(hi_index).astype(int) + 1
+    start = np.floor(lo_index).astype(int)
+    stop = np.ceil(hi_index).astype(int) + 1
     size = np.array(fixed.GetSize())
     start, stop = np.clip(start, 0, size), np.clip(stop, 0, size)
     if np.any(stop - start < 4):

@@ -59,7 +59,8 @@ def fused_grid(stations: dict[int, StationVolume]) -> FusedGrid:
                                                strict=True))
     reference = stations.get(1) or stations[min(stations)]
     z0 = _first_slice_of_station_1(stations, scale)
-    x_centre, y_centre = float(np.mean(reference.x)), float(np.mean(reference.y))
+    x_centre = float(np.mean(reference.x))
+    y_centre = float(np.mean(reference.y))
     return FusedGrid(z=z0 - dz * np.arange(nz), y=y_centre + dy * (np.arange(ny) - (ny - 1) / 2),
                      x=x_centre + dx * (np.arange(nx) - (nx - 1) / 2), spacing=(dz, dy, dx))
 

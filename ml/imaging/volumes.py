@@ -114,7 +114,8 @@ def _pixels(dataset) -> np.ndarray:
     else:
         pixels = dataset.pixel_array
     pixels = pixels.astype(np.float32)
-    slope, intercept = float(dataset.get("RescaleSlope", 1) or 1), float(dataset.get("RescaleIntercept", 0) or 0)
+    slope = float(dataset.get("RescaleSlope", 1) or 1)
+    intercept = float(dataset.get("RescaleIntercept", 0) or 0)
     if slope != 1 or intercept != 0:
         pixels = pixels * slope + intercept
     return pixels
@@ -128,7 +129,8 @@ def _station(number: int, fat: list, water: list) -> StationVolume:
         raise ImagingError(f"station {number}: fat and water series differ in position, spacing or size")
     fat.sort(key=lambda s: -s[0])
     water.sort(key=lambda s: -s[0])
-    z_fat, z_water = np.array([s[0] for s in fat]), np.array([s[0] for s in water])
+    z_fat = np.array([s[0] for s in fat])
+    z_water = np.array([s[0] for s in water])
     if z_fat.shape != z_water.shape or not np.allclose(z_fat, z_water, atol=0.01):
         raise ImagingError(f"station {number}: fat and water slices are not at the same positions "
                            f"({len(z_fat)} and {len(z_water)} slices)")

@@ -231,7 +231,9 @@ def cross_validate(images: np.ndarray, targets: np.ndarray, folds: np.ndarray, c
     device = device or pick_device()
     n_folds = int(folds.max()) + 1
     predictions = np.full(len(targets), np.nan)
-    losses, started, total = [], time.perf_counter(), n_folds * config.iterations
+    losses = []
+    started = time.perf_counter()
+    total = n_folds * config.iterations
     for fold in range(n_folds):
         held_out = folds == fold
 

@@ -72,7 +72,8 @@ class NonLocal(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, _, d, h, w = x.shape
         theta = self.theta(x).flatten(2).transpose(1, 2)  # (B, N, C')
-        phi, g = self.phi(x).flatten(2), self.g(x).flatten(2).transpose(1, 2)  # (B, C', N), (B, N, C')
+        phi = self.phi(x).flatten(2)  # (B, C', N)
+        g = self.g(x).flatten(2).transpose(1, 2)  # (B, N, C')
         y = torch.softmax(theta @ phi, dim=-1) @ g  # (B, N, C')
         return x + self.out(y.transpose(1, 2).reshape(b, -1, d, h, w))
 

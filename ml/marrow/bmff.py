@@ -50,7 +50,8 @@ def bmff(fat: np.ndarray, water: np.ndarray, mask: np.ndarray, region: Region) -
         return BMFF(None, 0)
     box = ndimage.find_objects(inside.astype(np.uint8))[0]
     grown = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in box)  # smooth only around the region
-    f, w = smoothed(fat[grown], region.smoothing), smoothed(water[grown], region.smoothing)
+    f = smoothed(fat[grown], region.smoothing)
+    w = smoothed(water[grown], region.smoothing)
     total = f + w
     ff = np.divide(f, total, out=np.zeros_like(total), where=total > 0)
     values = 100 * ff[inside[grown]]

@@ -78,7 +78,8 @@ def box_from_labels(masks: Sequence[np.ndarray], margin: Sequence[int], multiple
             highs.append([int(a.max()) + 1 for a in where])
     if not lows:
         raise ValueError("no training label has any voxel: cannot place the region's box")
-    low, high = np.min(lows, axis=0) - np.asarray(margin), np.max(highs, axis=0) + np.asarray(margin)
+    low = np.min(lows, axis=0) - np.asarray(margin)
+    high = np.max(highs, axis=0) + np.asarray(margin)
     size = [_round_up(h - lo, multiple) for lo, h in zip(low, high, strict=True)]
     start = [int(round((lo + h) / 2 - s / 2)) for lo, h, s in zip(low, high, size, strict=True)]
     return Box(tuple(start), tuple(size))
@@ -94,7 +95,8 @@ def fat_fraction(fat: np.ndarray, water: np.ndarray) -> np.ndarray:
 def network_input(fat: np.ndarray, water: np.ndarray, box: Box, nominal: Box | None = None) -> np.ndarray:
     """(6, *box.size) float32 input for ``box`` of a slab; positions are relative to ``nominal`` (the model's
     box; a shifted training crop keeps the positions of the voxels it shows)."""
-    fat, water = fat.astype(np.float32, copy=False), water.astype(np.float32, copy=False)
+    fat = fat.astype(np.float32, copy=False)
+    water = water.astype(np.float32, copy=False)
     scale = max(float(np.percentile(fat + water, 99.5)), 1e-6)
     channels = [box.crop(fat) / scale, box.crop(water) / scale, box.crop(fat_fraction(fat, water))]
     channels += position_channels(box, nominal or box)
@@ -104,7 +106,8 @@ def network_input(fat: np.ndarray, water: np.ndarray, box: Box, nominal: Box | N
 def position_channels(box: Box, nominal: Box) -> list[np.ndarray]:
     axes = []
     for axis, (start, size) in enumerate(zip(box.start, box.size, strict=True)):
-        centre, half = nominal.start[axis] + (nominal.size[axis] - 1) / 2, max(nominal.size[axis] / 2, 1)
+        centre = nominal.start[axis] + (nominal.size[axis] - 1) / 2
+        half = max(nominal.size[axis] / 2, 1)
         line = (np.arange(start, start + size) - centre) / half
         shape = [1, 1, 1]
         shape[axis] = size

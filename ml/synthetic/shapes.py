@@ -65,7 +65,8 @@ class Capsule:
 
     def mask(self, grid: Grid) -> np.ndarray:
         z, y, x = axes(grid)
-        start, axis = np.asarray(self.start), np.subtract(self.end, self.start)
+        start = np.asarray(self.start)
+        axis = np.subtract(self.end, self.start)
         offsets = (x - start[0], y - start[1], z - start[2])
         t = np.clip(sum(o * a for o, a in zip(offsets, axis, strict=True)) / float(axis @ axis), 0, 1)
         squared = sum((o - t * a) ** 2 for o, a in zip(offsets, axis, strict=True))
@@ -80,7 +81,8 @@ def stacked_ellipses(grid: Grid, cx: np.ndarray, cy: np.ndarray, a: np.ndarray, 
     """
     z, y, x = axes(grid)
     present = a > 0
-    a, b = np.where(present, a, 1.0).astype(np.float32), np.where(present, b, 1.0).astype(np.float32)
+    a = np.where(present, a, 1.0).astype(np.float32)
+    b = np.where(present, b, 1.0).astype(np.float32)
     tx = ((x - cx.astype(np.float32)[:, None, None]) / a[:, None, None]) ** 2
     ty = ((y - cy.astype(np.float32)[:, None, None]) / b[:, None, None]) ** 2
     return (tx + ty <= 1) & present[:, None, None]

@@ -106,7 +106,8 @@ def render(tissue: np.ndarray, table: TissueTable, grid: Grid, rng: np.random.Ge
     sd = NOISE_SD * noise_factor
     in_phase = _rician(water + fat, sd, rng)
     opposed = _rician(np.abs(water - fat), sd, rng)
-    major, minor = (in_phase + opposed) / 2, np.abs(in_phase - opposed) / 2
+    major = (in_phase + opposed) / 2
+    minor = np.abs(in_phase - opposed) / 2
     fat_major = fat > water
     fat_image = np.where(fat_major, major, minor)
     water_image = np.where(fat_major, minor, major)

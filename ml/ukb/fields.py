@@ -173,7 +173,8 @@ def _read_extra_fields(path: Path) -> dict[int, FieldSpec]:
 def _extra_spec(path: Path, line: int, field: int, kind: str, row: dict[str, str]) -> FieldSpec:
     """An extra field; a missing name, unit or ``scale`` is taken from the built-in entry of that field when
     there is one (so a correction keeps its conversion), else from the schema (scale 1)."""
-    entry, built_in = load_fields().get(field), next((spec for spec in FIELDS if spec.field == field), None)
+    entry = load_fields().get(field)
+    built_in = next((spec for spec in FIELDS if spec.field == field), None)
     unit = ((row.get("unit") or "").strip() or (built_in.unit if built_in else "")
             or (UNIT_NAMES.get(entry.units, entry.units) if entry else ""))
     try:

@@ -122,7 +122,8 @@ def _read_header(header: list[str], style: HeaderStyle, catalogue: dict[int, Fie
         spec, why = basket_field(column.field, catalogue)
         known = KnownColumn(name, column, spec) if spec else None
         if known and known.target != "subject" and spec.key in CODED_SUBJECT_KEYS:
-            spec, why = None, f"{spec.name} is kept for instance {spec.subject_instance} only"
+            why = f"{spec.name} is kept for instance {spec.subject_instance} only"  # before spec is cleared
+            spec = None
         if spec is None:
             unknown.append(f"{name} ({why})")
         else:

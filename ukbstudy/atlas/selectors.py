@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ukbstudy.jobs.models import Job
-from ukbstudy.measurements.models import ModelVersion
+from ukbstudy.measurements.models import Method, ModelVersion
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.measurements.selectors.datasets import DEFAULT_C_SIZE, dataset_scans
 from ukbstudy.measurements.selectors.frames import subject_frame
@@ -17,7 +17,7 @@ def three_way_frames(*, field: str = DEFAULT_REFERENCE_FIELD, seed: int = 0, c_s
                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-subject frames (eid, reference, network, atlas) of datasets A and C; atlas values are the
     corrected ones of the current atlas model version."""
-    frame = subject_frame(columns=[f"reference:{field}", "network", "atlas"]).rename(
+    frame = subject_frame(columns=[f"reference:{field}", Method.NETWORK, Method.ATLAS]).rename(
         columns={f"reference:{field}": "reference"})
     a_eids = set(dataset_scans("A", field=field).values_list("subject__eid", flat=True))
     c_eids = set(dataset_scans("C", field=field, seed=seed, c_size=c_size).values_list("subject__eid", flat=True))

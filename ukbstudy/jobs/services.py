@@ -88,7 +88,9 @@ def _send_items(task: str, job_id: int, items: list) -> None:
 def job_progress(*, job: Job, done: int, total: int, message: str = "") -> None:
     """Store progress; raises JobCancelled when cancellation was requested meanwhile."""
     Job.objects.filter(pk=job.pk).update(progress_done=done, progress_total=total, progress_message=message[:500])
-    job.progress_done, job.progress_total, job.progress_message = done, total, message[:500]
+    job.progress_done = done
+    job.progress_total = total
+    job.progress_message = message[:500]
     if Job.objects.filter(pk=job.pk, cancel_requested=True).exists():
         raise JobCancelled(f"job {job.pk} was cancelled")
 
@@ -143,7 +145,9 @@ def run_job(*, job_id: int, body: JobBody, device: str = "") -> Job | None:
 
 
 def _finish(job: Job, status: str, error: str = "") -> None:
-    job.status, job.error, job.finished_at = status, error, timezone.now()
+    job.status = status
+    job.error = error
+    job.finished_at = timezone.now()
     job.save(update_fields=["status", "error", "finished_at", "result", "progress_done", "progress_total",
                             "progress_message"])
 

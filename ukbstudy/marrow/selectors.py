@@ -54,7 +54,8 @@ def segmentations_to_review(model_version: ModelVersion) -> QuerySet:
 
 def suggested_cause(segmentation: Segmentation) -> str:
     """A first guess at the failure cause from the flags and hints (the rater decides)."""
-    flags, hints = set(segmentation.flags), " ".join(segmentation.hints)
+    flags = set(segmentation.flags)
+    hints = " ".join(segmentation.hints)
     if "water_fat_swap" in flags:
         return Reason.WATER_FAT_SWAP
     if "station_missing" in flags:

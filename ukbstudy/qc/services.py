@@ -38,7 +38,9 @@ def qc_lock_acquire(*, scan: Scan, rater) -> QCLock:
             if lock and lock.rater_id != rater.pk and lock.expires_at > now:
                 raise ScanLocked(lock)
             if lock:
-                lock.rater, lock.acquired_at, lock.expires_at = rater, now, expires
+                lock.rater = rater
+                lock.acquired_at = now
+                lock.expires_at = expires
                 lock.save(update_fields=["rater", "acquired_at", "expires_at"])
                 return lock
             return QCLock.objects.create(scan=scan, rater=rater, acquired_at=now, expires_at=expires)

@@ -49,7 +49,8 @@ def _table(model, *, timestamp: str = "", where: str = "", params: tuple = ()) -
     """Scalar subqueries for a whole table's row count, largest id and newest ``timestamp`` (an indexed
     column), and the count of rows matching ``where``. Each is a lone COUNT(*) or MAX, which SQLite and
     PostgreSQL answer from an index; one SELECT asking for several aggregates at once scans every row."""
-    table, pk = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name(model._meta.pk.column)
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
     parts = [(f"SELECT COUNT(*) FROM {table}", ()), (f"SELECT MAX({pk}) FROM {table}", ())]
     if timestamp:
         parts.append((f"SELECT MAX({connection.ops.quote_name(timestamp)}) FROM {table}", ()))

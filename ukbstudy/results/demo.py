@@ -5,6 +5,7 @@ from __future__ import annotations
 import pathlib
 
 from analysis.tables import render_text
+from ukbstudy.measurements.models import Method, Quantity
 
 from . import pages
 from .selectors import Comparison, cohort_counts, coverage, qc_status_counts
@@ -22,10 +23,10 @@ def demo_step(*, stdout, cohort_dir: pathlib.Path) -> None:
     stdout.write("subjects with a value: " + "; ".join(
         f"{quantity} " + ", ".join(f"{h} {n}" for h, n in zip(header, values, strict=True) if n)
         for quantity, values in rows if any(values)))
-    dashboard = pages.dashboard(column="reference", quantity="liver_ff", grouping="sex")
+    dashboard = pages.dashboard(column="reference", quantity=Quantity.LIVER_FF, grouping="sex")
     drawn = sum(1 for panel in dashboard["panels"] if panel.figure)
     stdout.write(f"dashboard: {drawn} of {len(dashboard['panels'])} panels drawn")
-    for a, b in (("reference", "network"), ("reference", "atlas"), ("network", "atlas")):
+    for a, b in (("reference", Method.NETWORK), ("reference", Method.ATLAS), (Method.NETWORK, Method.ATLAS)):
         for dataset in ("A", "all"):
             comparison = Comparison(a=a, b=b, dataset=dataset)
             context = pages.comparison(comparison, threshold=5.5)

@@ -81,7 +81,8 @@ def violins(frame: pd.DataFrame, column: str, label: str, group_label: str) -> g
     for (sex, side) in (("Female", "negative"), ("Male", "positive")):
         rows = frame[(frame["sex"] == sex) & frame[column].notna() & frame["group"].notna()]
         if len(rows) > VIOLIN_SAMPLE:
-            rows, sampled = rows.iloc[np.sort(rng.choice(len(rows), VIOLIN_SAMPLE, replace=False))], True
+            rows = rows.iloc[np.sort(rng.choice(len(rows), VIOLIN_SAMPLE, replace=False))]
+            sampled = True
         if len(rows):
             figure.add_trace(go.Violin(x=rows["group"].astype(str).to_numpy(), y=rows[column].to_numpy(dtype=float),
                                        name=sex, side=side, line_color=SEX_COLOURS[sex], meanline_visible=True,
@@ -94,7 +95,8 @@ def violins(frame: pd.DataFrame, column: str, label: str, group_label: str) -> g
 def scatter_identity(frame: pd.DataFrame, a: str, b: str, labels: tuple[str, str]) -> go.Figure:
     """Second method against the first with the identity line; customdata carries each point's eid."""
     pairs = frame.dropna(subset=[a, b])
-    x, y = pairs[a].to_numpy(dtype=float), pairs[b].to_numpy(dtype=float)
+    x = pairs[a].to_numpy(dtype=float)
+    y = pairs[b].to_numpy(dtype=float)
     low, high = (float(min(x.min(), y.min())), float(max(x.max(), y.max()))) if len(pairs) else (0.0, 1.0)
     figure = go.Figure([
         go.Scattergl(x=x, y=y, mode="markers", name="subjects", customdata=pairs["eid"].to_numpy(),
@@ -110,7 +112,8 @@ def scatter_identity(frame: pd.DataFrame, a: str, b: str, labels: tuple[str, str
 def bland_altman(frame: pd.DataFrame, a: str, b: str, labels: tuple[str, str], result: AgreementResult) -> go.Figure:
     """Difference (first minus second, as analysis.agreement) against the mean, with bias and LoA lines."""
     pairs = frame.dropna(subset=[a, b])
-    x, y = pairs[a].to_numpy(dtype=float), pairs[b].to_numpy(dtype=float)
+    x = pairs[a].to_numpy(dtype=float)
+    y = pairs[b].to_numpy(dtype=float)
     mean, diff = (x + y) / 2, x - y
     figure = go.Figure(go.Scattergl(
         x=mean, y=diff, mode="markers", name="subjects", customdata=pairs["eid"].to_numpy(),

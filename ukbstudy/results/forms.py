@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from analysis.comparison import NAFLD_THRESHOLD
-from ukbstudy.measurements.models import Quantity
+from ukbstudy.measurements.models import Method, Quantity
 from ukbstudy.measurements.selectors.datasets import DATASETS
 
 from .models import OutlierVerdict
@@ -43,7 +43,7 @@ class DashboardForm(OptionalFieldsForm):
 
 class ComparisonForm(OptionalFieldsForm):
     a = forms.ChoiceField(label="First method (truth)", initial="reference")
-    b = forms.ChoiceField(label="Second method", initial="network")
+    b = forms.ChoiceField(label="Second method", initial=Method.NETWORK)
     quantity = forms.ChoiceField(choices=Quantity.choices, initial=Quantity.LIVER_FF)
     dataset = forms.ChoiceField(choices=[(d, d) for d in DATASETS], initial="A")
 
@@ -53,7 +53,8 @@ class ComparisonForm(OptionalFieldsForm):
 
     def clean(self):
         data = super().clean()
-        a, b = data.get("a") or self.fields["a"].initial, data.get("b") or self.fields["b"].initial
+        a = data.get("a") or self.fields["a"].initial
+        b = data.get("b") or self.fields["b"].initial
         if a == b:
             raise forms.ValidationError("choose two different methods")
         return data

@@ -144,7 +144,7 @@ def coverage() -> tuple[list[str], list[tuple[str, list[int]]]]:
     return header, rows
 
 
-def distribution_frame(*, column: str, quantity: str = "liver_ff") -> pd.DataFrame:
+def distribution_frame(*, column: str, quantity: str = Quantity.LIVER_FF) -> pd.DataFrame:
     """eid, the value column and the grouping attributes (sex, centre, age, bmi) of every subject."""
     columns = [column] + [c for c in ("sex", "centre", "age", "bmi") if c != column]
     return subject_frame(columns=columns, quantity=quantity)
@@ -158,8 +158,8 @@ class Comparison:
     """What the comparison and outlier pages compare: two columns of one quantity on one dataset."""
 
     a: str = "reference"
-    b: str = "network"
-    quantity: str = "liver_ff"
+    b: str = Method.NETWORK
+    quantity: str = Quantity.LIVER_FF
     dataset: str = "A"
 
     @property

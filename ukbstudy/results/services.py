@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ukbstudy.imaging.models import Scan
-from ukbstudy.measurements.models import Measurement, Method
+from ukbstudy.measurements.models import Measurement, Method, Quantity
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.measurements.services import measurement_record
 from ukbstudy.subjects.models import Subject
@@ -27,7 +27,7 @@ def reference_field_of(*columns: str) -> str:
 
 @transaction.atomic
 def outlier_verdict_record(*, subject: Subject, reviewer, verdict: str, method_a: str, method_b: str,
-                           quantity: str = "liver_ff", scan: Scan | None = None, value_a: float | None = None,
+                           quantity: str = Quantity.LIVER_FF, scan: Scan | None = None, value_a: float | None = None,
                            value_b: float | None = None, note: str = "",
                            manual_value: float | None = None) -> OutlierVerdict:
     """Record a reviewer's verdict on a disagreement of ``method_a`` and ``method_b`` for ``subject``.
@@ -61,7 +61,8 @@ def _manual_measurement(*, subject: Subject, scan: Scan | None, quantity: str, v
                                           model_version__isnull=True).first()
     if existing is None:
         return measurement_record(scan=scan, quantity=quantity, method=Method.MANUAL, value=value, details=details)
-    existing.value, existing.details = value, {**existing.details, **details}
+    existing.value = value
+    existing.details = {**existing.details, **details}
     existing.save(update_fields=["value", "details"])
     return existing
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from analysis.tables import render_csv
 from ukbstudy.imaging.views import scan_image_urls
+from ukbstudy.measurements.models import Quantity
 from ukbstudy.measurements.selectors.frames import UnknownColumn, subject_frame
 from ukbstudy.subjects.selectors import subject_get
 
@@ -49,7 +50,8 @@ def dashboard(request):
 
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def compare(request):
-    form, threshold_form = ComparisonForm(request.GET or None), ThresholdForm(request.GET or None)
+    form = ComparisonForm(request.GET or None)
+    threshold_form = ThresholdForm(request.GET or None)
     comparison = form.comparison()
     threshold = values_or_initial(threshold_form)["threshold"]
     context = pages.comparison(comparison, threshold=threshold)
@@ -123,7 +125,7 @@ def regression(request):
         data = form.cleaned_data
         columns = [data["dependent"], data["explanatory"], *data["covariates"], "sex"]
         try:
-            frame = subject_frame(columns=columns, quantity="liver_ff")
+            frame = subject_frame(columns=columns, quantity=Quantity.LIVER_FF)
         except UnknownColumn as exc:
             form.add_error(None, str(exc))
         else:

@@ -91,7 +91,9 @@ class _LazyBatch:
     leaves the database exactly as it was."""
 
     def __init__(self, source: str, user):
-        self.source, self.user, self.batch = source, user, None
+        self.source = source
+        self.user = user
+        self.batch = None
 
     def get(self) -> ImportBatch:
         if self.batch is None:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from analysis.comparison import agreement
 from analysis.validation import AnalysisError
 from ml.liverfat import (
+    TrainConfig,
     config_named,
     cross_validate,
     device_name,
@@ -128,7 +129,7 @@ def _dataset_a(field: str) -> tuple[list[Scan], np.ndarray]:
 
 def _agreement_metrics(reference: np.ndarray, predicted: np.ndarray) -> dict:
     try:
-        result = agreement(reference, predicted, reference_name="reference", test_name="network")
+        result = agreement(reference, predicted, reference_name="reference", test_name=Method.NETWORK)
     except AnalysisError as exc:
         return {"error": str(exc)}
     return {key: (None if isinstance(value, float) and not np.isfinite(value) else value)
@@ -148,19 +149,19 @@ def _stored_earlier(job: Job) -> dict | None:
     return {"model_version": version.pk, "n": version.config.get("n"), "metrics": version.metrics}
 
 
-def _training_data(job: Job) -> tuple[list[Scan], np.ndarray, np.ndarray, torch.device]:
-    """Dataset A's scans, their reference values and network inputs, and the device to train on."""
+def _training_data(job: Job) -> tuple[TrainConfig, list[Scan], np.ndarray, np.ndarray, torch.device]:
+    """The run's configuration, dataset A's scans, their reference values and network inputs, and the device."""
     scans, targets = _dataset_a(job.parameters["field"])
-    return scans, targets, load_inputs(scans), _job_device(job)
+    return _train_config(job.parameters), scans, targets, load_inputs(scans), _job_device(job)
 
 
 def cross_validation_run(job: Job) -> dict:
-    earlier = _stored_earlier(job)
-    if earlier is not None:
-        return earlier
+    return _stored_earlier(job) or _cross_validation(job)
+
+
+def _cross_validation(job: Job) -> dict:
     parameters = job.parameters
-    config = _train_config(parameters)
-    scans, targets, images, device = _training_data(job)
+    config, scans, targets, images, device = _training_data(job)
     folds = fold_assignment(len(scans), int(parameters["folds"]), int(parameters["seed"]))
     result = cross_validate(images, targets, folds, config, device=device, progress=job_progress_callback(job))
     metrics = _agreement_metrics(targets, result.predictions)
@@ -183,14 +184,15 @@ def cross_validation_run(job: Job) -> dict:
 
 
 def training_run(job: Job) -> dict:
-    earlier = _stored_earlier(job)
-    if earlier is not None:
-        return earlier
+    return _stored_earlier(job) or _training(job)
+
+
+def _training(job: Job) -> dict:
     parameters = job.parameters
-    config = _train_config(parameters)
-    scans, targets, images, device = _training_data(job)
+    config, scans, targets, images, device = _training_data(job)
     trained = train_regressor(images, targets, config, device=device, progress=job_progress_callback(job))
-    fingerprint, revision = data_fingerprint(scans, targets), code_revision()
+    fingerprint = data_fingerprint(scans, targets)
+    revision = code_revision()
     version_name = f"job{job.pk}"
     relative = checkpoint_relative_path(version_name)
     save_checkpoint(settings.MEDIA_ROOT / relative, trained, data_fingerprint=fingerprint, git_revision=revision,
@@ -234,7 +236,8 @@ def _infer(job: Job, version: ModelVersion) -> dict:
                                                   method=Method.NETWORK).values_list("scan_id", flat=True))
     scans = list(_inference_scans(job.parameters))
     todo = [scan for scan in scans if scan.pk not in done_ids]
-    total, chunk = len(scans), max(1, int(job.parameters.get("chunk_size", DEFAULT_CHUNK)))
+    total = len(scans)
+    chunk = max(1, int(job.parameters.get("chunk_size", DEFAULT_CHUNK)))
     dataset = job.parameters.get("dataset") or "scans"
     already = total - len(todo)
     started = time.perf_counter()

@@ -16,7 +16,9 @@ def segmentation_cause_assign(*, segmentation: Segmentation, cause: str, note: s
         raise InvalidCause(f"unknown failure cause {cause!r}")
     if not segmentation.needs_review:
         raise InvalidCause(f"segmentation {segmentation.pk} is OK and unflagged: there is no failure to explain")
-    segmentation.failure_cause, segmentation.cause_note = cause, note.strip()
-    segmentation.cause_by, segmentation.cause_at = user, timezone.now()
+    segmentation.failure_cause = cause
+    segmentation.cause_note = note.strip()
+    segmentation.cause_by = user
+    segmentation.cause_at = timezone.now()
     segmentation.save(update_fields=["failure_cause", "cause_note", "cause_by", "cause_at"])
     return segmentation

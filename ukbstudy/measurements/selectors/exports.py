@@ -126,6 +126,7 @@ def wide_rows(filters: ExportFilters) -> Iterator[list]:
         if eid != current_eid and current_eid is not None:
             yield [current_eid, *(values.get(c) for c in columns)]
             values = {}
-        current_eid, values[f"{quantity}:{method}"] = eid, value  # later rows win (in_preference_order)
+        current_eid = eid
+        values[f"{quantity}:{method}"] = value  # later rows win (in_preference_order)
     if current_eid is not None:
         yield [current_eid, *(values.get(c) for c in columns)]

@@ -22,7 +22,7 @@ from ml.ukb.fields import FIELD_BY_KEY, parse_column
 from ukbstudy.showcase.models import CovariateValue, ReferenceValue
 from ukbstudy.subjects.models import Subject
 
-from ..models import Measurement, Method
+from ..models import Measurement, Method, Quantity
 from . import DEFAULT_REFERENCE_FIELD
 from .measurements import in_preference_order
 
@@ -33,7 +33,7 @@ class UnknownColumn(ValueError):
     pass
 
 
-def subject_frame(*, columns: Sequence[str], quantity: str = "liver_ff") -> pd.DataFrame:
+def subject_frame(*, columns: Sequence[str], quantity: str = Quantity.LIVER_FF) -> pd.DataFrame:
     """Columns ``eid`` and each of ``columns`` (NaN where a subject has no value), one row per subject."""
     subjects = list(Subject.objects.values_list("pk", "eid", *SUBJECT_COLUMNS.values()))
     frame = pd.DataFrame(subjects, columns=["pk", "eid", *SUBJECT_COLUMNS]).set_index("pk")

@@ -106,7 +106,8 @@ def _write_subjects(rows: list[ShowcaseRow], subjects: dict[int, Subject], repor
     Subject.all_objects.bulk_create(new, batch_size=1000)
     if changed:
         Subject.all_objects.bulk_update(changed, sorted(fields_changed) + ["updated_at"], batch_size=1000)
-    report.subjects_created, report.subjects_updated = len(new), len(changed)
+    report.subjects_created = len(new)
+    report.subjects_updated = len(changed)
     if new:  # bulk_create sets primary keys on PostgreSQL and SQLite, but reload to be backend-neutral
         subjects.update(Subject.all_objects.in_bulk([s.eid for s in new], field_name="eid"))
     return subjects
@@ -128,14 +129,16 @@ def _write_values(model, target: str, rows, subjects, parsed: ParsedShowcase, ba
         if current is None:
             create.append(model(subject_id=subject_id, field=name, value=value, unit=units[name]))
         elif current.value != value or current.unit != units[name]:
-            current.value, current.unit = value, units[name]
+            current.value = value
+            current.unit = units[name]
             update.append(current)
     if create or update:
         if batch.pk is None:
             batch.save()
         now = timezone.now()  # bulk_update does not apply auto_now
         for value in create + update:
-            value.import_batch, value.updated_at = batch, now
+            value.import_batch = batch
+            value.updated_at = now
     model.all_objects.bulk_create(create, batch_size=1000)
     model.all_objects.bulk_update(update, ["value", "unit", "import_batch", "updated_at"], batch_size=1000)
     report.values_created[target] = len(create)

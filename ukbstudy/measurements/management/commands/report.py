@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ukbstudy.measurements.models import Quantity
 from ukbstudy.measurements.selectors.frames import UnknownColumn, subject_frame
 
 
@@ -10,7 +11,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=("text", "csv"), default="text")
-        parser.add_argument("--quantity", default="liver_ff", help="Quantity for bare method names.")
+        parser.add_argument("--quantity", default=Quantity.LIVER_FF.value, help="Quantity for bare method names.")
         kinds = parser.add_subparsers(dest="kind", required=True)
         agreement = kinds.add_parser("agreement", help="Method agreement (liver fat paper, Table 1).")
         agreement.add_argument("--a", default="reference", help="Reference (ground truth) column.")

@@ -24,7 +24,9 @@ class Command(BaseCommand):
             self.stderr.write(f"column not imported: {column}")
         if report.withdrawn_skipped:
             self.stdout.write(f"{len(report.withdrawn_skipped)} row(s) of withdrawn participants skipped")
-        created, updated, same = report.values_created, report.values_updated, report.values_unchanged
+        created = report.values_created
+        updated = report.values_updated
+        same = report.values_unchanged
         self.stdout.write(
             f"{report.rows} rows: subjects {report.subjects_created} created, {report.subjects_updated} updated; "
             f"reference values {created['reference']} created, {updated['reference']} updated, "
