@@ -117,12 +117,12 @@ def test_a_failing_step_after_the_last_item_fails_the_job_with_its_reason():
     Job.objects.filter(pk=job.pk).update(progress_total=1)
 
     def finish(running):
-        raise JobStepFailed("correction failed: 2 subjects")
+        raise JobStepFailed("2 subjects in dataset A", context="correction failed")
 
     job_item_run(job_id=job.pk, item="1", body=lambda running, item: "", after_last=("calibration", finish))
     job.refresh_from_db()
-    assert (job.status, job.error) == (Job.Status.FAILED, "correction failed: 2 subjects")
-    assert job.result["calibration"] == {"error": "correction failed: 2 subjects"}
+    assert (job.status, job.error) == (Job.Status.FAILED, "correction failed: 2 subjects in dataset A")
+    assert job.result["calibration"] == {"error": "2 subjects in dataset A"}
 
 
 def test_a_fan_out_over_nothing_has_succeeded_at_once_and_queues_nothing(monkeypatch):
@@ -130,7 +130,7 @@ def test_a_fan_out_over_nothing_has_succeeded_at_once_and_queues_nothing(monkeyp
 
     sent = []
     monkeypatch.setattr(services, "_send_items", lambda *args: sent.append(args))
-    job = services.job_fan_out(kind=Job.Kind.PREPROCESS, task="subjects.preprocess_scan", items=[])
+    job = services.job_fan_out(kind=Job.Kind.PREPROCESS, task="imaging.preprocess_scan", items=[])
     assert (job.status, job.progress_total) == (Job.Status.SUCCEEDED, 0)
     assert job.finished_at is not None
 
@@ -141,6 +141,6 @@ def test_a_fan_out_queues_each_distinct_item_once_in_order(monkeypatch, django_c
     sent = []
     monkeypatch.setattr(services, "_send_items", lambda task, job_id, items: sent.append((task, job_id, items)))
     with django_capture_on_commit_callbacks(execute=True):
-        job = services.job_fan_out(kind=Job.Kind.PREPROCESS, task="subjects.preprocess_scan", items=[3, 1, 3])
+        job = services.job_fan_out(kind=Job.Kind.PREPROCESS, task="imaging.preprocess_scan", items=[3, 1, 3])
     assert job.progress_total == 2
-    assert sent == [("subjects.preprocess_scan", job.pk, [1, 3])]
+    assert sent == [("imaging.preprocess_scan", job.pk, [1, 3])]

@@ -41,7 +41,13 @@ class ItemFailed(Exception):
 
 
 class JobStepFailed(Exception):
-    """The step after a fanned-out job's last item failed; the message says why (the job fails)."""
+    """The step after a fanned-out job's last item failed (the job fails): ``reason`` is stored as the step's
+    result error, ``f"{context}: {reason}"`` as the job's error."""
+
+    def __init__(self, reason: str, *, context: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+        self.context = context
 
 
 def job_create(*, kind: str, parameters: dict | None = None, user=None) -> Job:
@@ -215,6 +221,7 @@ def _after_last(job_id: int, key: str, hook: LastItemHook) -> None:
             with transaction.atomic():
                 job.result[key] = hook(job)
         except JobStepFailed as exc:
-            job.result[key] = {"error": str(exc)}
-            job.status, job.error = Job.Status.FAILED, str(exc)
+            job.result[key] = {"error": exc.reason}
+            job.status = Job.Status.FAILED
+            job.error = f"{exc.context}: {exc.reason}" if exc.context else exc.reason
         job.save(update_fields=["result", "status", "error"])

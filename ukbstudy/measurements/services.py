@@ -31,6 +31,16 @@ def measurement_record(*, scan: Scan, quantity: str, method: str, value: float, 
     return measurement
 
 
+def measurement_revise(*, measurement: Measurement, value: float, details: dict) -> Measurement:
+    """Correct a stored value and its details in place (its row, time and job stay: the same run's value,
+    recomputed, e.g. an atlas correction applied again)."""
+    measurement.value = value
+    measurement.details = details
+    measurement.full_clean(validate_unique=False, validate_constraints=False)
+    measurement.save(update_fields=["value", "details"])
+    return measurement
+
+
 def measurement_replace(*, scan: Scan, quantity: str, method: str, model_version: ModelVersion | None,
                         value: float | None, job: Job | None = None, details: dict | None = None,
                         unit: str = "%") -> Measurement | None:
@@ -88,12 +98,12 @@ def code_revision() -> str:
 def model_version_make_current(*, model_version: ModelVersion) -> ModelVersion:
     """Make ``model_version`` the current one of its task (the one used by default); exactly one is current.
 
-    The current rows of the task are locked first, so two switches at once serialise instead of meeting the
-    one-current constraint.
+    Every version of the task is locked first, so two switches at once serialise instead of meeting the
+    one-current constraint (also when none is current yet).
     """
     task = model_version.task
     with transaction.atomic():
-        list(ModelVersion.objects.select_for_update().filter(task=task, is_current=True))
+        list(ModelVersion.objects.select_for_update().filter(task=task).values_list("pk", flat=True))
         ModelVersion.objects.filter(task=task, is_current=True).exclude(pk=model_version.pk).update(is_current=False)
         ModelVersion.objects.filter(pk=model_version.pk).update(is_current=True)
     model_version.is_current = True

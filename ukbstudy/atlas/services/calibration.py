@@ -21,7 +21,12 @@ from ukbstudy.jobs.services import JobStepFailed
 from ukbstudy.measurements.models import Measurement, Method, ModelVersion, Quantity
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.measurements.selectors.datasets import dataset_scans
-from ukbstudy.measurements.services import measurement_replace, model_version_make_current, model_version_record
+from ukbstudy.measurements.services import (
+    code_revision,
+    measurement_record,
+    measurement_revise,
+    model_version_make_current,
+)
 from ukbstudy.showcase.models import ReferenceValue
 
 from ..models import AtlasReadout
@@ -59,28 +64,28 @@ def atlas_calibrate(*, template_set: str, field: str = DEFAULT_REFERENCE_FIELD, 
 def _model_version(template_set: str, correction: dict, templates: list | None, config: dict | None,
                    job: Job | None) -> ModelVersion:
     digest = hashlib.sha256(repr(sorted(correction.items())).encode()).hexdigest()
-    version = ModelVersion.objects.filter(task=ModelVersion.Task.LIVER_FF_ATLAS, name=MODEL_NAME,
-                                          version=f"{template_set[:8]}-{digest[:8]}").first()
-    if version is None:
-        version = model_version_record(
-            task=ModelVersion.Task.LIVER_FF_ATLAS, name=MODEL_NAME, version=f"{template_set[:8]}-{digest[:8]}",
-            config={"template_set": template_set, "templates": templates or [], "registration": config or {},
-                    "correction": correction},
-            metrics={"correction_r2_on_A": correction["r2"], "n_A": correction["n"]},
-            data_fingerprint=digest, trained_by=job)
+    version, _ = ModelVersion.objects.get_or_create(
+        task=ModelVersion.Task.LIVER_FF_ATLAS, name=MODEL_NAME, version=f"{template_set[:8]}-{digest[:8]}",
+        defaults={"config": {"template_set": template_set, "templates": templates or [], "registration": config or {},
+                             "correction": correction},
+                  "metrics": {"correction_r2_on_A": correction["r2"], "n_A": correction["n"]},
+                  "data_fingerprint": digest, "git_revision": code_revision(), "trained_by": job})
     return model_version_make_current(model_version=version)
 
 
 def _write_measurements(version: ModelVersion, readouts: list[AtlasReadout], fit, job: Job | None) -> None:
-    """A corrected value per readout; values already stored unchanged under this version stay as they are."""
-    stored = {m.scan_id: (m.value, m.details) for m in Measurement.all_objects.filter(model_version=version)}
+    """A corrected value per readout; a value already stored under this version is corrected in place."""
+    existing = {m.scan_id: m for m in Measurement.all_objects.filter(model_version=version)}
     for readout in readouts:
         value = float(fit.intercept + fit.slope * readout.raw)
         details = {"raw": readout.raw, "template_set": readout.template_set, "slope": fit.slope,
                    "intercept": fit.intercept, "voxels": readout.details.get("voxels")}
-        if stored.get(readout.scan_id) != (value, details):
-            measurement_replace(scan=readout.scan, quantity=Quantity.LIVER_FF, method=Method.ATLAS,
-                                model_version=version, value=value, job=job or readout.job, details=details)
+        measurement = existing.get(readout.scan_id)
+        if measurement is None:
+            measurement_record(scan=readout.scan, quantity=Quantity.LIVER_FF, method=Method.ATLAS, value=value,
+                               model_version=version, job=job or readout.job, details=details)
+        elif measurement.value != value or measurement.details != details:
+            measurement_revise(measurement=measurement, value=value, details=details)
 
 
 def atlas_run_finish(job: Job) -> dict:
@@ -91,7 +96,7 @@ def atlas_run_finish(job: Job) -> dict:
         version = atlas_calibrate(template_set=params["template_set"], field=params["field"], job=job,
                                   templates=params.get("template_details"), config=params.get("config"))
     except CalibrationError as exc:
-        raise JobStepFailed(f"atlas correction failed: {exc}") from None
+        raise JobStepFailed(str(exc), context="atlas correction failed") from None
     correction = version.config["correction"]
     return {"model_version": str(version), "slope": correction["slope"], "intercept": correction["intercept"],
             "n": correction["n"]}

@@ -33,7 +33,7 @@ from ..models import AtlasReadout
 from .templates import TemplateError, TemplateSet, template_liver, template_set_current, template_set_of
 
 VOLUMES = ("water", "ff", "body_mask")
-ATLAS_SCAN_TASK = "atlas.atlas_scan"
+ATLAS_SCAN_TASK = "atlas.measure_scan"  # (job_id, scan_id); "atlas.atlas_scan" took (scan_id, job_id)
 
 
 def scan_atlas_image(scan: Scan) -> AtlasImage:

@@ -8,17 +8,37 @@ APP = 'imaging'
 MODELS = ['scan']
 
 
-def move_content_types(apps, schema_editor):
-    """Permissions (and the groups and users holding them) follow the models to their new app."""
+def _move_content_types(apps, source: str, target: str) -> None:
+    """Permissions (and the groups and users holding them) follow the models from ``source`` to ``target``.
+
+    Where ``target`` has the content type already (a migrate in between created it, with fresh
+    permissions), its permissions' grants join the moving ones' and it is removed, so that one content
+    type per model is left and no grant is lost.
+    """
     ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
     for model in MODELS:
-        if not ContentType.objects.filter(app_label=APP, model=model).exists():
-            ContentType.objects.filter(app_label="subjects", model=model).update(app_label=APP)
+        moving = ContentType.objects.filter(app_label=source, model=model).first()
+        if moving is None:
+            continue
+        there = ContentType.objects.filter(app_label=target, model=model).first()
+        if there is not None:
+            for permission in Permission.objects.filter(content_type=there):
+                kept = Permission.objects.filter(content_type=moving, codename=permission.codename).first()
+                if kept is not None:
+                    kept.group_set.add(*permission.group_set.all())
+                    kept.user_set.add(*permission.user_set.all())
+            there.delete()
+        moving.app_label = target
+        moving.save(update_fields=["app_label"])
+
+
+def move_content_types(apps, schema_editor):
+    _move_content_types(apps, "subjects", APP)
 
 
 def restore_content_types(apps, schema_editor):
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    ContentType.objects.filter(app_label=APP, model__in=MODELS).update(app_label="subjects")
+    _move_content_types(apps, APP, "subjects")
 
 
 class Migration(migrations.Migration):
@@ -26,6 +46,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('auth', '0012_alter_user_first_name_max_length'),
         ('contenttypes', '0002_remove_content_type_name'),
         ('subjects', '0005_backfill_qc_raters'),
     ]

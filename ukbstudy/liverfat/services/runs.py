@@ -149,10 +149,15 @@ def _stored_earlier(job: Job) -> dict | None:
     return {"model_version": version.pk, "n": version.config.get("n"), "metrics": version.metrics}
 
 
-def _training_data(job: Job) -> tuple[TrainConfig, list[Scan], np.ndarray, np.ndarray, torch.device]:
-    """The run's configuration, dataset A's scans, their reference values and network inputs, and the device."""
+def _training_set(job: Job) -> tuple[TrainConfig, list[Scan], np.ndarray]:
+    """The run's configuration, dataset A's scans and their reference values."""
     scans, targets = _dataset_a(job.parameters["field"])
-    return _train_config(job.parameters), scans, targets, load_inputs(scans), _job_device(job)
+    return _train_config(job.parameters), scans, targets
+
+
+def _inputs_and_device(job: Job, scans: list[Scan]) -> tuple[np.ndarray, torch.device]:
+    """The scans' network inputs (decoded only once the run's checks have passed) and the device."""
+    return load_inputs(scans), _job_device(job)
 
 
 def cross_validation_run(job: Job) -> dict:
@@ -161,8 +166,9 @@ def cross_validation_run(job: Job) -> dict:
 
 def _cross_validation(job: Job) -> dict:
     parameters = job.parameters
-    config, scans, targets, images, device = _training_data(job)
+    config, scans, targets = _training_set(job)
     folds = fold_assignment(len(scans), int(parameters["folds"]), int(parameters["seed"]))
+    images, device = _inputs_and_device(job, scans)
     result = cross_validate(images, targets, folds, config, device=device, progress=job_progress_callback(job))
     metrics = _agreement_metrics(targets, result.predictions)
     fingerprint = data_fingerprint(scans, targets)
@@ -189,7 +195,8 @@ def training_run(job: Job) -> dict:
 
 def _training(job: Job) -> dict:
     parameters = job.parameters
-    config, scans, targets, images, device = _training_data(job)
+    config, scans, targets = _training_set(job)
+    images, device = _inputs_and_device(job, scans)
     trained = train_regressor(images, targets, config, device=device, progress=job_progress_callback(job))
     fingerprint = data_fingerprint(scans, targets)
     revision = code_revision()

@@ -18,7 +18,7 @@ from .segmenting import scan_segment
 from .training import DEFAULT_TEST_FRACTION, TASK, marrow_models_train
 
 TRAIN_TASK = "marrow.train"
-SEGMENT_TASK = "marrow.segment_scan"
+SEGMENT_TASK = "marrow.segment_item"  # (job_id, scan_id); "marrow.segment_scan" took three arguments
 
 
 class NoModel(ValueError):
