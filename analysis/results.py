@@ -122,7 +122,10 @@ class LinearCalibration(_Result):
 class Description(_Result):
     """Summary of one variable: Anderson-Darling decision, mean +/- SEM and median [IQR].
 
-    ``normal`` is the 5 % Anderson-Darling decision (False when it could not be tested; ``note`` says why).
+    ``normal`` is the 5 % Anderson-Darling decision ``ad_p >= 0.05`` (``statsmodels.stats.diagnostic.normal_ad``
+    P, the figure GraphPad Prism reports); False when it could not be tested (``note`` says why).
+    ``ad_critical_5pct`` is scipy's tabulated critical value, kept for reference only: on a small share of
+    samples the two conventions disagree (see :func:`analysis.groups.describe`).
     ``summary`` is what the paper prints: mean +/- SEM when normal, else median [Q1, Q3].
     """
 
@@ -138,6 +141,7 @@ class Description(_Result):
     q1: float
     q3: float
     note: str = ""
+    ad_p: float = math.nan
 
     def summary(self, decimals: int = 2) -> str:
         """'mean ± SEM' when normal, else 'median [Q1, Q3]', rounded to ``decimals``."""
@@ -148,18 +152,32 @@ class Description(_Result):
 
 @dataclass(frozen=True)
 class PairwiseComparison(_Result):
-    """One post-hoc comparison between two groups: raw and multiplicity-adjusted P."""
+    """One post-hoc comparison between two groups: raw and multiplicity-adjusted P.
+
+    After ANOVA (Šídák on the pooled MS): ``difference`` = mean(group_a) - mean(group_b), ``se`` =
+    sqrt(MS_within (1/n_a + 1/n_b)), ``statistic`` = t and ``df`` = N - k. After Kruskal-Wallis (Dunn) these
+    four are NaN. In a control family ``group_a`` is the control.
+    """
 
     group_a: str
     group_b: str
     p_raw: float
     p_adjusted: float
     method: str
+    difference: float = math.nan
+    se: float = math.nan
+    statistic: float = math.nan
+    df: float = math.nan
 
 
 @dataclass(frozen=True)
 class GroupComparison(_Result):
-    """k-group comparison: ANOVA + Sidak t-tests when every group is normal, else Kruskal-Wallis + Dunn."""
+    """k-group comparison: ANOVA + Šídák (pooled MS) when every group is normal, else Kruskal-Wallis + Dunn.
+
+    ``posthoc`` names the method that ran, e.g. 'sidak (pooled MS, df N-k)' or 'dunn bonferroni'.
+    ``control`` is the control group of a control family ('' = all pairs). ``ms_within`` and ``df_within``
+    are the pooled residual mean square and its df (N - k) after ANOVA, NaN after Kruskal-Wallis.
+    """
 
     test: str
     statistic: float
@@ -168,6 +186,9 @@ class GroupComparison(_Result):
     names: tuple[str, ...]
     groups: tuple[Description, ...]
     pairwise: tuple[PairwiseComparison, ...]
+    control: str = ""
+    ms_within: float = math.nan
+    df_within: float = math.nan
 
     def to_rows(self) -> list[dict[str, Any]]:
         """One row per group: name, its description and summary, and the overall test."""

@@ -146,8 +146,8 @@ def group_table(results: Sequence[tuple[str, GroupComparison]], title: str = "Gr
         (label, *(d.summary(decimals) for d in result.groups), result.test, p_value(result.p))
         for label, result in results
     )
-    notes = ("Normal (Anderson-Darling, 5 %): mean ± SEM, ANOVA + Sidak; otherwise median [IQR], "
-             "Kruskal-Wallis + Dunn.",)
+    notes = ("Normal (Anderson-Darling P >= 0.05): mean ± SEM, ANOVA + Sidak on the pooled MS; otherwise "
+             "median [IQR], Kruskal-Wallis + Dunn.",)
     return Table(title, ("Variable", *names, "Test", "P"), rows, notes)
 
 

@@ -15,10 +15,18 @@ from analysis import (
     describe,
     error_correlation,
     linear_recalibration,
+    mixed_model,
     model_sequence,
     top_disagreements,
+    two_way_anova,
     univariable_family,
 )
+
+
+def regions_long(bone: pd.DataFrame) -> pd.DataFrame:
+    """Two BMFF sites per subject, one row per (subject, site), as the mixed model takes them."""
+    wide = bone[["sex", "bmff_spine", "bmff_head"]].rename_axis("eid").reset_index()
+    return wide.melt(id_vars=["eid", "sex"], var_name="region", value_name="bmff")
 
 
 def every_result(liver: pd.DataFrame, bone: pd.DataFrame) -> list:
@@ -31,6 +39,8 @@ def every_result(liver: pd.DataFrame, bone: pd.DataFrame) -> list:
         univariable_family(bone, [("bmff_head", "bmff_spine")]),
         model_sequence(bone, "bmd_spine", [["bmff_spine", "sex"], ["bmff_spine", "sex", "bmi"]]),
         top_disagreements(liver["reference"], liver["network"], ids=liver["eid"], n=3),
+        two_way_anova(regions_long(bone), "bmff", "region", "sex"),
+        mixed_model(regions_long(bone), "bmff", "region", "sex", "eid"),
     ]
 
 
@@ -38,6 +48,8 @@ def test_every_result_serialises_to_strict_json(liver: pd.DataFrame, bone: pd.Da
     for result in every_result(liver, bone):
         json.dumps(result.as_dict(), allow_nan=False)
         json.dumps(result.to_rows(), allow_nan=False)
+        if hasattr(result, "comparison_rows"):
+            json.dumps(result.comparison_rows(), allow_nan=False)
 
 
 def test_nan_becomes_none_and_notes_explain_it() -> None:
