@@ -58,11 +58,11 @@ def job_start(*, kind: str, task: str, parameters: dict | None = None, user=None
     """Record a job and queue ``task(job.pk)`` once the transaction has committed (so the worker sees it)."""
     with transaction.atomic():
         job = job_create(kind=kind, parameters=parameters, user=user)
-        job_enqueue(job=job, task=task)
+        _enqueue(job=job, task=task)
     return job
 
 
-def job_enqueue(*, job: Job, task: str) -> None:
+def _enqueue(*, job: Job, task: str) -> None:
     """Queue the task named ``task`` with ``(job.pk,)`` once the surrounding transaction has committed."""
     def send() -> None:
         result = task_named(task).apply_async(args=(job.pk,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)

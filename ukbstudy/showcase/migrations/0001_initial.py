@@ -5,41 +5,9 @@ import django.db.models.deletion
 import django.db.models.manager
 from django.db import migrations, models
 
-APP = 'showcase'
-MODELS = ['referencevalue', 'covariatevalue']
+from ukbstudy.subjects.migrations._content_types import content_types_mover
 
-
-def _move_content_types(apps, source: str, target: str) -> None:
-    """Permissions (and the groups and users holding them) follow the models from ``source`` to ``target``.
-
-    Where ``target`` has the content type already (a migrate in between created it, with fresh
-    permissions), its permissions' grants join the moving ones' and it is removed, so that one content
-    type per model is left and no grant is lost.
-    """
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    Permission = apps.get_model("auth", "Permission")
-    for model in MODELS:
-        moving = ContentType.objects.filter(app_label=source, model=model).first()
-        if moving is None:
-            continue
-        there = ContentType.objects.filter(app_label=target, model=model).first()
-        if there is not None:
-            for permission in Permission.objects.filter(content_type=there):
-                kept = Permission.objects.filter(content_type=moving, codename=permission.codename).first()
-                if kept is not None:
-                    kept.group_set.add(*permission.group_set.all())
-                    kept.user_set.add(*permission.user_set.all())
-            there.delete()
-        moving.app_label = target
-        moving.save(update_fields=["app_label"])
-
-
-def move_content_types(apps, schema_editor):
-    _move_content_types(apps, "subjects", APP)
-
-
-def restore_content_types(apps, schema_editor):
-    _move_content_types(apps, APP, "subjects")
+move_content_types, restore_content_types = content_types_mover('showcase', ['referencevalue', 'covariatevalue'])
 
 
 class Migration(migrations.Migration):
