@@ -24,6 +24,7 @@ from analysis.results import (
     OutlierRanking,
     UnivariableFamily,
 )
+from analysis.twoway_results import MixedModelFit, TwoWayAnova
 from analysis.validation import AnalysisError
 
 MISSING = "-"
@@ -149,6 +150,70 @@ def group_table(results: Sequence[tuple[str, GroupComparison]], title: str = "Gr
     notes = ("Normal (Anderson-Darling P >= 0.05): mean ± SEM, ANOVA + Sidak on the pooled MS; otherwise "
              "median [IQR], Kruskal-Wallis + Dunn.",)
     return Table(title, ("Variable", *names, "Test", "P"), rows, notes)
+
+
+def characteristics_table(results: Sequence[tuple[str, GroupComparison]], title: str = "Participant characteristics",
+                          decimals: int = 2) -> Table:
+    """BMFF paper Table 1: one row per variable, one column per group, then one P column per post-test.
+
+    Every result must have the same groups in the same order (e.g. a control family from
+    ``compare_groups(..., control="normal")``: control vs osteopaenia, control vs osteoporosis). A group's
+    header shows its size, n + missing of the first variable (pass each group's full vector, NaN included).
+    Cells: mean ± SEM or median [IQR] (:meth:`Description.summary`); P columns hold the adjusted post-test P.
+    """
+    if not results:
+        raise AnalysisError("characteristics_table needs at least one variable")
+    first = results[0][1]
+    pairs = [(c.group_a, c.group_b) for c in first.pairwise]
+    if any(r.names != first.names or [(c.group_a, c.group_b) for c in r.pairwise] != pairs for _, r in results):
+        raise AnalysisError("characteristics_table needs the same groups and comparisons for every variable")
+    header = ("Variable", *(f"{name} (n = {d.n + d.n_missing})" for name, d in zip(first.names, first.groups,
+                                                                                   strict=True)),
+              *(f"P ({a} vs {b})" for a, b in pairs), "Test")
+    rows = tuple((label, *(d.summary(decimals) for d in r.groups), *(p_value(c.p_adjusted) for c in r.pairwise),
+                  f"{r.test}, {r.posthoc}") for label, r in results)
+    notes = ("Normal in every group (Anderson-Darling P >= 0.05): mean ± SEM, ANOVA + Sidak on the pooled MS; "
+             "otherwise median [IQR], Kruskal-Wallis + Dunn. P adjusted over the comparison family.",
+             "Values per group: " + "; ".join(
+                 f"{label} " + ", ".join(f"{name} {d.n}" for name, d in zip(r.names, r.groups, strict=True))
+                 for label, r in results))
+    return Table(title, header, rows, notes)
+
+
+def two_factor_tables(result: TwoWayAnova | MixedModelFit, title: str | None = None,
+                      decimals: int = 2) -> list[Table]:
+    """BMFF paper Fig. 5A box and post-tests: the overall test per term, then the Šídák comparisons.
+
+    Terms table: term, test (F or Wald chi2), statistic, df, P. Comparisons table: one row per comparison of
+    the compared factor's levels within each level of the other factor, with both cells' mean ± SEM and n,
+    the fitted difference, its SE and raw and adjusted P.
+    """
+    name = title or f"{result.dependent} by {' and '.join(result.factors)}"
+    df = [num(t.df_num, 0) + ("" if math.isnan(t.df_den) else f", {num(t.df_den, 0)}") for t in result.terms]
+    terms = tuple((t.term, t.test, num(t.statistic, 2), d, p_value(t.p)) for t, d in zip(result.terms, df,
+                                                                                             strict=True))
+    size = (f"n = {result.n} values of {result.n_subjects} subjects" if isinstance(result, MixedModelFit)
+            else f"n = {result.n}") + f" ({result.n_dropped} incomplete rows dropped)"
+    model = ("mixed-effects model, random intercept per subject (REML), Wald chi2 of sum-coded terms"
+             if isinstance(result, MixedModelFit) else f"two-way ANOVA, type {result.typ} sums of squares")
+    notes = (f"{model}; {size}.", *getattr(result, "notes", ()))
+    first = Table(f"{name}: overall tests", ("Term", "Test", "Statistic", "df", "P"), terms, notes)
+    cells = {(c.level_a, c.level_b) if result.compared == result.factors[1] else (c.level_b, c.level_a): c
+             for c in result.cells}
+
+    def summary(within: str, level: str) -> str:
+        cell = cells[(within, level)]
+        return f"{num(cell.mean, decimals)} ± {num(cell.sem, decimals)} (n = {cell.n})"
+
+    rows = tuple((c.within, f"{c.level_a} vs {c.level_b}", summary(c.within, c.level_a), summary(c.within, c.level_b),
+                  num(c.difference, decimals), num(c.se, decimals), p_value(c.p_raw), p_value(c.p_adjusted))
+                 for c in result.comparisons)
+    header = (result.within_factor, result.compared, "Mean ± SEM (first)", "Mean ± SEM (second)", "Difference",
+              "SE", "P", "P (adjusted)")
+    posthoc = (f"{result.posthoc}: {result.compared} levels compared within each {result.within_factor}, one family "
+               f"of {len(result.comparisons)}; difference = fitted mean of first - second.",)
+    return [first, Table(f"{name}: {result.compared} within {result.within_factor}", header, rows, posthoc,
+                         group_columns=1)]
 
 
 def outlier_table(ranking: OutlierRanking, a_label: str = "a", b_label: str = "b",

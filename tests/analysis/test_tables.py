@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import AgreementResult, AnalysisError, compare_groups, model_sequence, univariable_family
+from analysis import AgreementResult, AnalysisError, compare_groups, model_sequence, two_way_anova, univariable_family
 from analysis.tables import (
     Table,
     agreement_table,
+    characteristics_table,
     group_table,
     model_table,
     num,
@@ -113,3 +114,42 @@ def test_text_aligns_columns_and_ends_with_the_notes() -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(AnalysisError, match="fmt must be one of"):
         render(Table("t", ("a",), ()), fmt="xlsx")
+
+
+def test_characteristics_table_has_one_column_per_group_and_one_p_per_control_comparison(
+        rng: np.random.Generator) -> None:
+    groups = {"normal": np.r_[rng.normal(50, 5, 30), np.nan], "osteopaenia": rng.normal(53, 5, 30),
+              "osteoporosis": rng.normal(56, 5, 20)}
+    result = compare_groups(groups, control="normal")
+    table = characteristics_table([("BMFF spine", result), ("Age", compare_groups(
+        {name: rng.normal(65, 2, len(values)) for name, values in groups.items()}, control="normal"))])
+    assert table.header == ("Variable", "normal (n = 31)", "osteopaenia (n = 30)", "osteoporosis (n = 20)",
+                            "P (normal vs osteopaenia)", "P (normal vs osteoporosis)", "Test")
+    assert table.rows[0][1:4] == tuple(d.summary() for d in result.groups)
+    assert table.rows[0][4:6] == tuple(p_value(c.p_adjusted) for c in result.pairwise)
+    assert "BMFF spine normal 30, osteopaenia 30, osteoporosis 20" in table.notes[1]
+    with pytest.raises(AnalysisError, match="same groups and comparisons"):
+        characteristics_table([("BMFF spine", result), ("x", compare_groups(groups))])  # all pairs, not control
+
+
+def test_two_factor_tables_show_the_terms_and_each_comparison_with_both_cells(rng: np.random.Generator) -> None:
+    from analysis import mixed_model
+    from analysis.tables import two_factor_tables
+
+    frame = pd.DataFrame([(f"s{s}", "FM"[s % 2], region, 50.0 + 20 * i + 3 * (s % 2) + rng.normal(0, 2))
+                          for s in range(16) for i, region in enumerate(("spine", "hip"))],
+                         columns=["eid", "sex", "region", "bmff"])
+    result = mixed_model(frame, "bmff", "region", "sex", "eid", compare="sex")
+    terms, comparisons = two_factor_tables(result, title="BMFF")
+    assert [row[0] for row in terms.rows] == ["region", "sex", "region:sex"]
+    assert terms.rows[1][2] == f"{result.term('sex').statistic:.2f}" and terms.rows[1][4] == p_value(
+        result.term("sex").p)
+    assert "n = 32 values of 16 subjects" in terms.notes[0]
+    hip = next(c for c in result.cells if c.level_a == "hip" and c.level_b == "M")
+    row = next(r for r in comparisons.rows if r[0] == "hip")
+    assert row[1] == "F vs M" and row[3] == f"{hip.mean:.2f} ± {hip.sem:.2f} (n = 8)"
+    at_hip = next(c for c in result.comparisons if c.within == "hip")
+    assert row[7] == p_value(at_hip.p_adjusted) and comparisons.header[:2] == ("region", "sex")
+    assert "one family of 2" in comparisons.notes[0]
+    anova = two_way_anova(frame, "bmff", "region", "sex")
+    assert two_factor_tables(anova)[0].rows[0][3] == f"1, {anova.residual_df:.0f}"

@@ -1,4 +1,6 @@
-"""python manage.py report agreement|outliers|regression|three-way ... : the papers' tables from stored values."""
+"""python manage.py report agreement|outliers|regression|three-way|paper ... : the papers' tables from stored values."""
+
+import argparse
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -33,6 +35,11 @@ class Command(BaseCommand):
         three_way.add_argument("--field", default="22402-2.0", help="Reference field defining dataset A.")
         three_way.add_argument("--seed", type=int, default=0, help="Seed of dataset C's draw.")
         three_way.add_argument("-n", type=int, default=10, help="Outliers listed.")
+        paper = kinds.add_parser("paper", help="Every table of both papers the database can fill, each with its "
+                                               "n and dataset, or a line saying why it cannot be filled.")
+        paper.add_argument("--format", choices=("text", "csv"), default=argparse.SUPPRESS)
+        paper.add_argument("--field", default="22402-2.0", help="Reference field defining liver dataset A.")
+        paper.add_argument("--seed", type=int, default=0, help="Seed of liver dataset C's draw.")
 
     def handle(self, *args, kind, format, quantity, **options):
         from analysis import AnalysisError  # statsmodels and friends load only when a report is asked for
@@ -74,3 +81,8 @@ class Command(BaseCommand):
         from ukbstudy.atlas.selectors import three_way_tables_from_db
 
         return render_three_way(three_way_tables_from_db(field=field, seed=seed, n_outliers=n), fmt)
+
+    def _paper(self, *, fmt, field, seed, **options) -> str:
+        from ukbstudy.results.paper import paper_sections, render_sections
+
+        return render_sections(paper_sections(field=field, seed=seed), fmt)
