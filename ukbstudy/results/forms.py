@@ -10,7 +10,7 @@ from ukbstudy.measurements.selectors.datasets import DATASETS
 
 from .models import OutlierVerdict
 from .pages import GROUPINGS
-from .selectors import Comparison, comparison_columns, regression_columns
+from .selectors import REFERENCE_FIELDS, Comparison, comparison_columns, regression_columns
 
 
 def values_or_initial(form: forms.Form) -> dict:
@@ -99,3 +99,12 @@ class RegressionForm(forms.Form):
         used = {data.get("dependent"), data.get("explanatory")}
         data["covariates"] = [c for c in data.get("covariates", []) if c not in used]
         return data
+
+
+class PaperForm(OptionalFieldsForm):
+    """The papers' tables: the reference field defining dataset A and the seed of dataset C's draw."""
+
+    field = forms.ChoiceField(label="Reference field (dataset A)", initial=f"{REFERENCE_FIELDS[0].field}-2.0",
+                              choices=[(f"{spec.field}-2.0", f"{spec.field}-2.0 ({spec.name})")
+                                       for spec in REFERENCE_FIELDS])
+    seed = forms.IntegerField(label="Seed of dataset C", initial=0, min_value=0, max_value=2**31 - 1)

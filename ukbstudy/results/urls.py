@@ -9,4 +9,5 @@ urlpatterns = [
     path("outliers/", views.outliers, name="outliers"),
     path("outliers/<int:eid>/", views.outlier_subject, name="outlier-subject"),
     path("regression/", views.regression, name="regression"),
+    path("paper/", views.paper, name="paper"),
 ]

@@ -28,11 +28,13 @@ from .forms import (
     ComparisonForm,
     DashboardForm,
     OutlierQueueForm,
+    PaperForm,
     RegressionForm,
     ThresholdForm,
     VerdictForm,
     values_or_initial,
 )
+from .paper import paper_sections, render_sections
 from .selectors import Comparison, column_label, review_scan, subject_values, verdict_history
 from .services import outlier_verdict_record
 
@@ -138,10 +140,28 @@ def regression(request):
     return render(request, "results/regression.html", context)
 
 
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+def paper(request):
+    """Every table of both papers from stored values (as ``manage.py report paper``), with a CSV download."""
+    form = PaperForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return render(request, "results/paper.html", {"form": form, "sections": []}, status=400)
+    values = values_or_initial(form)
+    sections = paper_sections(field=values["field"], seed=values["seed"])
+    if request.GET.get("download") == "csv":
+        return _attachment(render_sections(sections, "csv"), "papers")
+    csv_url = request.get_full_path() + ("&" if request.GET else "?") + "download=csv"
+    return render(request, "results/paper.html", {"form": form, "sections": sections, "csv_url": csv_url})
+
+
+def _attachment(body: str, name: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    return response
+
+
 def _csv_download(tables) -> HttpResponse:
     """Each table's grid as CSV (analysis.tables.render_csv), titled, separated by a blank line."""
     body = "\r\n".join(f"{table.title}\r\n{render_csv(table)}" for table in tables)
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-    response["Content-Disposition"] = f'attachment; filename="regression-{stamp}.csv"'
-    return response
+    return _attachment(body, "regression")
