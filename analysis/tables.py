@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from analysis.results import (
@@ -152,32 +152,57 @@ def group_table(results: Sequence[tuple[str, GroupComparison]], title: str = "Gr
     return Table(title, ("Variable", *names, "Test", "P"), rows, notes)
 
 
-def characteristics_table(results: Sequence[tuple[str, GroupComparison]], title: str = "Participant characteristics",
-                          decimals: int = 2) -> Table:
-    """BMFF paper Table 1: one row per variable, one column per group, then one P column per post-test.
+def stars(p: float, mark: str = "*") -> str:
+    """The papers' significance marks: one ``mark`` below 0.05, two below 0.01, three below 0.001."""
+    if math.isnan(p):
+        return ""
+    return mark * sum(p < level for level in (0.05, 0.01, 0.001))
 
-    Every result must have the same groups in the same order (e.g. a control family from
-    ``compare_groups(..., control="normal")``: control vs osteopaenia, control vs osteoporosis). A group's
-    header shows its size, n + missing of the first variable (pass each group's full vector, NaN included).
-    Cells: mean ± SEM or median [IQR] (:meth:`Description.summary`); P columns hold the adjusted post-test P.
-    """
-    if not results:
-        raise AnalysisError("characteristics_table needs at least one variable")
-    first = results[0][1]
-    pairs = [(c.group_a, c.group_b) for c in first.pairwise]
-    if any(r.names != first.names or [(c.group_a, c.group_b) for c in r.pairwise] != pairs for _, r in results):
-        raise AnalysisError("characteristics_table needs the same groups and comparisons for every variable")
-    header = ("Variable", *(f"{name} (n = {d.n + d.n_missing})" for name, d in zip(first.names, first.groups,
-                                                                                   strict=True)),
-              *(f"P ({a} vs {b})" for a, b in pairs), "Test")
-    rows = tuple((label, *(d.summary(decimals) for d in r.groups), *(p_value(c.p_adjusted) for c in r.pairwise),
-                  f"{r.test}, {r.posthoc}") for label, r in results)
-    notes = ("Normal in every group (Anderson-Darling P >= 0.05): mean ± SEM, ANOVA + Sidak on the pooled MS; "
-             "otherwise median [IQR], Kruskal-Wallis + Dunn. P adjusted over the comparison family.",
-             "Values per group: " + "; ".join(
-                 f"{label} " + ", ".join(f"{name} {d.n}" for name, d in zip(r.names, r.groups, strict=True))
-                 for label, r in results))
-    return Table(title, header, rows, notes)
+
+@dataclass(frozen=True)
+class SexSplitRow:
+    """One variable of the BMFF paper's Table 1: the WHO groups compared within each sex (a control family),
+    and controls of the two sexes compared with each other (None when not computable)."""
+
+    label: str
+    by_sex: Mapping[str, GroupComparison]  # sex label -> comparison of its groups, control first
+    sex_difference: GroupComparison | None = None
+
+
+def characteristics_by_sex_table(rows: Sequence[SexSplitRow], sexes: Sequence[str] = ("Males", "Females"),
+                                 title: str = "Participant characteristics", decimals: int = 2) -> Table:
+    """BMFF paper Table 1 layout: one column per sex and group (``Males Control (n = 138)``), each cell mean ± SEM
+    or median [IQR]; '*' marks a group that differs from its sex's control (adjusted P, :func:`stars`), '#' marks the
+    second sex's control cell where the controls of the two sexes differ. A sex's groups and sizes come from the
+    first variable that has it; a variable lacking a sex shows '-' there."""
+    first = {sex: next((row.by_sex[sex] for row in rows if sex in row.by_sex), None) for sex in sexes}
+    if not rows or any(comparison is None for comparison in first.values()):
+        raise AnalysisError(f"characteristics_by_sex_table needs at least one variable for each of {list(sexes)}")
+    names = {sex: first[sex].names for sex in sexes}
+    header = ("Variable", *(f"{sex} {name} (n = {d.n + d.n_missing})" for sex in sexes
+                            for name, d in zip(names[sex], first[sex].groups, strict=True)))
+    grid = tuple((row.label, *(cell for i, sex in enumerate(sexes)
+                               for cell in _sex_cells(row, sex, len(names[sex]), decimals, second=i == 1)))
+                 for row in rows)
+    notes = ("Within each sex: ANOVA + Sidak on the pooled MS (mean ± SEM) when every group is normal "
+             "(Anderson-Darling P >= 0.05), else Kruskal-Wallis + Dunn (median [IQR]); each group against the "
+             "control, P adjusted over the family: * P < 0.05, ** P < 0.01, *** P < 0.001. Controls, "
+             f"{' vs '.join(sexes)}: # P < 0.05, ## P < 0.01, ### P < 0.001 (on the {sexes[-1]} control cell).",
+             "Tests per variable: " + "; ".join(
+                 f"{row.label} " + ", ".join(f"{sex} {c.test}" for sex, c in row.by_sex.items()) for row in rows))
+    return Table(title, header, grid, notes)
+
+
+def _sex_cells(row: SexSplitRow, sex: str, n_groups: int, decimals: int, second: bool) -> list[str]:
+    comparison = row.by_sex.get(sex)
+    if comparison is None:
+        return [MISSING] * n_groups
+    marks = {c.group_b: stars(c.p_adjusted) for c in comparison.pairwise}
+    cells = [d.summary(decimals) + marks.get(name, "") for name, d in zip(comparison.names, comparison.groups,
+                                                                         strict=True)]
+    if second and row.sex_difference is not None:
+        cells[0] += stars(row.sex_difference.pairwise[0].p_adjusted, "#")
+    return cells
 
 
 def two_factor_tables(result: TwoWayAnova | MixedModelFit, title: str | None = None,

@@ -91,9 +91,9 @@ def mixed_model(frame: pd.DataFrame, value: str, factor_a: str, factor_b: str, s
         warnings.simplefilter("always")  # statsmodels warns about convergence and boundary fits: keep them as notes
         try:
             fit = smf.mixedlm(FULL, data, groups=data[SUBJECT]).fit(reml=True)
+            wald = fit.wald_test_terms(scalar=True).table  # fails too on a singular fit (e.g. constant cells)
         except (np.linalg.LinAlgError, ValueError) as exc:
             raise AnalysisError(f"mixed model of {value} could not be fitted ({exc})") from None
-        wald = fit.wald_test_terms(scalar=True).table
     labels = _term_labels(factor_a, factor_b)
     terms = tuple(EffectTest(labels[name], "Wald chi2", float(row["statistic"]), float(row["df_constraint"]), np.nan,
                              float(row["pvalue"])) for name, row in wald.iterrows() if name in labels)

@@ -101,3 +101,32 @@ def write_qc_decisions(path: Path, rows: Sequence[Mapping[str, str]]) -> None:
             faults = [code for code in row["faults"].split(";") if code in QC_FAILING_FAULTS]
             verdict, reason = ("fail", QC_FAILING_FAULTS[faults[0]]) if faults else ("pass", "")
             writer.writerow([row["eid"], row["instance"], verdict, reason, "simulated rater", SIMULATED_RATER])
+
+
+TRUE_VALUE_COLUMNS = ("liver_ff_true", "bmff_spine", "bmff_femoral_head", "bmff_total_hip", "bmff_diaphysis")
+
+
+def read_true_values(path: Path, *, instance: int = 2) -> dict[str, dict[int, float]]:
+    """The true value of each measured quantity per eid at ``instance``, from a cohort's ``ground_truth.csv``:
+    ``{column: {eid: value}}`` for :data:`TRUE_VALUE_COLUMNS` (the liver PDFF the reference fields measure, and
+    each marrow region's BMFF). Raises ValueError naming the file, line and column of a missing or bad value."""
+    values: dict[str, dict[int, float]] = {column: {} for column in TRUE_VALUE_COLUMNS}
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        absent = [c for c in ("eid", "instance", *TRUE_VALUE_COLUMNS) if c not in (reader.fieldnames or ())]
+        if absent:
+            raise ValueError(f"{path}: not a ground truth file (no column {', '.join(absent)})")
+        for line, row in enumerate(reader, start=2):
+            if _number(path, line, row, "instance", int) != instance:
+                continue
+            eid = _number(path, line, row, "eid", int)
+            for column in TRUE_VALUE_COLUMNS:
+                values[column][eid] = _number(path, line, row, column, float)
+    return values
+
+
+def _number(path: Path, line: int, row: Mapping[str, str], column: str, kind: type) -> float:
+    try:
+        return kind(row[column])
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}, line {line}, column {column}: not a number: {row[column]!r}") from None

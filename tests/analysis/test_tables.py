@@ -13,7 +13,6 @@ from analysis import AgreementResult, AnalysisError, compare_groups, model_seque
 from analysis.tables import (
     Table,
     agreement_table,
-    characteristics_table,
     group_table,
     model_table,
     num,
@@ -116,20 +115,39 @@ def test_unknown_format_is_refused() -> None:
         render(Table("t", ("a",), ()), fmt="xlsx")
 
 
-def test_characteristics_table_has_one_column_per_group_and_one_p_per_control_comparison(
+def test_stars_mark_the_papers_significance_levels() -> None:
+    from analysis.tables import stars
+
+    assert [stars(p) for p in (0.2, 0.05, 0.049, 0.009, 0.0009, float("nan"))] == ["", "", "*", "**", "***", ""]
+    assert stars(0.004, "#") == "##"
+
+
+def test_characteristics_by_sex_table_marks_groups_against_their_sexs_control_and_the_sex_difference(
         rng: np.random.Generator) -> None:
-    groups = {"normal": np.r_[rng.normal(50, 5, 30), np.nan], "osteopaenia": rng.normal(53, 5, 30),
-              "osteoporosis": rng.normal(56, 5, 20)}
-    result = compare_groups(groups, control="normal")
-    table = characteristics_table([("BMFF spine", result), ("Age", compare_groups(
-        {name: rng.normal(65, 2, len(values)) for name, values in groups.items()}, control="normal"))])
-    assert table.header == ("Variable", "normal (n = 31)", "osteopaenia (n = 30)", "osteoporosis (n = 20)",
-                            "P (normal vs osteopaenia)", "P (normal vs osteoporosis)", "Test")
-    assert table.rows[0][1:4] == tuple(d.summary() for d in result.groups)
-    assert table.rows[0][4:6] == tuple(p_value(c.p_adjusted) for c in result.pairwise)
-    assert "BMFF spine normal 30, osteopaenia 30, osteoporosis 20" in table.notes[1]
-    with pytest.raises(AnalysisError, match="same groups and comparisons"):
-        characteristics_table([("BMFF spine", result), ("x", compare_groups(groups))])  # all pairs, not control
+    from analysis.tables import SexSplitRow, characteristics_by_sex_table, stars
+
+    def family(shift: float, extra: float) -> object:
+        return compare_groups({"Control": np.r_[rng.normal(50 + shift, 2, 30), np.nan],
+                               "Osteopaenic": rng.normal(50.5 + shift, 2, 30),
+                               "Osteoporotic": rng.normal(56 + shift + extra, 2, 20)}, control="Control")
+
+    males, females = family(0.0, 0.0), family(5.0, 1.0)
+    sex = compare_groups({"Males": rng.normal(50, 2, 30), "Females": rng.normal(55, 2, 30)})
+    table = characteristics_by_sex_table([SexSplitRow("BMFF spine", {"Males": males, "Females": females}, sex),
+                                          SexSplitRow("Age", {"Females": family(0.0, 0.0)})])
+    assert table.header == ("Variable", "Males Control (n = 31)", "Males Osteopaenic (n = 30)",
+                            "Males Osteoporotic (n = 20)", "Females Control (n = 31)", "Females Osteopaenic (n = 30)",
+                            "Females Osteoporotic (n = 20)")
+    spine = table.rows[0]
+    assert spine[1] == males.groups[0].summary()  # a control cell carries no star
+    for cell, description, comparison in ((spine[2], males.groups[1], males.pairwise[0]),
+                                          (spine[3], males.groups[2], males.pairwise[1])):
+        assert cell == description.summary() + stars(comparison.p_adjusted)
+    assert spine[3].endswith("***") and spine[4] == females.groups[0].summary() + "###"  # 5 units apart, n = 30
+    assert table.rows[1][1:4] == ("-", "-", "-")  # no male values of this variable
+    assert "# P < 0.05" in table.notes[0] and "BMFF spine Males" in table.notes[1]
+    with pytest.raises(AnalysisError, match="at least one variable for each of"):
+        characteristics_by_sex_table([SexSplitRow("Age", {"Females": females})])
 
 
 def test_two_factor_tables_show_the_terms_and_each_comparison_with_both_cells(rng: np.random.Generator) -> None:

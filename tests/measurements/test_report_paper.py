@@ -58,8 +58,18 @@ def test_every_section_is_filled_with_its_n_and_dataset(cohort, capsys):
     assert f"n = {WITH_REFERENCE};" in liver.dataset and f"n = {c_size}" in liver.dataset
     assert "Reference vs Network" in out and "Atlas (C) vs Network (C)" in out
     table_1 = sections["Bone marrow paper, Table 1"]
-    assert f"n = {N} (normal 20, osteopaenia 20, osteoporosis 20)" in table_1.dataset
-    assert "normal (n = 20)" in out and "P (normal vs osteoporosis)" in out and "BMFF Femoral head" in out
+    counts = "Control 10, Osteopaenic 10, Osteoporotic 10"
+    assert f"and sex, n = {N} (Males {counts}; Females {counts})" in table_1.dataset
+    assert table_1.tables[0].header == ("Variable", *(f"{sex} {group} (n = 10)" for sex in ("Males", "Females")
+                                                      for group in ("Control", "Osteopaenic", "Osteoporotic")))
+    assert [row[0] for row in table_1.tables[0].rows] == [
+        "Age (years)", "BMI (kg/m²)", "BMD T-score (L1-L4)", "Android tissue fat% by DXA", "Legs tissue fat% by DXA",
+        "VAT mass (g)", "BMFF Spine (T8-L3) (%)", "BMFF Femoral head (%)", "BMFF Total hip (%)",
+        "BMFF Femoral diaphysis (%)"]
+    t_scores = dict(zip(table_1.tables[0].header, table_1.tables[0].rows[2], strict=True))
+    assert t_scores["Males Osteoporotic (n = 10)"].endswith("***")  # -3.0 against 0.5, 10 per group
+    assert not t_scores["Males Control (n = 10)"].endswith("*")
+    assert "BMD T-score (total femur, left) left out: no values of tscore_total_hip (field 23293-2.0)" in table_1.lines
     assert "held-out test sets of run run-7" in sections["Bone marrow paper, Table 2"].dataset
     assert "ROI-attention U-Net" in out and "0.866" in out and "0.766" in out
     assert "n = 20 subjects, 80 values" in sections["Bone marrow paper, Fig. 5A"].dataset
@@ -116,3 +126,55 @@ def test_missing_atlas_values_on_dataset_c_are_named(rater, capsys):
     Measurement.objects.filter(method="atlas", subject__in=[s.subject for s in scans[14:]]).delete()
     call_command("report", "paper")
     assert "no atlas values on dataset C" in capsys.readouterr().out
+
+
+def write_truth(path, scans, shift: float) -> None:
+    """A ground_truth.csv giving every subject's true values: the stored network value + ``shift`` for the liver,
+    70 + 1 per region (femoral head 71) + noise below 0.005 for the marrow."""
+    from ukbstudy.measurements.models import Measurement
+
+    network = dict(Measurement.objects.filter(method="network").values_list("subject__eid", "value"))
+    regions = ("spine", "femoral_head", "total_hip", "diaphysis")
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["eid", "instance", "liver_ff_true", *(f"bmff_{r}" for r in regions)])
+        rng = np.random.default_rng(5)
+        for scan in scans:
+            eid = scan.subject.eid
+            writer.writerow([eid, 2, network.get(eid, 5.0) + shift,
+                             *(70.0 + i + rng.uniform(-0.004, 0.004) for i in range(len(regions)))])
+        writer.writerow([eid, 3, 99.0, 1.0, 1.0, 1.0, 1.0])  # another visit: ignored
+
+
+def test_truth_replaces_every_measured_value_by_the_true_one_on_the_same_subjects(cohort, tmp_path, capsys):
+    write_truth(tmp_path / "ground_truth.csv", cohort, shift=0.0)
+    call_command("report", "paper", "--truth", str(tmp_path / "ground_truth.csv"))
+    out = capsys.readouterr().out
+    from ml.synthetic.tables import read_true_values
+
+    truth = {s.title.split(":")[0]: s for s in paper_sections(truth=read_true_values(tmp_path / "ground_truth.csv"))}
+    agreement = {row[0]: row for row in truth["Liver fat paper, Table 1"].tables[0].rows}
+    # network and atlas both become the true value: they agree exactly; the reference keeps its own values
+    assert agreement["Atlas vs Network"][1:3] == ("0.00", "1.000")
+    assert agreement["Reference vs Network"][1:] == agreement["Reference vs Atlas"][1:]
+    assert truth["Bone marrow paper, Table 2"].lines == (
+        "cannot be filled: with the true values: an exact segmentation has Dice 1 in every region",)
+    rows = {row[0]: row for row in truth["Bone marrow paper, Table 1"].tables[0].rows}
+    assert rows["BMFF Femoral head (%)"][1].startswith("71.00")  # every true femoral head BMFF is 71
+    assert rows["VAT mass (g)"] == {row[0]: row for row in sections_by_table()["Bone marrow paper, Table 1"]
+                                    .tables[0].rows}["VAT mass (g)"]  # DXA covariates are not measured by the app
+    assert truth["Bone marrow paper, Table 4"].dataset == sections_by_table()["Bone marrow paper, Table 4"].dataset
+    assert "Atlas vs Network" in out
+
+
+def test_a_bad_truth_file_is_refused_naming_line_and_column(tmp_path):
+    from django.core.management.base import CommandError
+
+    bad = tmp_path / "ground_truth.csv"
+    bad.write_text("eid,instance,liver_ff_true,bmff_spine,bmff_femoral_head,bmff_total_hip,bmff_diaphysis\n"
+                   "1000001,2,4.5,60,70,71,abc\n")
+    with pytest.raises(CommandError, match=r"line 2, column bmff_diaphysis: not a number: 'abc'"):
+        call_command("report", "paper", "--truth", str(bad))
+    bad.write_text("eid,instance\n1,2\n")
+    with pytest.raises(CommandError, match="not a ground truth file"):
+        call_command("report", "paper", "--truth", str(bad))

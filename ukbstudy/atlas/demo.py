@@ -19,11 +19,11 @@ C_SUBJECTS = 8  # of dataset C: enough for the C row of the three-way table, few
 WITHIN_PP = 1.5
 
 
-def demo_step(*, stdout, cohort_dir: pathlib.Path) -> None:
+def demo_step(*, stdout, cohort_dir: pathlib.Path, c_subjects: int = C_SUBJECTS) -> None:
     truth = {(int(r["eid"]), int(r["instance"])): r for r in csv.DictReader((cohort_dir / "ground_truth.csv").open())}
     _add_templates(stdout, cohort_dir, truth)
-    scans = list(dataset_scans("A")) + list(dataset_scans("C", c_size=C_SUBJECTS))
-    stdout.write(f"atlas: measuring {len(scans)} scans (dataset A and {C_SUBJECTS} of C) with "
+    scans = list(dataset_scans("A")) + list(dataset_scans("C", c_size=c_subjects))
+    stdout.write(f"atlas: measuring {len(scans)} scans (dataset A and {c_subjects} of C) with "
                  f"{len(template_set_current().templates)} templates ...")
     started = time.perf_counter()
     job = atlas_run_start(scans=scans)

@@ -19,21 +19,24 @@ from .services.runs import cross_validation_start, inference_start, training_sta
 DEMO_OVERRIDES = {"iterations": 300}
 
 
-def demo_step(*, stdout, cohort_dir: pathlib.Path) -> None:
+def demo_step(*, stdout, cohort_dir: pathlib.Path, folds: int = 5, overrides: dict | None = None) -> None:
+    """Cross-validation (``folds``, fewer when A is smaller), training on A and inference for B, all with the
+    quick configuration and ``overrides`` (default: the demo's short run)."""
+    overrides = DEMO_OVERRIDES if overrides is None else overrides
     n_a, n_b = dataset_scans("A").count(), dataset_scans("B").count()
     stdout.write(f"\n== Liver fat network: dataset A (QC-passed with 22402-2.0) {n_a} scans, B {n_b} scans")
     if n_a < 4:
         stdout.write("liver fat network: dataset A is too small to train on (at least 4 scans); skipped")
         return
-    folds = min(5, n_a)
+    folds = min(folds, n_a)
     cv = _run(stdout, f"{folds}-fold cross-validation (quick configuration)",
-              cross_validation_start(config="quick", overrides=DEMO_OVERRIDES, folds=folds))
+              cross_validation_start(config="quick", overrides=overrides, folds=folds))
     if cv is not None:
         metrics = cv.result["metrics"]
         stdout.write(f"  out-of-fold against the reference: n {metrics.get('n')}, MAE {metrics.get('mae', 0):.2f}, "
                      f"R2 {metrics.get('r2') or float('nan'):.3f}, LoA {metrics.get('loa_lower', 0):.2f} to "
                      f"{metrics.get('loa_upper', 0):.2f}")
-    if _run(stdout, "training on all of A", training_start(config="quick", overrides=DEMO_OVERRIDES)) is None:
+    if _run(stdout, "training on all of A", training_start(config="quick", overrides=overrides)) is None:
         return
     infer = _run(stdout, "inference for dataset B", inference_start(dataset="B"))
     if infer is not None:

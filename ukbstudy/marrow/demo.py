@@ -26,17 +26,20 @@ DEMO_MANUAL = 30  # of the demo's 40 subjects (the paper: 61-75 of 729)
 DEMO_CONFIG = {"iterations": 100, "batch_size": 2, "base_channels": 8}
 
 
-def demo_step(*, stdout, cohort_dir: pathlib.Path) -> None:
+def demo_step(*, stdout, cohort_dir: pathlib.Path, manual: int = DEMO_MANUAL, config: dict | None = None) -> None:
+    """Import ``manual`` segmentations, train both networks with ``config`` (default the demo's short run),
+    segment every processed scan."""
+    config = DEMO_CONFIG if config is None else config
     started = time.perf_counter()
     if settings.TORCH_NUM_THREADS:
         torch.set_num_threads(settings.TORCH_NUM_THREADS)
     report = manual_segmentations_import(labels_dir=cohort_dir / "labels",
-                                         scans=list(qc_passed_scans().select_related("subject")), count=DEMO_MANUAL)
+                                         scans=list(qc_passed_scans().select_related("subject")), count=manual)
     stdout.write(f"bone marrow: {len(report.imported)} manual segmentations imported ({len(report.errors)} "
                  f"rejected); training the 3D U-Net and the ROI-attention U-Net for 4 regions, a short demo run of "
-                 f"{DEMO_CONFIG['iterations']} iterations x {DEMO_CONFIG['batch_size']} boxes each (the benchmark: "
+                 f"{config['iterations']} iterations x {config['batch_size']} boxes each (the segmentation benchmark: "
                  "300 x 4) ...")
-    job = marrow_train_start(config=DEMO_CONFIG)
+    job = marrow_train_start(config=config)
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         stdout.write(f"bone marrow: training job {job.pk} queued for the workers; segment with "
                      "`manage.py marrow segment` once it has finished")

@@ -10,7 +10,7 @@ withdrawn subjects left out).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -26,13 +26,22 @@ from ukbstudy.measurements.selectors.frames import subject_frame
 LIVER = "Liver fat paper"
 MARROW = "Bone marrow paper"
 BMFF = {f"bmff_{name}": region.label for name, region in REGIONS.items()}  # frame column -> region label
-COVARIATES = ("tscore_spine", "bmd_spine", "bmd_femoral_neck", "bmd_total_hip", "bmd_femoral_shaft",
-              "fat_pct_legs", "fat_pct_android", "fat_pct_trunk", "vat_mass")
+COVARIATES = ("tscore_spine", "tscore_total_hip", "tscore_femoral_neck", "bmd_spine", "bmd_femoral_neck",
+              "bmd_total_hip", "bmd_femoral_shaft", "fat_pct_android", "fat_pct_gynoid", "fat_pct_legs",
+              "fat_pct_trunk", "fat_pct_total", "vat_mass")
 LABELS = {**{column: f"BMFF {label}" for column, label in BMFF.items()}, "sex": "Sex", "age": "Age", "bmi": "BMI",
           "tscore_spine": "BMD T-score (L1-L4)", "bmd_spine": "BMD spine", "bmd_femoral_neck": "BMD femoral neck",
           "bmd_total_hip": "BMD total hip", "bmd_femoral_shaft": "BMD femoral shaft", "fat_pct_legs": "Legs fat%",
           "fat_pct_android": "Android fat%", "fat_pct_trunk": "Trunk fat%", "vat_mass": "VAT mass (g)"}
-CHARACTERISTICS = ("age", "bmi", "tscore_spine", "bmd_spine", *BMFF)
+# Table 1's rows as the paper prints them, then each region's BMFF (the paper's Fig. 5B-D groups)
+CHARACTERISTICS = {"age": "Age (years)", "bmi": "BMI (kg/m²)", "tscore_spine": "BMD T-score (L1-L4)",
+                   "tscore_total_hip": "BMD T-score (total femur, left)",
+                   "tscore_femoral_neck": "BMD T-score (femoral neck, left)",
+                   **{f"fat_pct_{part}": f"{part.capitalize()} tissue fat% by DXA"
+                      for part in ("android", "gynoid", "legs", "trunk", "total")},
+                   "vat_mass": "VAT mass (g)", **{column: f"BMFF {label} (%)" for column, label in BMFF.items()}}
+SEXES = {"M": "Males", "F": "Females"}
+WHO_LABELS = {"normal": "Control", "osteopaenia": "Osteopaenic", "osteoporosis": "Osteoporotic"}
 SPINE, HEAD, HIP, SHAFT = "bmff_spine", "bmff_femoral_head", "bmff_total_hip", "bmff_diaphysis"
 # Univariable (dependent, explanatory) pairs: Table 4 (every region's BMFF against each later region's), and each
 # region's BMFF against age, BMI and spine BMD (the Supplemental Table 5 layout).
@@ -60,6 +69,8 @@ MODELS = (
         ("Model 7.6", [SHAFT, *BASE, "fat_pct_trunk"]),
         ("Model 7.7", [SHAFT, *BASE, "vat_mass", "fat_pct_android", "fat_pct_trunk"])]),
 )
+TrueValues = Mapping[str, Mapping[int, float]]  # column -> {eid: true value}, ml.synthetic.tables.read_true_values
+TRUE_LIVER = "liver_ff_true"  # the liver PDFF that the reference fields measure (with noise)
 SEGMENT = "run `manage.py marrow segment`"
 IMPORT = "import the DXA fields with `manage.py import_fields`"
 
@@ -81,17 +92,23 @@ class Section:
     lines: tuple[str, ...] = ()
 
 
-def paper_sections(*, field: str = DEFAULT_REFERENCE_FIELD, seed: int = 0,
-                   c_size: int = DEFAULT_C_SIZE) -> list[Section]:
+def paper_sections(*, field: str = DEFAULT_REFERENCE_FIELD, seed: int = 0, c_size: int = DEFAULT_C_SIZE,
+                   truth: TrueValues | None = None) -> list[Section]:
     """Liver Table 1, then the bone marrow paper's Table 1, Table 2, Fig. 5A, Table 4, Supplemental Table 5
-    layout and Tables 5-8, each filled from the database or saying why it cannot be."""
-    frame = marrow_frame()
+    layout and Tables 5-8, each filled from the database or saying why it cannot be.
+
+    ``truth`` (a synthetic study's :func:`ml.synthetic.tables.read_true_values`): every value a method of the
+    app measured (network, atlas, segmentation BMFF) is replaced by the true value of the same subject, on the
+    same subjects; reference fields and DXA covariates stay. Comparing the two reports shows what the methods'
+    errors do to each table."""
+    frame = marrow_frame(truth)
     builders: list[tuple[str, Callable[[], Section]]] = [
         (f"{LIVER}, Table 1: reference vs network vs atlas on datasets A and C",
-         lambda: liver_table_1(field=field, seed=seed, c_size=c_size)),
+         lambda: liver_table_1(field=field, seed=seed, c_size=c_size, truth=truth)),
         (f"{MARROW}, Table 1: participant characteristics by WHO category of the spine T-score",
          lambda: marrow_table_1(frame)),
-        (f"{MARROW}, Table 2: Dice per region and architecture of the current segmentation model", marrow_table_2),
+        (f"{MARROW}, Table 2: Dice per region and architecture of the current segmentation model",
+         lambda: marrow_table_2(truth)),
         (f"{MARROW}, Fig. 5A: BMFF by region and sex in control subjects (mixed-effects model)",
          lambda: marrow_fig_5a(frame)),
         (f"{MARROW}, Table 4: univariable associations between the regions' BMFF (y ~ x * sex)",
@@ -115,12 +132,26 @@ def _build(title: str, build: Callable[[], Section]) -> Section:
     return Section(title, section.dataset, section.tables, section.lines)
 
 
-def marrow_frame() -> pd.DataFrame:
-    """One row per subject: eid, sex, age, BMI, each region's segmentation BMFF and the DXA covariates."""
+def marrow_frame(truth: TrueValues | None = None) -> pd.DataFrame:
+    """One row per subject: eid, sex, age, BMI, each region's segmentation BMFF (or, with ``truth``, the true
+    BMFF where the segmentation measured one) and the DXA covariates."""
     columns = {"sex": "sex", "age": "age", "bmi": "bmi", **{c: f"segmentation:{c}" for c in BMFF},
                **{c: c for c in COVARIATES}}
     frame = subject_frame(columns=list(columns.values()))
-    return frame.rename(columns={query: name for name, query in columns.items()})
+    frame = frame.rename(columns={query: name for name, query in columns.items()})
+    return _true(frame, {column: column for column in BMFF}, truth)
+
+
+def _true(frame: pd.DataFrame, replace_by: Mapping[str, str], truth: TrueValues | None) -> pd.DataFrame:
+    """``frame`` with each column of ``replace_by`` replaced by its subject's true value (``truth[replace_by[c]]``)
+    where the column had a value; unchanged without ``truth``."""
+    if truth is None:
+        return frame
+    frame = frame.copy()
+    for column, true_column in replace_by.items():
+        true = frame["eid"].map(truth[true_column]).astype(float)
+        frame[column] = true.where(frame[column].notna())
+    return frame
 
 
 def _lacking(frame: pd.DataFrame, columns) -> list[str]:
@@ -139,10 +170,11 @@ def _source(column: str) -> str:
 # --- liver fat paper --------------------------------------------------------------------------------------------
 
 
-def liver_table_1(*, field: str, seed: int, c_size: int) -> Section:
+def liver_table_1(*, field: str, seed: int, c_size: int, truth: TrueValues | None = None) -> Section:
     from analysis.threeway import three_way_tables
 
-    frame_a, frame_c = three_way_frames(field=field, seed=seed, c_size=c_size)
+    frame_a, frame_c = (_true(frame, {"network": TRUE_LIVER, "atlas": TRUE_LIVER}, truth)
+                        for frame in three_way_frames(field=field, seed=seed, c_size=c_size))
     if frame_a.empty:
         raise CannotFill(f"dataset A is empty (no QC-passed subject with reference field {field})")
     needs = (("A", frame_a, "reference", "network", "run `manage.py liverfat cv`"),
@@ -169,29 +201,54 @@ def _who(frame: pd.DataFrame) -> pd.Series:
 
 
 def marrow_table_1(frame: pd.DataFrame) -> Section:
-    from analysis import AnalysisError, compare_groups
-    from analysis.groups import WHO_CATEGORIES
-    from analysis.tables import characteristics_table
+    """The paper's Table 1: each variable by sex and WHO group, groups against their sex's control, control
+    males against control females."""
+    from analysis.tables import characteristics_by_sex_table
 
-    who = _who(frame)
-    results, lines = [], []
-    for column in CHARACTERISTICS:
-        groups = {name: frame.loc[who == name, column].to_numpy(dtype=float) for name in WHO_CATEGORIES}
-        try:
-            results.append((LABELS[column], compare_groups(groups, control="normal")))
-        except AnalysisError as exc:
-            lines.append(f"{LABELS[column]} left out: {exc}")
-    if not results:
+    who = _who(frame).map(WHO_LABELS)
+    rows, lines = [], []
+    for column, label in CHARACTERISTICS.items():
+        row = _sex_split_row(frame, who, column, label, lines)
+        if row is not None:
+            rows.append(row)
+    if not rows:
         raise CannotFill("no variable could be compared across the WHO groups: " + "; ".join(lines))
-    counts = ", ".join(f"{name} {int((who == name).sum())}" for name in WHO_CATEGORIES)
-    dataset = f"subjects with a spine T-score (field 23205-2.0), n = {int(who.notna().sum())} ({counts})"
-    table = characteristics_table(results, title="Participant characteristics (control = normal)")
+    counts = "; ".join(f"{name} " + ", ".join(f"{group} {int(((frame['sex'] == sex) & (who == group)).sum())}"
+                                               for group in WHO_LABELS.values()) for sex, name in SEXES.items())
+    dataset = f"subjects with a spine T-score (field 23205-2.0) and sex, n = {int(who.notna().sum())} ({counts})"
+    table = characteristics_by_sex_table(rows, title="Participant characteristics by sex and WHO category")
     return Section("", dataset, (table,), tuple(lines))
 
 
-def marrow_table_2() -> Section:
+def _sex_split_row(frame: pd.DataFrame, who: pd.Series, column: str, label: str, lines: list[str]):
+    from analysis import AnalysisError, compare_groups
+    from analysis.tables import SexSplitRow
+
+    if _lacking(frame, [column]):
+        lines.append(f"{label} left out: no values of {_source(column)}")
+        return None
+
+    def values(sex: str, group: str):
+        return frame.loc[(frame["sex"] == sex) & (who == group), column].to_numpy(dtype=float)
+
+    by_sex = {}
+    for sex, name in SEXES.items():
+        try:
+            by_sex[name] = compare_groups({g: values(sex, g) for g in WHO_LABELS.values()}, control="Control")
+        except AnalysisError as exc:
+            lines.append(f"{label}, {name} left out: {exc}")
+    try:
+        controls = compare_groups({name: values(sex, "Control") for sex, name in SEXES.items()})
+    except AnalysisError:
+        controls = None
+    return SexSplitRow(label, by_sex, controls) if by_sex else None
+
+
+def marrow_table_2(truth: TrueValues | None = None) -> Section:
     from analysis.tables import Table, num
 
+    if truth is not None:
+        raise CannotFill("with the true values: an exact segmentation has Dice 1 in every region")
     report = dice_report()
     if report is None:
         raise CannotFill("no current segmentation model: run `manage.py marrow train`")

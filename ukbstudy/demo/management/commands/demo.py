@@ -38,6 +38,14 @@ STEPS = {  # each runs its capability on the demo cohort and prints a summary
     "marrow": "ukbstudy.marrow.demo.demo_step",
     "results": "ukbstudy.results.demo.demo_step",
 }
+# Step settings per profile: "demo" runs in minutes on a laptop; "paper" sizes the runs like the papers (10-fold
+# cross-validation, the quick configuration's full training, 100 subjects of C for the atlas, 75 manual marrow
+# segmentations and the segmentation benchmark's training), for bench/bench_paper.py.
+PROFILES = {
+    "demo": {},
+    "paper": {"liverfat": {"folds": 10, "overrides": {}}, "atlas": {"c_subjects": 100},
+              "marrow": {"manual": 75, "config": {"iterations": 300, "batch_size": 4, "base_channels": 8}}},
+}
 
 
 class Command(BaseCommand):
@@ -51,8 +59,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="Stop after the pipeline.")
         parser.add_argument("--skip", action="append", default=[], choices=sorted(STEPS),
                             help="Leave out a step (repeatable).")
+        parser.add_argument("--profile", choices=sorted(PROFILES), default="demo",
+                            help="Step sizes: demo (minutes on a laptop) or paper (the papers' sizes; longer).")
 
-    def handle(self, *args, subjects, scale, seed, addrport, no_serve, skip, **options):
+    def handle(self, *args, subjects, scale, seed, addrport, no_serve, skip, profile, **options):
         call_command("migrate", verbosity=0)
         cohort = self._cohort(subjects, scale, seed)
         fields = showcase_import_fields(path=cohort / "showcase.csv")
@@ -69,7 +79,7 @@ class Command(BaseCommand):
         for name, step in STEPS.items():
             if name not in skip:
                 started = time.perf_counter()
-                import_string(step)(stdout=self.stdout, cohort_dir=cohort)
+                import_string(step)(stdout=self.stdout, cohort_dir=cohort, **PROFILES[profile].get(name, {}))
                 self.stdout.write(f"({name}: {time.perf_counter() - started:.0f} s)")
         self._reports()
         password = self._demo_admin()

@@ -1,10 +1,12 @@
 """python manage.py report agreement|outliers|regression|three-way|paper ... : the papers' tables from stored values."""
 
 import argparse
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from ukbstudy.measurements.models import Quantity
+from ukbstudy.measurements.selectors.datasets import DEFAULT_C_SIZE
 from ukbstudy.measurements.selectors.frames import UnknownColumn, subject_frame
 
 
@@ -40,6 +42,10 @@ class Command(BaseCommand):
         paper.add_argument("--format", choices=("text", "csv"), default=argparse.SUPPRESS)
         paper.add_argument("--field", default="22402-2.0", help="Reference field defining liver dataset A.")
         paper.add_argument("--seed", type=int, default=0, help="Seed of liver dataset C's draw.")
+        paper.add_argument("--c-size", type=int, default=DEFAULT_C_SIZE, help="Size of liver dataset C's draw.")
+        paper.add_argument("--truth", type=Path, metavar="GROUND_TRUTH_CSV",
+                           help="A synthetic study's ground_truth.csv: report with every value the app measured "
+                                "replaced by its true value (the same subjects).")
 
     def handle(self, *args, kind, format, quantity, **options):
         from analysis import AnalysisError  # statsmodels and friends load only when a report is asked for
@@ -82,7 +88,12 @@ class Command(BaseCommand):
 
         return render_three_way(three_way_tables_from_db(field=field, seed=seed, n_outliers=n), fmt)
 
-    def _paper(self, *, fmt, field, seed, **options) -> str:
+    def _paper(self, *, fmt, field, seed, c_size, truth, **options) -> str:
+        from ml.synthetic.tables import read_true_values
         from ukbstudy.results.paper import paper_sections, render_sections
 
-        return render_sections(paper_sections(field=field, seed=seed), fmt)
+        try:
+            true_values = None if truth is None else read_true_values(truth)
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+        return render_sections(paper_sections(field=field, seed=seed, c_size=c_size, truth=true_values), fmt)
