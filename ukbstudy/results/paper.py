@@ -32,7 +32,9 @@ COVARIATES = ("tscore_spine", "tscore_total_hip", "tscore_femoral_neck", "bmd_sp
 LABELS = {**{column: f"BMFF {label}" for column, label in BMFF.items()}, "sex": "Sex", "age": "Age", "bmi": "BMI",
           "tscore_spine": "BMD T-score (L1-L4)", "bmd_spine": "BMD spine", "bmd_femoral_neck": "BMD femoral neck",
           "bmd_total_hip": "BMD total hip", "bmd_femoral_shaft": "BMD femoral shaft", "fat_pct_legs": "Legs fat%",
-          "fat_pct_android": "Android fat%", "fat_pct_trunk": "Trunk fat%", "vat_mass": "VAT mass (g)"}
+          "fat_pct_android": "Android fat%", "fat_pct_trunk": "Trunk fat%", "vat_mass": "VAT mass (g)",
+          "vat_mass_kg": "VAT mass (kg)"}
+KILOGRAMS = {"vat_mass_kg": "vat_mass"}  # the regression tables give VAT in kg (Table 1 in g, as field 23288)
 # Table 1's rows as the paper prints them, then each region's BMFF (the paper's Fig. 5B-D groups)
 CHARACTERISTICS = {"age": "Age (years)", "bmi": "BMI (kg/m²)", "tscore_spine": "BMD T-score (L1-L4)",
                    "tscore_total_hip": "BMD T-score (total femur, left)",
@@ -48,13 +50,13 @@ SPINE, HEAD, HIP, SHAFT = "bmff_spine", "bmff_femoral_head", "bmff_total_hip", "
 BETWEEN_REGIONS = [(y, x) for i, x in enumerate(BMFF) for y in list(BMFF)[i + 1:]]
 AGAINST_COVARIATES = [(y, x) for y in BMFF for x in ("age", "bmi", "bmd_spine")]
 BASE = ("sex", "bmi", "fat_pct_legs")
-COLUMN_ORDER = ("bmi", "fat_pct_legs", "vat_mass", "fat_pct_android", "fat_pct_trunk")  # after BMFF and Sex (M)
+COLUMN_ORDER = ("bmi", "fat_pct_legs", "vat_mass_kg", "fat_pct_android", "fat_pct_trunk")  # after BMFF and Sex (M)
 # The paper's multivariable models (Tables 5-8): (table, dependent, [(model name, covariates)]).
 MODELS = (
     ("Table 5", "bmd_spine", [("Model 4.1", [SPINE, "sex"]), ("Model 4.2", [SPINE, "sex", "bmi"]),
-                              ("Model 4.3", [SPINE, *BASE]), ("Model 4.4", [SPINE, *BASE, "vat_mass"]),
+                              ("Model 4.3", [SPINE, *BASE]), ("Model 4.4", [SPINE, *BASE, "vat_mass_kg"]),
                               ("Model 4.5", [SPINE, *BASE, "fat_pct_android"]),
-                              ("Model 4.6", [SPINE, *BASE, "vat_mass", "fat_pct_android"])]),
+                              ("Model 4.6", [SPINE, *BASE, "vat_mass_kg", "fat_pct_android"])]),
     ("Table 6", "bmd_femoral_neck", [
         ("Model 5.1", [HEAD]), ("Model 5.2", [HEAD, "bmi"]), ("Model 5.3", [HEAD, "bmi", "fat_pct_legs"]),
         ("Model 5.4", [HIP, "sex"]), ("Model 5.5", [HIP, "sex", "bmi"]), ("Model 5.6", [HIP, *BASE]),
@@ -62,12 +64,12 @@ MODELS = (
         ("Model 5.9", [SPINE, "sex"]), ("Model 5.10", [SPINE, "sex", "bmi"]), ("Model 5.11", [SPINE, *BASE]),
         ("Model 5.12", [HIP, SPINE, *BASE, "fat_pct_android", "fat_pct_trunk"])]),
     ("Table 7", "bmd_total_hip", [("Model 6.1", [HIP, "sex"]), ("Model 6.2", [HIP, "sex", "bmi"]),
-                                  ("Model 6.3", [HIP, *BASE]), ("Model 6.4", [HIP, *BASE, "vat_mass"])]),
+                                  ("Model 6.3", [HIP, *BASE]), ("Model 6.4", [HIP, *BASE, "vat_mass_kg"])]),
     ("Table 8", "bmd_femoral_shaft", [
         ("Model 7.1", [SHAFT, "sex"]), ("Model 7.2", [SHAFT, "sex", "bmi"]), ("Model 7.3", [SHAFT, *BASE]),
-        ("Model 7.4", [SHAFT, *BASE, "vat_mass"]), ("Model 7.5", [SHAFT, *BASE, "fat_pct_android"]),
+        ("Model 7.4", [SHAFT, *BASE, "vat_mass_kg"]), ("Model 7.5", [SHAFT, *BASE, "fat_pct_android"]),
         ("Model 7.6", [SHAFT, *BASE, "fat_pct_trunk"]),
-        ("Model 7.7", [SHAFT, *BASE, "vat_mass", "fat_pct_android", "fat_pct_trunk"])]),
+        ("Model 7.7", [SHAFT, *BASE, "vat_mass_kg", "fat_pct_android", "fat_pct_trunk"])]),
 )
 TrueValues = Mapping[str, Mapping[int, float]]  # column -> {eid: true value}, ml.synthetic.tables.read_true_values
 TRUE_LIVER = "liver_ff_true"  # the liver PDFF that the reference fields measure (with noise)
@@ -139,6 +141,8 @@ def marrow_frame(truth: TrueValues | None = None) -> pd.DataFrame:
                **{c: c for c in COVARIATES}}
     frame = subject_frame(columns=list(columns.values()))
     frame = frame.rename(columns={query: name for name, query in columns.items()})
+    for column, grams in KILOGRAMS.items():
+        frame[column] = frame[grams] / 1000.0
     return _true(frame, {column: column for column in BMFF}, truth)
 
 
@@ -162,6 +166,8 @@ def _source(column: str) -> str:
     """Where a column's values come from, for 'no values of ...' lines."""
     if column in BMFF:
         return f"{column} (segmentation: {SEGMENT})"
+    if column in KILOGRAMS:
+        return f"{_source(KILOGRAMS[column])} in kg"
     if column in FIELD_BY_KEY:
         return f"{column} (field {FIELD_BY_KEY[column].field}-2.0)"
     return column
