@@ -2,13 +2,16 @@
 progress bar move, without reloading, as a worker works through the scans."""
 
 import re
+import threading
 
 import pytest
+from django.conf import settings
 
 from tests.archives import cohort_archives
 from ukbstudy.imaging.models import Scan
 from ukbstudy.imaging.services.archives import scans_import_archives
 from ukbstudy.imaging.tasks import preprocess_scan
+from ukbstudy.jobs import background
 from ukbstudy.jobs import services as job_services
 from ukbstudy.jobs.models import Job
 
@@ -68,3 +71,28 @@ def test_an_analyst_starts_preprocessing_and_sees_its_progress_move(archives, se
     page.reload()  # finished: no Cancel button any more, the pending button is disabled
     expect(row.locator("button", has_text="Cancel")).to_have_count(0)
     expect(page.locator("button", has_text="Preprocess the 0 scans")).to_be_disabled()
+
+
+@pytest.mark.skipif(not settings.CELERY_TASK_ALWAYS_EAGER,
+                    reason="with a broker the workers run the jobs (the test above)")
+def test_without_a_broker_a_start_returns_at_once_and_the_servers_thread_runs_the_job(archives, analyst_page):
+    page = analyst_page
+    scans_import_archives(paths=archives)
+    assert background.enable()
+    try:
+        release = threading.Event()
+        background.submit(release.wait)  # the thread is busy: the page must answer before the job runs
+        page.reload()
+        page.click("text=Preprocess the 2 scans not processed yet")
+        expect(page.locator(".messages")).to_contain_text("preprocessing 2 scan(s)")
+        job = Job.objects.get(kind=Job.Kind.PREPROCESS)
+        row = page.locator(f'#jobs tr[data-job="{job.pk}"]')
+        expect(row.locator(".status")).to_have_text("queued (#1 in queue)")
+        release.set()
+        expect(row.locator(".status")).to_have_text("succeeded", timeout=60_000)  # no reload: the page polls
+        page.wait_for_function(f'document.querySelector(\'tr[data-job="{job.pk}"] progress\').value === 2',
+                               timeout=POLL_MS)
+        assert set(Scan.objects.values_list("processing_state", flat=True)) == {Scan.State.PROCESSED}
+    finally:
+        background.drain(timeout=120)
+        background.disable()

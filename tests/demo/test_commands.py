@@ -1,6 +1,7 @@
 """The synthetic cohort command and the demo pipeline, end to end on tiny volumes."""
 
 import csv
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -54,3 +55,34 @@ def test_the_demo_runs_the_pipeline_and_leaves_an_admin_to_log_in_with(settings,
     assert detail.status_code == 200 and "Dixon_" in detail.content.decode()
     call_command("demo", "--subjects", "4", "--scale", "0.2", "--no-serve")  # a second run imports nothing new
     assert "0 imported" in capsys.readouterr().out and Subject.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_serves_once_the_scans_are_ready_and_runs_the_networks_meanwhile(settings, tmp_path, capsys,
+                                                                                 monkeypatch, erasable_qc_history):
+    import threading
+
+    from ukbstudy.demo.management.commands import demo
+
+    settings.DATA_DIR = tmp_path / "data"
+    served = {}
+
+    def fake_call_command(name, *args, **kwargs):
+        if name != "runserver":
+            return call_command(name, *args, **kwargs)
+        served["processed"] = Scan.objects.filter(processing_state="processed").count()
+        served["out"] = capsys.readouterr().out  # what the newcomer has read when the server starts
+        steps = next(t for t in threading.enumerate() if t.name == "demo-steps")
+        steps.join(timeout=600)  # the server would answer meanwhile; here the test waits for the steps
+        served["alive"] = steps.is_alive()
+
+    monkeypatch.setattr(demo, "call_command", fake_call_command)
+    monkeypatch.setattr("ukbstudy.demo.progress.INTERVAL_S", 0.5)
+    call_command("demo", "--subjects", "4", "--scale", "0.2", "--skip", "results")
+    assert served["processed"] == Scan.objects.count() >= 4  # preprocessing had finished before the server started
+    assert "Open http://127.0.0.1:8000/" in served["out"] and "/jobs/" in served["out"]
+    assert not served["alive"]
+    later = capsys.readouterr().out
+    assert "(liverfat: " in later and "(marrow: " in later and "demo pipeline finished in" in later
+    # the progress lines of the jobs as they run (the atlas job's: four subjects are too few to train on)
+    assert re.search(r"^\[00:\d\d\] job \d+ \(multi-atlas measurement\): \d+ of 3", later, re.MULTILINE), later

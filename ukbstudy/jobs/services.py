@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from ukbstudy.celery import task_named
 
+from . import background
 from .models import Job, JobItem
 
 JobBody = Callable[[Job], "dict | None"]
@@ -68,7 +69,7 @@ def _enqueue(*, job: Job, task: str) -> None:
         result = task_named(task).apply_async(args=(job.pk,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
         Job.objects.filter(pk=job.pk, celery_task_id="").update(celery_task_id=result.id or "")
 
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: background.submit(send))
 
 
 def job_fan_out(*, kind: str, task: str, items: Iterable, parameters: dict | None = None, user=None) -> Job:
@@ -82,7 +83,7 @@ def job_fan_out(*, kind: str, task: str, items: Iterable, parameters: dict | Non
         if not items:
             Job.objects.filter(pk=job.pk).update(status=Job.Status.SUCCEEDED, finished_at=timezone.now())
             job.refresh_from_db()
-        transaction.on_commit(lambda: _send_items(task, job.pk, items))
+        transaction.on_commit(lambda: background.submit(lambda: _send_items(task, job.pk, items)))
     return job
 
 

@@ -5,11 +5,17 @@ preprocess every scan (fused volumes, maps, network inputs, QC images, hints), i
 simulated visual QC, run the liver fat network (cross-validation, training, inference), the multi-atlas
 baseline, the bone marrow segmentation and the results pages' computations, print the statistics engine's
 paper-style tables, create a ``demo`` administrator with a fresh password, and serve the app on 127.0.0.1.
+
+The app is served as soon as the scans are preprocessed and the simulated QC is in: the network, atlas and
+marrow steps then run in a thread of this process as jobs (progress on the jobs page and as lines here), so a
+newcomer can rate scans meanwhile. ``--no-serve`` runs everything in turn and stops. While jobs run, a line
+per job reports its progress every 15 s.
 """
 
 import io
 import secrets
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -18,15 +24,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 from django.utils.module_loading import import_string
 
 from ml.synthetic import make_cohort
 from ml.synthetic.tables import SIMULATED_RATER
 from ukbstudy.accounts.services import user_create
+from ukbstudy.demo.progress import job_progress_lines
 from ukbstudy.imaging.models import Scan
 from ukbstudy.imaging.services.archives import scans_import_archives
 from ukbstudy.imaging.services.jobs import preprocess_start
 from ukbstudy.imaging.services.preprocessing import NO_HINT_RANK
+from ukbstudy.jobs import background
 from ukbstudy.qc.importing import qc_decisions_import
 from ukbstudy.showcase.services.fields import showcase_import_fields
 from ukbstudy.subjects.models import Subject
@@ -63,32 +72,69 @@ class Command(BaseCommand):
                             help="Step sizes: demo (minutes on a laptop) or paper (the papers' sizes; longer).")
 
     def handle(self, *args, subjects, scale, seed, addrport, no_serve, skip, profile, **options):
+        started = time.perf_counter()
         call_command("migrate", verbosity=0)
         cohort = self._cohort(subjects, scale, seed)
-        fields = showcase_import_fields(path=cohort / "showcase.csv")
-        self.stdout.write(f"showcase: {fields.subjects_created} subjects created, "
-                          f"{sum(fields.values_created.values())} values created")
-        report = scans_import_archives(paths=[cohort / "archives"])
-        self.stdout.write("archives: " + ", ".join(f"{n} {status}" for status, n in report.counts.items()))
-        self._preprocess()
+        with job_progress_lines(self._say):
+            self._import(cohort)
+            self._preprocess()
         flagged = Scan.objects.filter(n_deviations__gt=0).count()
         hinted = Scan.objects.filter(hint_rank__lt=NO_HINT_RANK).count()
-        self.stdout.write(f"study: {Subject.objects.count()} subjects, {Scan.objects.count()} scans "
-                          f"({flagged} with deviations from the protocol, {hinted} with QC hints)")
+        self._say(f"study: {Subject.objects.count()} subjects, {Scan.objects.count()} scans ({flagged} with "
+                  f"deviations from the protocol, {hinted} with QC hints)")
         self._simulated_qc(cohort)
-        for name, step in STEPS.items():
-            if name not in skip:
-                started = time.perf_counter()
+        steps = [(name, step) for name, step in STEPS.items() if name not in skip]
+        if no_serve:
+            self._steps(steps, cohort, profile, started)
+            self._login_lines(addrport)
+            return
+        # Serve now: the network, atlas and marrow steps run as jobs in a thread of this process (their own,
+        # not the server's job thread), which the newcomer watches on the jobs page while rating scans.
+        self._login_lines(addrport, later=[name for name, _ in steps])
+        threading.Thread(target=self._steps_in_thread, args=(steps, cohort, profile, started), name="demo-steps",
+                         daemon=True).start()
+        call_command("runserver", addrport, use_reloader=False)
+
+    def _say(self, line: str) -> None:
+        self.stdout.write(line)
+        self.stdout.flush()
+
+    def _import(self, cohort: Path) -> None:
+        fields = showcase_import_fields(path=cohort / "showcase.csv")
+        self._say(f"showcase: {fields.subjects_created} subjects created, "
+                  f"{sum(fields.values_created.values())} values created")
+        self._say(f"archives: importing {len(list((cohort / 'archives').glob('*.zip')))} zips ...")
+        report = scans_import_archives(paths=[cohort / "archives"])
+        self._say("archives: " + ", ".join(f"{n} {status}" for status, n in report.counts.items()))
+
+    def _steps(self, steps, cohort: Path, profile: str, started: float) -> None:
+        with job_progress_lines(self._say):
+            for name, step in steps:
+                begun = time.perf_counter()
                 import_string(step)(stdout=self.stdout, cohort_dir=cohort, **PROFILES[profile].get(name, {}))
-                self.stdout.write(f"({name}: {time.perf_counter() - started:.0f} s)")
+                self._say(f"({name}: {time.perf_counter() - begun:.0f} s)")
         self._reports()
+        self._say(f"demo pipeline finished in {(time.perf_counter() - started) / 60:.1f} min")
+
+    def _steps_in_thread(self, steps, cohort: Path, profile: str, started: float) -> None:
+        try:
+            with background.inline():
+                self._steps(steps, cohort, profile, started)
+        except Exception as exc:  # the server goes on; the failure is shown where the newcomer looks
+            self._say(self.style.ERROR(f"demo pipeline stopped: {type(exc).__name__}: {exc}"))
+            raise
+        finally:
+            connections.close_all()
+
+    def _login_lines(self, addrport: str, later: list[str] | None = None) -> None:
         password = self._demo_admin()
         rater_password = self._demo_user("rater", "rater")
-        self.stdout.write(self.style.SUCCESS(
+        self._say(self.style.SUCCESS(
             f"\nOpen http://{addrport}/ and log in as demo / {password} (admin) or rater / {rater_password} "
             "(QC queue: keys p/q/f, 1-9, n, Enter, b, l); the admin site is at /admin/, the API at /api/\n"))
-        if not no_serve:
-            call_command("runserver", addrport, use_reloader=False)
+        if later:
+            self._say(f"The {', '.join(later)} steps now run as jobs in the background: watch them at "
+                      f"http://{addrport}/jobs/ (progress lines follow here too)\n")
 
     def _preprocess(self) -> None:
         """Fuse and derive images for every scan not processed yet (in-process, or on the workers)."""
