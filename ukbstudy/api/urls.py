@@ -1,4 +1,5 @@
-"""/api/: the router's endpoints, token login and the OpenAPI schema (no Swagger UI: it needs a CDN)."""
+"""/api/: the router's endpoints, token login, the OpenAPI schema and its interactive docs (Swagger UI, served
+from static files)."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
@@ -21,6 +22,7 @@ urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("schema/", login_not_required(SpectacularAPIView.as_view(permission_classes=[IsAuthenticated])),
          name="schema"),
+    path("docs/", views.ApiDocsView.as_view(), name="docs"),
     path("", include(router.urls)),
     re_path(r"", views.not_found),  # anything else under /api/: a JSON 404, as the schema documents
 ]

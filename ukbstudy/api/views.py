@@ -7,20 +7,20 @@ Withdrawn participants never appear: every queryset starts from a default manage
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.routers import APIRootView
@@ -30,6 +30,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from ukbstudy.accounts.lockout import lockout_json
 from ukbstudy.imaging.models import Scan
 from ukbstudy.imaging.selectors import scan_list
+from ukbstudy.measurements.selectors.exports import INCLUDE, LAYOUTS
 from ukbstudy.measurements.selectors.measurements import measurement_list
 from ukbstudy.measurements.views import streamed_export
 from ukbstudy.qc.importing import QCImportError, qc_decisions_import
@@ -39,6 +40,7 @@ from ukbstudy.qc.services import ScanLocked, qc_decision_record
 from ukbstudy.subjects.selectors import subject_list
 
 from . import filters, serializers
+from .pagination import MeasurementPagination
 from .permissions import IsAdminRole, RolePermissions
 
 RECORD_RESPONSES = {
@@ -57,7 +59,24 @@ class LoginNotRequired:
 
 
 class ApiRootView(LoginNotRequired, APIRootView):
-    pass
+    """The study's REST API: the endpoints below; interactive documentation at /api/docs/, the OpenAPI
+    schema at /api/schema/."""
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Interactive documentation (Swagger UI) of /api/schema/, from the copy drf-spectacular-sidecar ships:
+    this site's static files only, as the Content-Security-Policy allows, and the start-up script served
+    as a file of its own (no inline script). A page for people: someone not logged in is sent to the login
+    page (REST framework exempts its views from LoginRequiredMiddleware, so the view asks itself), and
+    "Try it out" calls the API with their session."""
+
+    url_name = "api:schema"
+    template_name = "rest_framework/swagger_ui.html"
+    permission_classes = [IsAuthenticated]
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        return login_required(super().as_view(**initkwargs))
 
 
 class StudyViewSet(LoginNotRequired, viewsets.GenericViewSet):
@@ -161,14 +180,6 @@ class TokenView(LoginNotRequired, ObtainAuthToken):
         return Response({"token": token.key})
 
 
-class MeasurementPagination(CursorPagination):
-    """Cursor pagination: stable pages over a table that grows while a client walks it."""
-
-    ordering = ("-created_at", "-id")
-    page_size_query_param = "page_size"
-    max_page_size = 1000
-
-
 class CSVRenderer(BaseRenderer):
     """Lets clients ask for text/csv; the export view streams its own response."""
 
@@ -192,7 +203,10 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Study
 
     @extend_schema(
         summary="Export measurements as CSV (admins)",
-        parameters=[OpenApiParameter("layout", str, enum=["long", "wide"]),
+        parameters=[OpenApiParameter("layout", str, enum=LAYOUTS),
+                    OpenApiParameter("include", str, many=True, enum=INCLUDE,
+                                     description="Tidy layout only: the QC status, reference values or DXA "
+                                                 "covariates beside the measurements."),
                     OpenApiParameter("quantity", str, many=True), OpenApiParameter("method", str, many=True),
                     OpenApiParameter("model_version", int), OpenApiParameter("created_after", OpenApiTypes.DATETIME),
                     OpenApiParameter("created_before", OpenApiTypes.DATETIME)],
@@ -201,7 +215,8 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Study
     @action(detail=False, methods=["get"], url_path="export", renderer_classes=[CSVRenderer], pagination_class=None,
             filterset_class=None)
     def export(self, request):
-        """Long (one row per measurement) or wide (one row per subject), streamed; withdrawn left out."""
+        """Long (one row per measurement), wide (one row per subject) or tidy (one row per participant and
+        visit, with the columns asked for in ``include``), streamed; withdrawn left out."""
         return streamed_export(request, channel="api")
 
 

@@ -5,11 +5,19 @@ Every read starts from a default manager, so scans of participants who withdrew 
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import re
+from pathlib import Path
 
+from django.conf import settings
+from django.db.models import QuerySet
+from nibabel.filebasedimages import ImageFileError
+
+from ml.imaging.slices import KINDS, SliceLayout, slice_layout
 from ukbstudy.jobs.services import ItemFailed
 
 from .models import Scan
+
+STATION_FAT = re.compile(r"station(\d+)_fat")
 
 
 def scan_list() -> QuerySet:
@@ -32,3 +40,17 @@ def scan_of_item(item: str) -> Scan:
     if scan is None:
         raise ItemFailed(f"scan {item} no longer exists or its participant has withdrawn")
     return scan
+
+
+def scan_slice_layout(*, scan: Scan) -> SliceLayout | None:
+    """The coronal slices of the scan's fused volumes (how many, pixel size) and where its stations meet,
+    read from the NIfTI headers; None when the scan has no fused fat and water volumes (not processed)."""
+    if not all(kind in scan.derived for kind in KINDS):
+        return None
+    media = Path(settings.MEDIA_ROOT)
+    stations = {int(match[1]): media / path for name, path in scan.derived.items()
+                if (match := STATION_FAT.fullmatch(name))}
+    try:
+        return slice_layout(media / scan.derived["fat"], stations)
+    except (OSError, ImageFileError):  # files removed by a newer run meanwhile, or damaged
+        return None

@@ -115,6 +115,7 @@ class Export(models.Model):
     class Format(models.TextChoices):
         LONG = "long", "Long (one row per measurement)"
         WIDE = "wide", "Wide (one row per subject)"
+        TIDY = "tidy", "Tidy (one row per participant and visit, for collaborators)"
 
     exported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -139,9 +139,9 @@ def export_finish(*, export: Export, rows: int) -> None:
 
 def export_csv(*, format: str, filters: ExportFilters, user=None, channel: str) -> Iterator[str]:
     """CSV text in pieces of up to EXPORT_CHUNK lines, for streaming; the export is recorded when it starts
-    and its row count when it ends. The row generators escape their text cells (numbers cannot start a
-    formula), so the writer here only formats: one ``writerows`` per piece keeps the per-row cost low and
-    memory constant."""
+    and its row count when it ends. The row generators escape their text cells (numbers, also the tidy
+    layout's numbers written with fixed decimals, cannot start a formula), so the writer here only formats:
+    one ``writerows`` per piece keeps the per-row cost low and memory constant."""
     export = export_start(format=format, filters=filters, user=user, channel=channel)
     rows = export_rows(format=format, filters=filters)
     buffer = io.StringIO()

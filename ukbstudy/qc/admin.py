@@ -9,7 +9,8 @@ from .models import QCDecision
 class QCDecisionAdmin(ReadOnlyAdmin):
     """QC history is append-only: the admin lists it; decisions are recorded through the QC service."""
 
-    list_display = ("scan", "verdict", "reason", "rater", "decided_at", "previous_verdict")
+    list_display = ("scan", "verdict", "reason", "rater", "decided_at", "previous_verdict", "confidence",
+                    "seconds_spent")
     list_filter = ("verdict", "reason", "rater", "scan__subject__withdrawn")
     search_fields = ("=scan__subject__eid", "note")
     list_select_related = ("scan__subject", "rater")

@@ -42,6 +42,10 @@ class Reason(models.TextChoices):
     OTHER = "other", "Other"
 
 
+CONFIDENCE_RANGE = (1, 5)  # the rater's optional confidence in the verdict: 1 unsure to 5 certain
+SECONDS_SPENT_CAP = 3600.0  # longer is a page left open, not time spent looking: recorded as the cap
+
+
 class QCDecision(models.Model):
     scan = models.ForeignKey(Scan, on_delete=models.PROTECT, related_name="qc_decisions")
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="qc_decisions")
@@ -51,6 +55,11 @@ class QCDecision(models.Model):
     note = models.TextField(blank=True)
     previous_verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True,
                                         help_text="The scan's status before this decision.")
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                  help_text="The rater's confidence, 1 (unsure) to 5 (certain).")
+    seconds_spent = models.FloatField(null=True, blank=True,
+                                      help_text="Seconds from the scan's page shown to this decision, measured in "
+                                                f"the browser, at most {SECONDS_SPENT_CAP:.0f}.")
 
     objects = active_manager(ScanRowQuerySet)
     all_objects = models.Manager()
@@ -65,6 +74,11 @@ class QCDecision(models.Model):
         constraints = [
             models.CheckConstraint(condition=~models.Q(verdict="fail") | ~models.Q(reason=""),
                                    name="qc_fail_needs_reason"),
+            models.CheckConstraint(condition=models.Q(confidence__isnull=True)
+                                   | models.Q(confidence__range=CONFIDENCE_RANGE), name="qc_confidence_range"),
+            models.CheckConstraint(condition=models.Q(seconds_spent__isnull=True)
+                                   | models.Q(seconds_spent__range=(0, SECONDS_SPENT_CAP)),
+                                   name="qc_seconds_spent_range"),
         ]
 
     def __str__(self) -> str:

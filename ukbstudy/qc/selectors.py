@@ -8,7 +8,9 @@ rater's "review later" scans last.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from statistics import median
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
@@ -16,8 +18,9 @@ from django.utils import timezone
 
 from ukbstudy.imaging.models import Scan
 from ukbstudy.imaging.selectors import scan_list
+from ukbstudy.subjects.models import Subject
 
-from .models import QCDecision, QCDeferral, QCLock
+from .models import CONFIDENCE_RANGE, QCDecision, QCDeferral, QCLock
 
 HINT_FILTERS = {"any": Q(hint_rank__lt=3), "high": Q(hint_rank=0), "none": Q(hint_rank=3)}
 
@@ -134,3 +137,56 @@ def qc_disagreements() -> QuerySet:
     return scans_with_qc_status(Scan.objects.filter(pk__in=disputed)).select_related("subject").order_by("pk")
 
 
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    left: int  # scans in the rater's queue, the one on screen included, up to ``cap``
+    capped: bool  # more than ``cap`` left
+    today: int  # decisions the rater recorded since midnight (UTC)
+
+
+def qc_queue_counts(*, rater, filters: QueueFilters = QueueFilters(), cap: int = 1000) -> QueueCounts:
+    """How much is left and done for the review page. The queue is counted only up to ``cap``, so the
+    count stays as cheap as the queue's first page however large the cohort; a page says "more than"."""
+    left = qc_queue(rater=rater, filters=filters).select_related(None).order_by()[: cap + 1].count()
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = QCDecision.objects.filter(rater=rater, decided_at__gte=midnight).count()
+    return QueueCounts(left=min(left, cap), capped=left > cap, today=today)
+
+
+@dataclass(frozen=True)
+class RaterEffort:
+    rater: str
+    decisions: int
+    timed: int  # decisions with a time measured
+    median_seconds: float | None
+    confidence: tuple[int, ...]  # decisions per confidence 1..5
+    no_confidence: int
+
+
+def qc_rater_effort() -> list[RaterEffort]:
+    """Per rater, by name: decisions recorded, the median seconds a timed one took and how confident the
+    rater said they were (every decision counts, not only each rater's newest per scan)."""
+    low, high = CONFIDENCE_RANGE
+    rows: dict[str, dict] = {}
+    for name, seconds, confidence in QCDecision.objects.order_by().values_list(
+            "rater__username", "seconds_spent", "confidence"):
+        row = rows.setdefault(name, {"n": 0, "seconds": [], "confidence": Counter()})
+        row["n"] += 1
+        if seconds is not None:
+            row["seconds"].append(seconds)
+        row["confidence"][confidence] += 1
+    return [RaterEffort(rater=name, decisions=row["n"], timed=len(row["seconds"]),
+                        median_seconds=median(row["seconds"]) if row["seconds"] else None,
+                        confidence=tuple(row["confidence"][c] for c in range(low, high + 1)),
+                        no_confidence=row["confidence"][None])
+            for name, row in sorted(rows.items())]
+
+
+def participant_lookup(*, eid: int) -> str:
+    """"found", "withdrawn" or "unknown": what the navigation's eid search says. Only the default manager
+    finds a participant; that a withdrawn one exists is all that is told of them."""
+    if Subject.objects.filter(eid=eid).exists():
+        return "found"
+    return "withdrawn" if Subject.all_objects.filter(eid=eid, withdrawn=True).exists() else "unknown"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from ukbstudy.imaging.models import Scan
 
-from .models import QCDecision, QCDeferral, QCLock, Reason, Verdict
+from .models import CONFIDENCE_RANGE, SECONDS_SPENT_CAP, QCDecision, QCDeferral, QCLock, Reason, Verdict
 from .selectors import qc_current_decision
 
 # Sets, not the choices' lists: the bulk import checks every row against them.
@@ -83,11 +84,30 @@ def qc_decision_problems(*, verdict: str, reason: str, note: str = "", own_verdi
     return {}
 
 
-def qc_decision_record(*, scan: Scan, rater, verdict: str, reason: str = "", note: str = "") -> QCDecision:
-    """Append a decision for ``scan`` if it keeps the rules (``qc_decision_problems``: ValidationError
-    otherwise); a scan another rater holds cannot be decided. ``previous_verdict`` records the scan's status
-    before this decision. Releases the rater's hold."""
-    problems = qc_decision_problems(verdict=verdict, reason=reason)
+def qc_effort_problems(*, confidence: int | None, seconds_spent: float | None) -> dict[str, str]:
+    """What is wrong with a decision's optional confidence (1-5) and time taken (seconds, not negative)."""
+    low, high = CONFIDENCE_RANGE
+    if confidence is not None and not (isinstance(confidence, int) and low <= confidence <= high):
+        return {"confidence": f"confidence is {low} to {high}, not {confidence!r}"}
+    if seconds_spent is not None and not (math.isfinite(seconds_spent) and seconds_spent >= 0):
+        return {"seconds_spent": f"time spent must be a number of seconds, not {seconds_spent!r}"}
+    return {}
+
+
+def qc_seconds_capped(seconds_spent: float | None) -> float | None:
+    """The time a decision took as recorded: to a tenth of a second, at most SECONDS_SPENT_CAP (a page
+    left open over lunch says nothing about how long the scan took to judge)."""
+    return None if seconds_spent is None else round(min(float(seconds_spent), SECONDS_SPENT_CAP), 1)
+
+
+def qc_decision_record(*, scan: Scan, rater, verdict: str, reason: str = "", note: str = "",
+                       confidence: int | None = None, seconds_spent: float | None = None) -> QCDecision:
+    """Append a decision for ``scan`` if it keeps the rules (``qc_decision_problems``, ``qc_effort_problems``:
+    ValidationError otherwise); a scan another rater holds cannot be decided. ``previous_verdict`` records the
+    scan's status before this decision; ``seconds_spent`` is capped (``qc_seconds_capped``). Releases the
+    rater's hold."""
+    problems = qc_decision_problems(verdict=verdict, reason=reason) or qc_effort_problems(
+        confidence=confidence, seconds_spent=seconds_spent)
     if problems:
         raise ValidationError(problems)
     with transaction.atomic():
@@ -102,7 +122,8 @@ def qc_decision_record(*, scan: Scan, rater, verdict: str, reason: str = "", not
         if problems:
             raise ValidationError(problems)
         decision = QCDecision.objects.create(scan=scan, rater=rater, verdict=verdict, reason=reason, note=note,
-                                             previous_verdict=current.verdict if current else "")
+                                             previous_verdict=current.verdict if current else "",
+                                             confidence=confidence, seconds_spent=qc_seconds_capped(seconds_spent))
         if own is None:  # a new rater of this scan
             qc_raters_refresh(scan_ids=[scan.pk])
         QCDeferral.objects.filter(scan=scan, rater=rater).delete()

@@ -10,4 +10,5 @@ urlpatterns = [
     path("scan/<int:pk>/later/", views.later, name="later"),
     path("previous/", views.previous, name="previous"),
     path("agreement/", views.agreement, name="agreement"),
+    path("search/", views.participant_search, name="search"),
 ]

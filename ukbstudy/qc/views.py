@@ -21,17 +21,20 @@ from django.views.decorators.http import require_POST
 from analysis.raters import rater_agreement
 from ukbstudy.imaging.models import Scan
 from ukbstudy.imaging.selectors import scan_get
-from ukbstudy.imaging.views import scan_image_urls
+from ukbstudy.imaging.views import scan_figures, scan_image_urls, scan_slice_viewer
 
-from .forms import DecisionForm, QueueFilterForm
+from .forms import CONFIDENCES, DecisionForm, QueueFilterForm
 from .models import Reason, Verdict
 from .selectors import (
     QueueFilters,
+    participant_lookup,
     qc_disagreements,
     qc_history,
     qc_latest_verdicts,
     qc_next_scans,
     qc_previous_scan,
+    qc_queue_counts,
+    qc_rater_effort,
     qc_reviewed_scans,
 )
 from .services import ScanLocked, qc_decision_record, qc_defer, qc_lock_acquire
@@ -110,13 +113,14 @@ def review(request, pk: int, form: DecisionForm | None = None, status: int = 200
     if blind:
         history = []
     context = {
-        "scan": scan, "subject": scan.subject, "images": scan_image_urls(scan), "history": history,
-        "prefetch": scan_image_urls(upcoming) if upcoming else [], "can_rate": can_rate, "query": query,
-        "blind": blind,
+        "scan": scan, "subject": scan.subject, "figures": scan_figures(scan), "viewer": scan_slice_viewer(scan),
+        "history": history, "prefetch": scan_image_urls(upcoming) if upcoming else [], "can_rate": can_rate,
+        "query": query, "blind": blind,
         "form": form or DecisionForm(initial={"verdict": mine.verdict if mine else "",
                                               "reason": mine.reason if mine else ""}),
-        "verdicts": Verdict.choices, "reasons": [r for r in Reason.choices if r[0]],
+        "verdicts": Verdict.choices, "reasons": [r for r in Reason.choices if r[0]], "confidences": CONFIDENCES,
         "filter_form": QueueFilterForm(request.GET or None),
+        "counts": qc_queue_counts(rater=request.user, filters=filters) if can_rate else None,
     }
     return render(request, "qc/review.html", context, status=status)
 
@@ -170,4 +174,25 @@ def agreement(request):
     latest = qc_latest_verdicts()
     names = dict(get_user_model().objects.filter(pk__in={r for _, r in latest}).values_list("pk", "username"))
     pairs = rater_agreement({(scan, names[rater]): verdict for (scan, rater), verdict in latest.items()})
-    return render(request, "qc/agreement.html", {"pairs": pairs, "disagreements": qc_disagreements()[:200]})
+    return render(request, "qc/agreement.html", {"pairs": pairs, "disagreements": qc_disagreements()[:200],
+                                                 "effort": qc_rater_effort(), "confidences": CONFIDENCES})
+
+
+SEARCH_ANSWERS = {
+    "withdrawn": "Participant {eid} has withdrawn from the study: none of their data is shown.",
+    "unknown": "There is no participant with eid {eid}.",
+}
+
+
+@permission_required("subjects.view_subject", raise_exception=True)
+def participant_search(request):
+    """The navigation's eid box: straight to the participant's page, or a page that says why not."""
+    eid = request.GET.get("eid", "").strip()
+    if not eid.isdigit() or not 0 < int(eid) < 2**31:
+        return render(request, "qc/search.html", {"eid": eid, "answer": "An eid is a whole number, e.g. 1000015."},
+                      status=400)
+    found = participant_lookup(eid=int(eid))
+    if found == "found":
+        return redirect("results:outlier-subject", eid=int(eid))
+    return render(request, "qc/search.html", {"eid": eid, "answer": SEARCH_ANSWERS[found].format(eid=int(eid))},
+                  status=404)

@@ -41,7 +41,7 @@ from .models import OutlierVerdict
 TIMEOUT = 600
 LATEST_TIMEOUT = 7 * 24 * 3600  # the newest version of a part, served while a worker computes it afresh
 REFRESH_LOCK_TIMEOUT = 300
-VERSION = 2  # bump when a cached part's shape changes
+VERSION = 3  # bump when a cached part's shape changes
 REFRESH_TASK = "results.refresh_part"
 
 

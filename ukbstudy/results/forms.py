@@ -1,76 +1,97 @@
-"""Inputs of the results pages; choices come from the selectors so every page names columns the same way."""
+"""Inputs of the results pages; choices come from the selectors so every page names columns the same way.
+
+Every page form is a :class:`QueryForm`: bound from the query string with each parameter the query leaves out
+set to its initial value, so the form always shows exactly what the page computed with, and a bad value is
+an error shown on the page (HTTP 400, nothing computed), never silently replaced by a default.
+"""
 
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.http import QueryDict
 
 from analysis.comparison import NAFLD_THRESHOLD
 from ukbstudy.measurements.models import Method, Quantity
 from ukbstudy.measurements.selectors.datasets import DATASETS
 
 from .models import OutlierVerdict
-from .pages import GROUPINGS
+from .pages import GROUPINGS, REVIEW_CHOICES
 from .selectors import REFERENCE_FIELDS, Comparison, comparison_columns, regression_columns
 
 
-def values_or_initial(form: forms.Form) -> dict:
-    """The form's valid values, its initial values where the query gave none (or the form is invalid)."""
-    values = {name: field.initial for name, field in form.fields.items()}
-    if form.is_bound and form.is_valid():
-        values.update({k: v for k, v in form.cleaned_data.items() if v not in (None, "")})
-    return values
+class QueryForm(forms.Form):
+    """A page's parameters from ``query``, left-out ones at their initial value; ``None`` leaves it unbound.
+
+    Subclasses whose choices or initial values come from the database set them in ``set_choices``, which
+    runs before the defaults are filled in. A parameter given empty (``?threshold=``) is "This field is
+    required.": the user cleared it, and computing with a default would show one value and use another."""
+
+    def __init__(self, query: QueryDict | None = None):
+        super().__init__(None if query is None else query.copy())
+        self.set_choices()
+        if self.is_bound:
+            for name, field in self.fields.items():
+                if name not in self.data and field.initial not in (None, "", [], ()):
+                    initial = field.initial
+                    self.data.setlist(name, [str(v) for v in initial] if isinstance(initial, list | tuple)
+                                      else [str(initial)])
+
+    def set_choices(self) -> None:
+        """Fill choices and initial values read from the database (nothing by default)."""
+
+    def error_lines(self) -> list[str]:
+        """Each error as a sentence naming its parameter and, for a typed-in value, the value given."""
+        lines = []
+        for name, errors in self.errors.items():
+            if name == NON_FIELD_ERRORS:
+                lines += errors
+                continue
+            given = [value for value in self.data.getlist(name) if value]
+            shown = f" (given “{', '.join(given)}”)" if given and not isinstance(self.fields[name],
+                                                                              forms.ChoiceField) else ""
+            lines += [f"{self[name].label}{shown}: {error}" for error in errors]
+        return lines
 
 
-class OptionalFieldsForm(forms.Form):
-    """Page filters: every field may be left out of the query, which then means its initial value."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.required = False
-
-
-class DashboardForm(OptionalFieldsForm):
+class DashboardForm(QueryForm):
     column = forms.ChoiceField(label="Distribution of", initial="reference")
     quantity = forms.ChoiceField(choices=Quantity.choices, initial=Quantity.LIVER_FF)
     grouping = forms.ChoiceField(label="Group by", choices=list(GROUPINGS.items()), initial="age_band")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def set_choices(self) -> None:
         self.fields["column"].choices = comparison_columns() + [
             (c, label) for c, label in regression_columns() if c in ("age", "height", "bmi")]
 
 
-class ComparisonForm(OptionalFieldsForm):
+class ComparisonForm(QueryForm):
     a = forms.ChoiceField(label="First method (truth)", initial="reference")
     b = forms.ChoiceField(label="Second method", initial=Method.NETWORK)
     quantity = forms.ChoiceField(choices=Quantity.choices, initial=Quantity.LIVER_FF)
     dataset = forms.ChoiceField(choices=[(d, d) for d in DATASETS], initial="A")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def set_choices(self) -> None:
         self.fields["a"].choices = self.fields["b"].choices = comparison_columns()
 
     def clean(self):
         data = super().clean()
-        a = data.get("a") or self.fields["a"].initial
-        b = data.get("b") or self.fields["b"].initial
-        if a == b:
+        if data.get("a") and data.get("a") == data.get("b"):
             raise forms.ValidationError("choose two different methods")
         return data
 
     def comparison(self) -> Comparison:
-        values = values_or_initial(self)
-        return Comparison(**{name: values[name] for name in ("a", "b", "quantity", "dataset")})
+        """The comparison of a valid form."""
+        return Comparison(**{name: self.cleaned_data[name] for name in ("a", "b", "quantity", "dataset")})
 
 
-class ThresholdForm(OptionalFieldsForm):
-    threshold = forms.FloatField(initial=NAFLD_THRESHOLD, min_value=0, max_value=100,
+class CompareForm(ComparisonForm):
+    threshold = forms.FloatField(label="Threshold (%)", initial=NAFLD_THRESHOLD, min_value=0, max_value=100,
                                  help_text="ROC, sensitivity and specificity: above = positive")
 
 
 class OutlierQueueForm(ComparisonForm):
     n = forms.IntegerField(label="Subjects", initial=20, min_value=1, max_value=500)
+    review = forms.ChoiceField(label="Show", choices=REVIEW_CHOICES, initial="all")
 
 
 class VerdictForm(forms.Form):
@@ -79,18 +100,21 @@ class VerdictForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
 
 
-class RegressionForm(forms.Form):
+class RegressionForm(QueryForm):
     dependent = forms.ChoiceField(initial="segmentation:bmff_spine")
     explanatory = forms.ChoiceField(initial="bmd_spine")
     covariates = forms.MultipleChoiceField(required=False, help_text="Model 1 is explanatory + sex; each next "
                                            "model adds the next covariate, in the order listed.")
     rint = forms.BooleanField(required=False, label="Rank-based inverse normal transform of the dependent")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def set_choices(self) -> None:
         choices = regression_columns()
+        offered = {column for column, _ in choices}
         for name in ("dependent", "explanatory", "covariates"):
-            self.fields[name].choices = choices
+            field = self.fields[name]
+            field.choices = choices
+            if field.initial not in offered:  # no data for the default yet: nothing is preselected
+                field.initial = None
 
     def clean(self):
         data = super().clean()
@@ -101,7 +125,7 @@ class RegressionForm(forms.Form):
         return data
 
 
-class PaperForm(OptionalFieldsForm):
+class PaperForm(QueryForm):
     """The papers' tables: the reference field defining dataset A and the seed of dataset C's draw."""
 
     field = forms.ChoiceField(label="Reference field (dataset A)", initial=f"{REFERENCE_FIELDS[0].field}-2.0",

@@ -17,24 +17,41 @@ import pandas as pd
 
 from analysis import AnalysisError, agreement, compare_groups, model_sequence, top_disagreements, univariable_family
 from analysis.tables import Table, agreement_table, group_table, model_table, outlier_table, univariable_table
+from ukbstudy.qc.models import Verdict
 
 from . import figures
 from .cache import EVERYTHING, Fingerprints, cached_part, results_part
+from .models import OutlierVerdict
 from .selectors import (
     Comparison,
+    axis_title,
     cohort_counts,
     column_label,
+    column_unit,
     comparison_frame,
     coverage,
+    current_verdict_codes,
     current_verdicts,
     distribution_frame,
     qc_over_time,
     qc_status_counts,
+    queue_frame,
+    reviewed_out_of_a,
 )
 
 GROUPINGS = {"sex": "Sex", "centre": "Centre", "age_band": "Age band", "bmi_class": "BMI class"}
 AGE_BANDS = ([0, 50, 60, 70, np.inf], ["<50", "50-59", "60-69", "70+"])
 BMI_CLASSES = ([0, 25, 30, np.inf], ["<25", "25-30", ">=30"])
+BANDS = {"age_band": AGE_BANDS[1], "bmi_class": BMI_CLASSES[1]}
+QC_STATUS_NAMES = dict(Verdict.choices) | {"unreviewed": "Not reviewed"}
+REVIEW_CHOICES = [("all", "All subjects"), ("unreviewed", "Unreviewed"), *OutlierVerdict.Verdict.choices]
+DATASET_MEANINGS = {  # as ukbstudy.measurements.selectors.datasets defines them
+    "A": "QC-passed scans of the first imaging visit with a {field} value",
+    "B": "QC-passed scans of the first imaging visit without a {field} value",
+    "C": "a seeded random subset of dataset B",
+    "all": "every processed scan of the first imaging visit",
+}
+EXCLUDING_VERDICTS = (OutlierVerdict.Verdict.REFERENCE_IMPLAUSIBLE,)  # as datasets.excluded_reference_subject_ids
 
 
 @dataclass(frozen=True)
@@ -52,14 +69,15 @@ def _count_table(title: str, header: Sequence[str], rows: Sequence[Sequence]) ->
 
 
 def _counts_panel(key: str, rows: Sequence[tuple[str, str, int]], draw, title: str,
-                  header: tuple[str, str, str]) -> Panel:
-    """Counts as bars beside their table; a message instead of an empty plot when there is nothing to count."""
+                  header: tuple[str, str, str], *, months: bool = False) -> Panel:
+    """Counts as bars beside their table; a message instead of an empty plot when there is nothing to count.
+    ``months``: the x values are months (``YYYY-MM``), drawn as month names in calendar order."""
     if not rows:
         return Panel(key, message=f"{title}: nothing recorded yet.")
     table_rows = [(x, n) for x, _, n in rows] if header[0] == header[1] else rows
     table_header = (header[0], header[2]) if header[0] == header[1] else header
-    return Panel(key, figures.figure_json(draw(rows, title, header[0].lower())),
-                 _count_table(title, table_header, table_rows))
+    figure = draw(rows, title, header[0], header[2].lower(), months=months)
+    return Panel(key, figures.figure_json(figure), _count_table(title, table_header, table_rows))
 
 
 # --- dashboard ----------------------------------------------------------------------------------------------------
@@ -95,13 +113,16 @@ def _cohort_panels() -> list[Panel]:
 @results_part("dashboard-qc", sources=("subjects", "scans", "qc"))
 def _qc_panels() -> list[Panel]:
     over_time, status = qc_over_time(), qc_status_counts()
-    return [
-        _counts_panel("qc-status", [(s, s, n) for s, n in status], figures.grouped_bars,
-                      "Processed scans by current QC status", ("Status", "Status", "Scans")),
-        _counts_panel("qc-time", over_time["verdicts"], figures.stacked_bars, "QC decisions per month",
-                      ("Month", "Verdict", "Decisions")),
+    order = {code: i for i, code in enumerate(QC_STATUS_NAMES)}  # pass, questionable, fail, unreviewed
+    status = [(QC_STATUS_NAMES.get(s, s),) * 2 + (n,) for s, n in sorted(status, key=lambda r: order.get(r[0], 9))]
+    verdicts = [(month, QC_STATUS_NAMES.get(v, v), n) for month, v, n in over_time["verdicts"]]
+    return [  # a status is its own series (one bar per category, coloured by status): stacked draws it full width
+        _counts_panel("qc-status", status, figures.stacked_bars, "Processed scans by current QC status",
+                      ("Status", "Status", "Scans")),
+        _counts_panel("qc-time", verdicts, figures.stacked_bars, "QC decisions per month",
+                      ("Month", "Verdict", "Decisions"), months=True),
         _counts_panel("qc-reasons", over_time["reasons"], figures.stacked_bars, "QC failure reasons per month",
-                      ("Month", "Reason", "Failures")),
+                      ("Month", "Reason", "Failures"), months=True),
     ]
 
 
@@ -122,10 +143,12 @@ def _distribution_panels(column: str, quantity: str, grouping: str) -> list[Pane
     if n == 0:
         message = f"No subject has a value for {label} yet."
         return [Panel("histogram", message=message), Panel("violin", message=message)]
-    histogram = figures.figure_json(figures.histogram_by_sex(frame, column, label))
-    violin = figures.figure_json(figures.violins(frame, column, label, GROUPINGS[grouping]))
-    return [Panel("histogram", histogram, *_group_summary(frame, column, label, "sex", "Sex")),
-            Panel("violin", violin, *_group_summary(frame, column, label, "group", GROUPINGS[grouping]))]
+    axis = axis_title(column, label)
+    order = _group_order(frame["group"], grouping)
+    histogram = figures.figure_json(figures.histogram_by_sex(frame, column, label, axis))
+    violin = figures.figure_json(figures.violins(frame, column, label, GROUPINGS[grouping], axis, order))
+    return [Panel("histogram", histogram, *_group_summary(frame, column, label, "sex", "Sex", ["Female", "Male"])),
+            Panel("violin", violin, *_group_summary(frame, column, label, "group", GROUPINGS[grouping], order))]
 
 
 def _groups(frame: pd.DataFrame, grouping: str) -> pd.Series:
@@ -141,14 +164,30 @@ def _groups(frame: pd.DataFrame, grouping: str) -> pd.Series:
     return frame["sex"]
 
 
-def _group_summary(frame: pd.DataFrame, column: str, label: str, by: str, by_label: str) -> tuple[Table | None, str]:
-    """analysis.compare_groups over the groups with at least 2 values, as the BMFF paper's group table."""
-    groups = {str(name): rows[column].to_numpy(dtype=float) for name, rows in frame.groupby(by, sort=True)}
-    groups = {name: values for name, values in groups.items() if np.isfinite(values).sum() >= 2}
+def _group_order(groups: pd.Series, grouping: str) -> list[str]:
+    """Groups in their natural order: bands from low to high, anything else alphabetically."""
+    present = {str(g) for g in groups.dropna().unique()}
+    if grouping in BANDS:
+        return [band for band in BANDS[grouping] if band in present]
+    return sorted(present)
+
+
+def _group_summary(frame: pd.DataFrame, column: str, label: str, by: str, by_label: str,
+                   order: Sequence[str]) -> tuple[Table | None, str]:
+    """analysis.compare_groups over the groups (in ``order``) with at least 2 values, as the BMFF paper's group
+    table; where fewer than two groups have that many, a message naming each group's count."""
+    values = {str(name): rows[column].to_numpy(dtype=float) for name, rows in frame.groupby(by)}
+    counts = {name: int(np.isfinite(values[name]).sum()) for name in order if name in values}
+    groups = {name: values[name] for name, n in counts.items() if n >= 2}
+    what = by_label.lower()
+    if len(groups) < 2:
+        found = ", ".join(f"{name} {n}" for name, n in counts.items()) or "none"
+        return None, (f"No test between {what} groups: a test needs two or more groups with at least 2 values "
+                      f"each (values per {what}: {found}).")
     try:
-        return group_table([(label, compare_groups(groups))], title=f"{label} by {by_label.lower()}"), ""
+        return group_table([(label, compare_groups(groups))], title=f"{label} by {what}"), ""
     except AnalysisError as exc:
-        return None, f"No group comparison by {by_label.lower()}: {exc}"
+        return None, f"No test between {what} groups: {exc}"
 
 
 # --- method comparison ----------------------------------------------------------------------------------------------
@@ -174,11 +213,12 @@ def _comparison(*, threshold: float, **query: str) -> dict:
         return context
     title = f"Method comparison on dataset {comparison.dataset} ({comparison.quantity})"
     context["table"] = agreement_table([(f"{labels[0]} vs {labels[1]}", result)], title=title)
+    columns, unit = (comparison.a, comparison.b), column_unit(comparison.a)
     context["panels"] = [
-        Panel("scatter", figures.figure_json(figures.scatter_identity(frame, comparison.a, comparison.b, labels))),
-        Panel("bland-altman", figures.figure_json(figures.bland_altman(frame, comparison.a, comparison.b, labels,
-                                                                       result))),
-        Panel("roc", figures.figure_json(figures.roc(frame, comparison.a, comparison.b, labels, result))),
+        Panel("scatter", figures.figure_json(figures.scatter_identity(frame, *columns, labels, unit))),
+        Panel("bland-altman", figures.figure_json(figures.bland_altman(frame, *columns, labels, result, unit))),
+        Panel("roc", figures.figure_json(figures.roc(frame, *columns, labels, result)),
+              message=figures.roc_undefined(frame, *columns, labels, result)),
     ]
     return context
 
@@ -186,31 +226,72 @@ def _comparison(*, threshold: float, **query: str) -> dict:
 # --- outlier queue --------------------------------------------------------------------------------------------------
 
 
-def outlier_queue(comparison: Comparison, *, n: int) -> dict:
-    """The top-``n`` disagreements (analysis.top_disagreements) with each subject's current verdict."""
+def outlier_queue(comparison: Comparison, *, n: int, review: str = "all") -> dict:
+    """The top-``n`` disagreements (analysis.top_disagreements) among the subjects ``review`` selects ("all",
+    "unreviewed" or a verdict), each with its current verdict and whether that verdict took it out of dataset A.
+
+    On dataset A the subjects a "reference implausible" verdict took out of it stay in the queue (listed as
+    such): a verdict never makes a subject vanish from the list it was reviewed from."""
     from ukbstudy.subjects.models import Subject
 
     labels = (column_label(comparison.a), column_label(comparison.b))
     fingerprints = Fingerprints()
-    ranking = cached_part("outliers", {**comparison.as_query(), "n": n}, fingerprints=fingerprints)
-    if isinstance(ranking, str):
-        return {"rows": [], "table": None, "message": ranking, "stale_since": fingerprints.stale_since}
+    part = cached_part("outlier-queue", {**comparison.as_query(), "n": n, "review": review},
+                       fingerprints=fingerprints)
+    context = {"rows": [], "table": None, "message": part["message"], "counts": part["counts"],
+               "n_subjects": part["n_subjects"], "stale_since": fingerprints.stale_since}
+    ranking = part["ranking"]
+    if ranking is None:
+        return context
     subjects = dict(Subject.objects.filter(eid__in=[row.id for row in ranking.rows]).values_list("eid", "pk"))
     verdicts = current_verdicts(comparison=comparison, subject_ids=list(subjects.values()))
-    rows = [(row, verdicts.get(subjects.get(row.id))) for row in ranking.rows]
-    return {"rows": rows, "table": outlier_table(ranking, *labels), "message": "",
-            "stale_since": fingerprints.stale_since}
+    left_a = reviewed_out_of_a(comparison) if comparison.dataset == "A" else set()
+    context["rows"] = [(row, verdicts.get(subjects.get(row.id)), row.id in left_a) for row in ranking.rows]
+    context["table"] = outlier_table(ranking, *labels)
+    return context
 
 
-@results_part("outliers", sources=EVERYTHING)
-def _ranking(*, n: int, **query: str):
-    """analysis.top_disagreements on the comparison's frame, or the engine's refusal as text."""
+@results_part("outlier-queue", sources=EVERYTHING)
+def _queue(*, n: int, review: str, **query: str) -> dict:
+    """analysis.top_disagreements on the queue's frame, restricted to the subjects ``review`` selects; the
+    review counts of the whole dataset; and, where nothing is ranked, why."""
     comparison = Comparison(**query)
-    frame = comparison_frame(comparison)
+    frame = queue_frame(comparison)
+    verdicts = frame["eid"].map(current_verdict_codes(comparison=comparison))
+    counts = {"unreviewed": int(verdicts.isna().sum()), **verdicts.value_counts().astype(int).to_dict()}
+    chosen = frame[_review_mask(verdicts, review)]
+    result = {"ranking": None, "message": "", "counts": counts, "n_subjects": len(frame)}
     try:
-        return top_disagreements(frame[comparison.a], frame[comparison.b], ids=list(frame["eid"]), n=n)
+        ranking = top_disagreements(chosen[comparison.a], chosen[comparison.b], ids=list(chosen["eid"]), n=n)
     except AnalysisError as exc:
-        return str(exc)
+        return {**result, "message": str(exc)}
+    if ranking.rows:
+        return {**result, "ranking": ranking}
+    return {**result, "message": _empty_queue_message(comparison, review, len(frame), len(chosen))}
+
+
+def _review_mask(verdicts: pd.Series, review: str) -> pd.Series:
+    if review == "all":
+        return pd.Series(True, index=verdicts.index)
+    if review == "unreviewed":
+        return verdicts.isna()
+    return verdicts == review
+
+
+def _empty_queue_message(comparison: Comparison, review: str, n_dataset: int, n_chosen: int) -> str:
+    """Why the queue is empty: no subject in the dataset, none that the filter selects, or none with both values."""
+    where = f"dataset {comparison.dataset}"
+    if n_dataset == 0:
+        meaning = DATASET_MEANINGS[comparison.dataset].format(field=comparison.field)
+        return f"Dataset {comparison.dataset} ({meaning}) has no subjects yet."
+    if n_chosen == 0 and review == "unreviewed":
+        return f"Every one of the {n_dataset} subjects of {where} has a verdict on this comparison."
+    if n_chosen == 0:
+        verdict = OutlierVerdict.Verdict(review).label
+        return f"None of the {n_dataset} subjects of {where} has the verdict “{verdict}” on this comparison."
+    a, b = column_label(comparison.a), column_label(comparison.b)
+    return (f"None of the {n_chosen} subjects of {where} shown here has both a {a} and a {b} value "
+            f"({comparison.quantity}): nothing to rank.")
 
 
 # --- regression -----------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ Counts are aggregated in the database; per-subject values come from
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,10 +18,10 @@ from ml.ukb.fields import CATALOGUE, CENTRE_NAMES, FIELD_BY_KEY, FIELDS, basket_
 from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.models import Measurement, Method, Quantity
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
-from ukbstudy.measurements.selectors.datasets import dataset_scans
+from ukbstudy.measurements.selectors.datasets import dataset_scans, excluded_reference_subject_ids, qc_passed_scans
 from ukbstudy.measurements.selectors.frames import subject_frame
 from ukbstudy.measurements.selectors.measurements import in_preference_order
-from ukbstudy.qc.models import QCDecision, Verdict
+from ukbstudy.qc.models import QCDecision, Reason, Verdict
 from ukbstudy.qc.selectors import scans_with_qc_status
 from ukbstudy.showcase.models import CovariateValue, ReferenceValue
 from ukbstudy.subjects.models import Subject
@@ -46,6 +47,24 @@ def column_label(column: str) -> str:
     return _field_label(column) or (column.capitalize() if column.islower() else column)
 
 
+def column_unit(column: str) -> str:
+    """The unit a column's values are stored in ('%' for every fat fraction, 'years' for age; '' if none).
+
+    Every reference field and every method measures a fat fraction (liver PDFF or bone marrow FF), in %."""
+    name = column.partition(":")[0]
+    if name == "reference" or name in Method.values:
+        return "%"
+    spec = FIELD_BY_KEY.get(column)
+    return spec.unit if spec else ""
+
+
+def axis_title(column: str, label: str | None = None) -> str:
+    """A plot axis title: the column's label with its unit, unless the label already carries it."""
+    label = label or column_label(column)
+    unit = column_unit(column)
+    return f"{label} ({unit})" if unit and not label.endswith(f"({unit})") else label
+
+
 def _field_label(column: str) -> str | None:
     """'23226-2.0' -> 'Head BMD (bone mineral density) (g/cm2), 23226-2.0': the showcase's title and unit."""
     parsed = parse_column(column)
@@ -61,11 +80,14 @@ def comparison_columns() -> list[tuple[str, str]]:
 
 
 def regression_columns() -> list[tuple[str, str]]:
-    """Variables a regression can use: subject attributes, references, every method and quantity, covariates."""
+    """Variables a regression can use: subject attributes, references, the method and quantity pairs that have
+    measurements, covariates."""
     subject = [(c, c.capitalize()) for c in ("age", "height", "bmi")]
     references = comparison_columns()[: len(REFERENCE_FIELDS)]
+    measured = set(Measurement.all_objects.order_by().values_list("method", "quantity").distinct())
     methods = [(f"{method}:{quantity}", f"{method_label} ({quantity})")
-               for quantity in Quantity.values for method, method_label in Method.choices]
+               for quantity in Quantity.values for method, method_label in Method.choices
+               if (method, quantity) in measured]
     covariates = [(spec.key, spec.label) for spec in FIELDS if spec.kind == "covariate"]
     return subject + references + methods + covariates + basket_covariates()
 
@@ -115,7 +137,8 @@ def qc_over_time() -> dict[str, list[tuple[str, str, int]]]:
     verdicts = monthly.values_list("month", "verdict").annotate(n=Count("id")).order_by("month", "verdict")
     reasons = monthly.filter(verdict=Verdict.FAIL).values_list("month", "reason").annotate(n=Count("id")).order_by(
         "month", "reason")
-    return {"verdicts": list(verdicts), "reasons": [(m, r or "none given", n) for m, r, n in reasons]}
+    labels = dict(Reason.choices) | {"": "none given"}
+    return {"verdicts": list(verdicts), "reasons": [(m, labels.get(r or "", r), n) for m, r, n in reasons]}
 
 
 def _month_starts(first: datetime, last: datetime) -> list[datetime]:
@@ -171,11 +194,36 @@ class Comparison:
         return {"a": self.a, "b": self.b, "quantity": self.quantity, "dataset": self.dataset}
 
 
-def comparison_frame(comparison: Comparison) -> pd.DataFrame:
-    """eid and both columns for the dataset's subjects (rows with missing values kept: analysis counts them)."""
+def comparison_frame(comparison: Comparison, *, also: Iterable[int] = ()) -> pd.DataFrame:
+    """eid and both columns for the dataset's subjects, and those of ``also`` (eids) (rows with missing values
+    kept: analysis counts them)."""
     frame = subject_frame(columns=[comparison.a, comparison.b], quantity=comparison.quantity)
     eids = set(dataset_scans(comparison.dataset, field=comparison.field).values_list("subject__eid", flat=True))
-    return frame[frame["eid"].isin(eids)].reset_index(drop=True)
+    return frame[frame["eid"].isin(eids | set(also))].reset_index(drop=True)
+
+
+def queue_frame(comparison: Comparison) -> pd.DataFrame:
+    """The outlier queue's subjects: ``comparison_frame``, and on dataset A also the subjects a reviewer's
+    "reference implausible" verdict took out of it (``reviewed_out_of_a``), so that a verdict never makes a
+    subject vanish from the queue; the page lists them with their verdict."""
+    return comparison_frame(comparison, also=reviewed_out_of_a(comparison) if comparison.dataset == "A" else set())
+
+
+def reviewed_out_of_a(comparison: Comparison) -> set[int]:
+    """eids of the subjects that would be in dataset A but for a verdict marking their reference implausible."""
+    field = comparison.field
+    with_value = ReferenceValue.objects.filter(field=field).values("subject_id")
+    return set(qc_passed_scans().filter(subject_id__in=excluded_reference_subject_ids(field=field))
+               .filter(subject_id__in=with_value).values_list("subject__eid", flat=True))
+
+
+def current_verdict_codes(*, comparison: Comparison) -> dict[int, str]:
+    """Newest verdict (its code) per subject eid on this comparison."""
+    rows = OutlierVerdict.objects.filter(method_a=comparison.a, method_b=comparison.b, quantity=comparison.quantity)
+    newest: dict[int, str] = {}
+    for eid, verdict in rows.order_by("created_at", "id").values_list("subject__eid", "verdict"):
+        newest[eid] = verdict  # later rows win
+    return newest
 
 
 def current_verdicts(*, comparison: Comparison, subject_ids: list[int] | None = None) -> dict[int, OutlierVerdict]:

@@ -24,41 +24,35 @@ from ukbstudy.measurements.selectors.frames import UnknownColumn, subject_frame
 from ukbstudy.subjects.selectors import subject_get
 
 from . import pages
-from .forms import (
-    ComparisonForm,
-    DashboardForm,
-    OutlierQueueForm,
-    PaperForm,
-    RegressionForm,
-    ThresholdForm,
-    VerdictForm,
-    values_or_initial,
-)
+from .forms import CompareForm, ComparisonForm, DashboardForm, OutlierQueueForm, PaperForm, RegressionForm, VerdictForm
+from .models import OutlierVerdict
 from .paper import paper_sections, render_sections
 from .selectors import Comparison, column_label, review_scan, subject_values, verdict_history
 from .services import outlier_verdict_record
 
 VIEW_PERMISSION = "measurements.view_measurement"
 REVIEW_PERMISSION = "results.add_outlierverdict"
+BAD_REQUEST = 400  # a page whose form is invalid: the form with its errors, nothing computed
 
 
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def dashboard(request):
-    form = DashboardForm(request.GET or None)
-    values = values_or_initial(form)
-    context = pages.dashboard(column=values["column"], quantity=values["quantity"], grouping=values["grouping"])
+    form = DashboardForm(request.GET)
+    if not form.is_valid():
+        return render(request, "results/dashboard.html", {"form": form}, status=BAD_REQUEST)
+    context = pages.dashboard(**form.cleaned_data)
     return render(request, "results/dashboard.html", {"form": form, **context})
 
 
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def compare(request):
-    form = ComparisonForm(request.GET or None)
-    threshold_form = ThresholdForm(request.GET or None)
+    form = CompareForm(request.GET)
+    if not form.is_valid():
+        return render(request, "results/compare.html", {"form": form}, status=BAD_REQUEST)
     comparison = form.comparison()
-    threshold = values_or_initial(threshold_form)["threshold"]
-    context = pages.comparison(comparison, threshold=threshold)
+    context = pages.comparison(comparison, threshold=form.cleaned_data["threshold"])
     return render(request, "results/compare.html", {
-        "form": form, "threshold_form": threshold_form, "comparison": comparison, **context,
+        "form": form, "comparison": comparison, **context,
         "subject_link": _subject_url("000", comparison).replace("000", "EID", 1)})
 
 
@@ -68,13 +62,29 @@ def _subject_url(eid, comparison: Comparison) -> str:
 
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def outliers(request):
-    form = OutlierQueueForm(request.GET or None)
-    comparison, n = form.comparison(), values_or_initial(form)["n"]
-    context = pages.outlier_queue(comparison, n=n)
-    rows = [(row, verdict, _subject_url(row.id, comparison)) for row, verdict in context["rows"]]
+    form = OutlierQueueForm(request.GET)
+    if not form.is_valid():
+        return render(request, "results/outliers.html", {"form": form, **_verdict_effects(None)},
+                      status=BAD_REQUEST)
+    comparison, data = form.comparison(), form.cleaned_data
+    context = pages.outlier_queue(comparison, n=data["n"], review=data["review"])
+    rows = [(row, verdict, left_a, _subject_url(row.id, comparison)) for row, verdict, left_a in context["rows"]]
     return render(request, "results/outliers.html", {
         "form": form, "comparison": comparison, "labels": (column_label(comparison.a), column_label(comparison.b)),
-        **context, "rows": rows})
+        **context, "rows": rows, "counts": _review_counts(context["counts"]), **_verdict_effects(comparison)})
+
+
+def _review_counts(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """(label, n) for every review state of the dataset that has subjects, in the Show choices' order."""
+    return [(label, counts[value]) for value, label in pages.REVIEW_CHOICES if counts.get(value)]
+
+
+def _verdict_effects(comparison: Comparison | None) -> dict:
+    """What each verdict does, for the page to say: which take the subject out of dataset A."""
+    excluding = [OutlierVerdict.Verdict(v).label for v in pages.EXCLUDING_VERDICTS]
+    keeping = [label for value, label in OutlierVerdict.Verdict.choices if value not in pages.EXCLUDING_VERDICTS]
+    return {"excluding_verdicts": excluding, "keeping_verdicts": keeping,
+            "reference_field": comparison.field if comparison else ""}
 
 
 @permission_required(VIEW_PERMISSION, raise_exception=True)
@@ -83,7 +93,11 @@ def outlier_subject(request, eid: int):
     subject = subject_get(eid=eid)
     if subject is None:
         raise Http404("no such participant")
-    comparison = ComparisonForm(request.GET or None).comparison()
+    comparison_form = ComparisonForm(request.GET)
+    if not comparison_form.is_valid():  # no verdict on a comparison the query does not name correctly
+        return render(request, "results/subject.html", {"subject": subject, "comparison_form": comparison_form},
+                      status=BAD_REQUEST)
+    comparison = comparison_form.comparison()
     scan = review_scan(subject=subject)
     can_review = request.user.has_perm(REVIEW_PERMISSION)
     form, status = VerdictForm(request.POST or None), 200
@@ -92,7 +106,7 @@ def outlier_subject(request, eid: int):
             raise PermissionDenied("recording outlier verdicts needs the rater role")
         if form.is_valid() and _record(request, form, subject=subject, scan=scan, comparison=comparison):
             return redirect(_subject_url(eid, comparison))
-        status = 400
+        status = BAD_REQUEST
     return render(request, "results/subject.html", _subject_context(subject, scan, comparison, form, can_review),
                   status=status)
 
@@ -116,14 +130,18 @@ def _subject_context(subject, scan, comparison: Comparison, form, can_review: bo
     return {"subject": subject, "scan": scan, "comparison": comparison, "form": form, "can_review": can_review,
             "images": scan_image_urls(scan) if scan else [], "history": verdict_history(subject=subject),
             "values": [(column_label(column), column, value) for column, value in values],
-            "queue_url": reverse("results:outliers") + "?" + urlencode(comparison.as_query())}
+            "queue_url": reverse("results:outliers") + "?" + urlencode(comparison.as_query()),
+            **_verdict_effects(comparison)}
 
 
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def regression(request):
+    """No query: the form alone (nothing is fitted until asked); a query, even partial: fitted or refused."""
     form = RegressionForm(request.GET or None)
     context = {"form": form, "tables": [], "messages_": []}
-    if form.is_bound and form.is_valid():
+    if not form.is_bound:
+        return render(request, "results/regression.html", context)
+    if form.is_valid():
         data = form.cleaned_data
         columns = [data["dependent"], data["explanatory"], *data["covariates"], "sex"]
         try:
@@ -133,21 +151,20 @@ def regression(request):
         else:
             result = pages.regression(frame, dependent=data["dependent"], explanatory=data["explanatory"],
                                       covariates=data["covariates"], transform="rint" if data["rint"] else "none")
-            context.update(tables=result["tables"], messages_=result["messages"])
             if request.GET.get("download") == "csv":
                 return _csv_download(result["tables"])
-    context["csv_url"] = request.get_full_path() + ("&" if request.GET else "?") + "download=csv"
-    return render(request, "results/regression.html", context)
+            context.update(tables=result["tables"], messages_=result["messages"],
+                           csv_url=request.get_full_path() + "&download=csv")
+    return render(request, "results/regression.html", context, status=BAD_REQUEST if form.errors else 200)
 
 
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def paper(request):
     """Every table of both papers from stored values (as ``manage.py report paper``), with a CSV download."""
-    form = PaperForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
-        return render(request, "results/paper.html", {"form": form, "sections": []}, status=400)
-    values = values_or_initial(form)
-    sections = paper_sections(field=values["field"], seed=values["seed"])
+    form = PaperForm(request.GET)
+    if not form.is_valid():
+        return render(request, "results/paper.html", {"form": form, "sections": []}, status=BAD_REQUEST)
+    sections = paper_sections(field=form.cleaned_data["field"], seed=form.cleaned_data["seed"])
     if request.GET.get("download") == "csv":
         return _attachment(render_sections(sections, "csv"), "papers")
     csv_url = request.get_full_path() + ("&" if request.GET else "?") + "download=csv"

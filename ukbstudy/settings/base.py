@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from static/ (/api/docs/)
     "axes",  # login lockout: failed attempts per user and per address
     "csp",  # Content-Security-Policy header (and its settings checks)
     "ukbstudy.subjects",
@@ -93,7 +94,10 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Long imports and a worker share the file: wait for locks instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # The server's background job thread writes while pages are served: WAL lets readers go on during a write,
+    # IMMEDIATE takes the write lock at the start of a transaction instead of failing on a lock upgrade.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"})
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -144,7 +148,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # ?page_size= up to ukbstudy.api.pagination.MAX_PAGE_SIZE (1000); the measurements page by cursor.
+    "DEFAULT_PAGINATION_CLASS": "ukbstudy.api.pagination.StudyPagination",
     "PAGE_SIZE": 100,
     # Scoped throttles (per client address, counted in the default cache: give several web workers a shared
     # CACHE_URL, else each counts alone). "token": POST /api/auth/token/, password guessing.
@@ -161,6 +166,12 @@ SPECTACULAR_SETTINGS = {
     # Keep spectacular's own hook (enums), then document the errors (400/403/404) every operation can give.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "ukbstudy.api.schema.add_error_responses"],
+    # /api/docs/: Swagger UI from this site's static files (the CSP allows no CDN), and no call to the
+    # public validator service.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # Preprocessing: a run folder nothing has written to for this long, and no scan points at, was left by a
@@ -212,6 +223,8 @@ MEDIA_ROOT = Path(os.environ.get("UKBSTUDY_MEDIA_ROOT", DATA_DIR / "media"))
 # Celery: long image and training tasks. A task is acknowledged only when it has finished, a worker
 # takes one task at a time, and a task killed with its worker goes back on the queue.
 CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
+# Without a broker, the web server runs the jobs its pages start in one background thread (jobs/background.py).
+JOBS_IN_SERVER_THREAD = os.environ.get("UKBSTUDY_JOBS_IN_SERVER_THREAD", "1") == "1"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"  # in-process: never connected to
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_EAGER_PROPAGATES = False  # like a worker: a failure is recorded on its job, not raised
@@ -252,7 +265,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A refused or bad request (4xx) is the client's doing: one warning line, without the traceback Django
+    # attaches to a PermissionDenied; server errors (5xx) keep theirs.
+    "filters": {
+        "client_errors_without_traceback": {"()": "ukbstudy.settings.log_filters.ClientErrorsWithoutTraceback"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # One line per finished task is noise when tasks run in-process from a command.
-    "loggers": {"celery.app.trace": {"level": "WARNING"}},
+    "loggers": {
+        "django.request": {"filters": ["client_errors_without_traceback"]},
+        # One line per finished task is noise when tasks run in-process from a command.
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
