@@ -22,6 +22,7 @@ def client_for(role):
 def test_an_empty_study_says_what_to_do():
     page = client_for("viewer").get("/liverfat/").content.decode()
     assert "No models yet" in page and "No runs yet" in page
+    assert 'id="loss-empty"' in page and "No cross-validation yet" in page and 'id="figure-loss"' not in page
     assert "Cross-validate</label>" not in page.replace("\n", "")  # viewers do not start runs
 
 
@@ -31,7 +32,8 @@ def test_the_registry_shows_metrics_runs_and_the_loss_curve(study):
     page = client_for("viewer").get("/liverfat/").content.decode()
     cv_version = ModelVersion.objects.get(trained_by=cv)
     assert f"cv-job{cv.pk}" in page and f"{cv_version.metrics['mae']:.2f}" in page
-    assert "<strong>current</strong>" in page and 'id="figure-loss"' in page and "training, job" in page
+    assert "<strong>current</strong>" in page and 'id="figure-loss"' in page
+    assert f"training on all of A (job {Job.objects.get(kind=Job.Kind.TRAIN).pk})" in page
     assert '<strong id="size-a">20</strong>' in page and '<strong id="size-b">10</strong>' in page
 
 

@@ -3,19 +3,29 @@ start cross-validation, training and inference, and choose the current model."""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from ml.liverfat import CONFIGS
 from ukbstudy.measurements.models import ModelVersion
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.measurements.selectors.datasets import DATASETS
 from ukbstudy.results.figures import figure_json
 
-from .selectors import dataset_sizes, liverfat_jobs, loss_curves, model_versions
+from .figures import LOSS_EVERY, loss_figure, loss_table
+from .selectors import (
+    POOR_R2,
+    LossCurves,
+    configuration_choices,
+    current_model_warning,
+    dataset_sizes,
+    default_configuration,
+    gpu_available,
+    liverfat_jobs,
+    loss_curves,
+    model_versions,
+)
 from .services.registry import TASK, liverfat_model_make_current
 from .services.runs import RunError, cross_validation_start, inference_start, training_start
 
@@ -24,25 +34,27 @@ FIELD_CHOICES = (("22402-2.0", "22402-2.0"), ("22436-2.0", "22436-2.0"),
 FIELDS = tuple(value for value, _ in FIELD_CHOICES)
 
 
-def _loss_figure(curves) -> str | None:
-    if not curves:
-        return None
-    figure = go.Figure([go.Scatter(y=loss, mode="lines", name=label) for label, loss in curves])
-    figure.update_layout(title="Training loss (MSE on standardised targets)", height=360, plot_bgcolor="#fff",
-                         xaxis_title="iteration", yaxis_title="loss", yaxis_type="log",
-                         margin={"l": 60, "r": 20, "t": 50, "b": 50}, legend={"orientation": "h", "y": -0.25})
-    return figure_json(figure)
+def _loss_panel(found: LossCurves) -> dict:
+    """The loss figure and its table, or (no finished run with losses) neither: the notes say why."""
+    if not found.curves:
+        return {"key": "loss", "figure": None, "table": None, "notes": found.notes}
+    source = [f"cross-validation job {found.cross_validation.pk}"] if found.cross_validation else []
+    source += [f"training job {found.training.pk}"] if found.training else []
+    title = f"Training loss (mean of every {LOSS_EVERY} iterations): {' and '.join(source)}"
+    return {"key": "loss", "figure": figure_json(loss_figure(found.curves, title)),
+            "table": loss_table(found.curves, "Loss at the start and end of each run"), "notes": found.notes}
 
 
 @permission_required("measurements.view_modelversion", raise_exception=True)
 def overview(request):
     field = request.GET.get("field") if request.GET.get("field") in FIELDS else DEFAULT_REFERENCE_FIELD
     jobs = liverfat_jobs()
+    versions = list(model_versions())
     return render(request, "liverfat/overview.html", {
-        "versions": model_versions(), "jobs": jobs, "sizes": dataset_sizes(field), "field": field,
-        "fields": FIELD_CHOICES,
-        "configs": list(CONFIGS), "datasets": DATASETS, "loss_panel": {"key": "loss", "figure": _loss_figure(
-            loss_curves(jobs))},
+        "versions": versions, "warning": current_model_warning(versions), "poor_r2": POOR_R2, "jobs": jobs,
+        "sizes": dataset_sizes(field), "field": field, "fields": FIELD_CHOICES,
+        "configs": configuration_choices(), "gpu": gpu_available(), "datasets": DATASETS,
+        "loss_panel": _loss_panel(loss_curves(jobs)),
         "can_run": request.user.has_perm("jobs.add_job"),
         "can_choose": request.user.has_perm("measurements.change_modelversion")})
 
@@ -50,7 +62,7 @@ def overview(request):
 @require_POST
 @permission_required("jobs.add_job", raise_exception=True)
 def start(request, action: str):
-    config = request.POST.get("config", "quick")
+    config = request.POST.get("config") or default_configuration()
     field = request.POST.get("field", DEFAULT_REFERENCE_FIELD)
     try:
         if field not in FIELDS:

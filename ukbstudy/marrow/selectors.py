@@ -52,6 +52,17 @@ def segmentations_to_review(model_version: ModelVersion) -> QuerySet:
             .select_related("scan__subject", "cause_by").order_by("scan__subject__eid", "region"))
 
 
+def segmentation_of_scan(*, scan_pk: int, region: str,
+                         model_version: ModelVersion | None = None) -> Segmentation | None:
+    """The segmentation of one region of a scan by ``model_version`` (the current one by default); None for an
+    unknown scan or region, a withdrawn participant, or no segmentation."""
+    model_version = model_version or current_model_version()
+    if model_version is None or region not in REGIONS:
+        return None
+    return (Segmentation.objects.filter(scan_id=scan_pk, region=region, model_version=model_version)
+            .select_related("scan__subject", "model_version").first())
+
+
 def suggested_cause(segmentation: Segmentation) -> str:
     """A first guess at the failure cause from the flags and hints (the rater decides)."""
     flags = set(segmentation.flags)

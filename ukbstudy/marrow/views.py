@@ -2,7 +2,8 @@
 rater assigns failure causes, and buttons for analysts to start training and segmentation jobs."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,11 +14,13 @@ from .selectors import (
     current_model_version,
     dice_report,
     manual_counts,
+    segmentation_of_scan,
     segmentations_to_review,
     status_counts,
     suggested_cause,
 )
 from .services.jobs import NoModel, marrow_segment_start, marrow_train_start
+from .services.overlays import OverlayUnavailable, segmentation_overlay_png
 from .services.review import InvalidCause, segmentation_cause_assign
 
 REVIEW_LIMIT = 200
@@ -27,13 +30,30 @@ REVIEW_LIMIT = 200
 def overview(request):
     model_version = current_model_version()
     review = list(segmentations_to_review(model_version)[:REVIEW_LIMIT]) if model_version else []
+    counts = status_counts(model_version) if model_version else []
     for segmentation in review:
         segmentation.suggestion = segmentation.failure_cause or suggested_cause(segmentation)
     return render(request, "marrow/overview.html", {
         "model_version": model_version, "report": dice_report(model_version), "manual": manual_counts(),
-        "counts": status_counts(model_version) if model_version else [], "review": review,
+        "counts": counts, "segmented": sum(row["total"] for row in counts), "review": review,
         "causes": CAUSE_CHOICES, "can_rate": request.user.has_perm("marrow.change_segmentation"),
         "can_run": request.user.has_perm("jobs.add_job")})
+
+
+@login_required
+@permission_required(("marrow.view_segmentation", "imaging.view_scan"), raise_exception=True)
+def overlay(request, scan_pk: int, region: str):
+    """The current model's mask of ``region`` over the scan's fat-fraction slab, as a small PNG."""
+    segmentation = segmentation_of_scan(scan_pk=scan_pk, region=region)
+    if segmentation is None:
+        raise Http404("no segmentation of this region of this scan by the current model")
+    try:
+        body = segmentation_overlay_png(segmentation=segmentation)
+    except OverlayUnavailable as exc:
+        raise Http404(str(exc)) from None
+    response = HttpResponse(body, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @require_POST
