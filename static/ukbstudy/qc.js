@@ -1,9 +1,16 @@
 // Keyboard review for the QC page. Shortcuts never fire while typing in the note or another field, nor while
 // an overlay (the help, a zoomed image) is open. The images' keys (slices, window/level) are in qc_viewer.js.
+//
+// Save-and-next without waiting: while the rater looks at a scan, the page fetches the next scan's page
+// and decodes its images. Saving posts the decision for JSON (the server records it and says which scan
+// is next); when that is the scan fetched ahead, its page replaces this one in place ("qc:page" tells
+// qc_viewer.js) and the scan after it is fetched. Anything else (an error in the form, a scan taken by
+// another rater meanwhile, nothing fetched yet) takes the plain way: the form posts and the server answers.
 (function () {
   "use strict";
-  const help = document.getElementById("help");
-  const form = document.getElementById("decision");
+  const help = document.getElementById("help");  // the overlays stay when a page is swapped in
+  const PRESSED = "qc-pressed", STEPS = "qc-step-ms";
+  let form = null, controls = null, shownAt = 0, ahead = null, posting = false;
 
   function typing(target) {
     return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
@@ -17,6 +24,145 @@
     document.getElementById("help-open").addEventListener("click", toggleHelp);
     document.getElementById("help-close").addEventListener("click", () => help.close());
   }
+
+  // Save-and-next as the rater feels it: from the key press (or click) to the next scan's images painted,
+  // kept for this tab (sessionStorage "qc-step-ms", the last 500 steps) whichever way the page came.
+  function markPressed(at) {
+    if (!sessionStorage.getItem(PRESSED)) {
+      sessionStorage.setItem(PRESSED, JSON.stringify({ at: performance.timeOrigin + at, from: location.pathname }));
+    }
+  }
+
+  function imagesDecoded(root) {
+    return Promise.all(Array.from(root.querySelectorAll(".qc-images img")).map((img) => img.decode().catch(() => null)));
+  }
+
+  function recordShown() {
+    const pressed = JSON.parse(sessionStorage.getItem(PRESSED) || "null");
+    sessionStorage.removeItem(PRESSED);
+    if (!pressed || pressed.from === location.pathname) return;  // the same scan again: an error shown
+    imagesDecoded(document).then(() => requestAnimationFrame(() => requestAnimationFrame(() => {
+      const ms = performance.timeOrigin + performance.now() - pressed.at;
+      const steps = JSON.parse(sessionStorage.getItem(STEPS) || "[]");
+      steps.push(Math.round(ms * 10) / 10);
+      sessionStorage.setItem(STEPS, JSON.stringify(steps.slice(-500)));
+      document.dispatchEvent(new CustomEvent("qc:shown", { detail: { ms } }));
+    })));
+  }
+
+  // The next scan's page, parsed, with its images decoded (held here so the browser keeps them decoded).
+  function fetchAhead(url) {
+    ahead = null;
+    delete document.documentElement.dataset.ahead;
+    if (!url || window.ukbQCNoSwap) return;
+    const entry = { url: new URL(url, location.href).href, doc: null, images: [] };
+    ahead = entry;
+    fetch(entry.url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then((response) => (response.ok && !response.redirected ? response.text() : Promise.reject(response.status)))
+      .then((text) => {
+        const doc = new DOMParser().parseFromString(text, "text/html");
+        if (!doc.getElementById("decision")) throw new Error("not a review page");
+        entry.images = Array.from(doc.querySelectorAll(".qc-images img[src]")).map((img) => {
+          const image = new Image();
+          image.src = new URL(img.getAttribute("src"), entry.url).href;
+          return image;
+        });
+        return Promise.all(entry.images.map((image) => image.decode().catch(() => null))).then(() => {
+          entry.doc = doc;
+          if (ahead === entry) document.documentElement.dataset.ahead = entry.url;  // ready (tests wait on it)
+        });
+      })
+      .catch(() => { if (ahead === entry) ahead = null; });
+  }
+
+  function showMessage(text) {
+    document.querySelectorAll("body > .messages").forEach((list) => list.remove());
+    const list = document.createElement("ul"), item = document.createElement("li");
+    list.className = "messages";
+    item.className = "success";
+    item.textContent = text;
+    list.append(item);
+    document.querySelector("main").before(list);
+  }
+
+  function showCounts(counts) {
+    const left = document.getElementById("queue-left"), today = document.getElementById("decided-today");
+    if (left) left.textContent = `${counts.capped ? "more than " : ""}${counts.left}`;
+    if (today) today.textContent = String(counts.today);
+  }
+
+  function swapIn(entry, answer) {
+    document.title = entry.doc.title;
+    document.querySelector("main").replaceWith(document.adoptNode(entry.doc.querySelector("main")));
+    history.pushState({ swapped: true }, "", entry.url);
+    showMessage(answer.message);
+    setup();
+    showCounts(answer.counts);
+    document.dispatchEvent(new CustomEvent("qc:page"));
+    window.scrollTo(0, 0);
+    recordShown();
+    fetchAhead(answer.then);
+  }
+
+  function plainSubmit() {
+    HTMLFormElement.prototype.submit.call(form);
+  }
+
+  function submitted(event) {
+    controls.seconds.value = ((performance.now() - shownAt) / 1000).toFixed(1);
+    markPressed(event.timeStamp);
+    const entry = ahead;
+    if (!entry || !entry.doc || posting) return;  // the plain way
+    event.preventDefault();
+    posting = true;
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+      .then((answer) => {
+        posting = false;
+        if (answer.next && new URL(answer.next, location.href).href === entry.url) swapIn(entry, answer);
+        else location.assign(answer.next || answer.queue);
+      })
+      .catch(plainSubmit);  // not recorded: the server shows why in the form, or sends the rater on
+  }
+
+  // The current page's decision form (again after a swap).
+  function setup() {
+    form = document.getElementById("decision");
+    shownAt = performance.now();
+    if (!form) return;
+    controls = {
+      verdict: document.getElementById("id_verdict"), reason: document.getElementById("id_reason"),
+      note: document.getElementById("id_note"), confidence: document.getElementById("id_confidence"),
+      pending: document.getElementById("confidence-pending"), seconds: document.getElementById("id_seconds_spent"),
+      buttons: Array.from(form.querySelectorAll("[data-verdict]")),
+      confidenceButtons: Array.from(form.querySelectorAll("[data-confidence]")),
+    };
+    controls.buttons.forEach((b) => b.addEventListener("click", () => choose(b.dataset.verdict)));
+    controls.confidenceButtons.forEach((b) => b.addEventListener("click", () => rate(b.dataset.confidence)));
+    form.addEventListener("submit", submitted);
+  }
+
+  function choose(value) {
+    controls.verdict.value = value;
+    controls.buttons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.verdict === value)));
+  }
+
+  // The same confidence again takes it back (it is optional).
+  function rate(value) {
+    controls.confidence.value = controls.confidence.value === value ? "" : value;
+    controls.confidenceButtons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.confidence === controls.confidence.value)));
+  }
+
+  // "c" then a digit 1-5 works on every keyboard layout; Shift+1-5 (by key position) where Shift+digit
+  // does not type the digit itself (on layouts where it does, that digit is a reason key).
+  let awaiting = null;
+  function awaitConfidence(on) {
+    clearTimeout(awaiting);
+    awaiting = on ? setTimeout(() => awaitConfidence(false), 2000) : null;
+    if (controls) controls.pending.textContent = on ? "press 1-5" : "";
+  }
+
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     if (event.key === "?" && help) { toggleHelp(); event.preventDefault(); }
@@ -26,47 +172,10 @@
     }
   });
 
-  if (!form) return;
-  const verdict = document.getElementById("id_verdict");
-  const reason = document.getElementById("id_reason");
-  const note = document.getElementById("id_note");
-  const confidence = document.getElementById("id_confidence");
-  const pending = document.getElementById("confidence-pending");
-  const seconds = document.getElementById("id_seconds_spent");
-  const buttons = Array.from(form.querySelectorAll("[data-verdict]"));
-  const confidenceButtons = Array.from(form.querySelectorAll("[data-confidence]"));
-  const keys = { p: "pass", q: "questionable", f: "fail" };
-
-  // Time from the page shown (again, when the browser brings it back from its cache) to the decision.
-  let shownAt = performance.now();
-  window.addEventListener("pageshow", (event) => { if (event.persisted) shownAt = performance.now(); });
-  form.addEventListener("submit", () => { seconds.value = ((performance.now() - shownAt) / 1000).toFixed(1); });
-
-  function choose(value) {
-    verdict.value = value;
-    buttons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.verdict === value)));
-  }
-  buttons.forEach((b) => b.addEventListener("click", () => choose(b.dataset.verdict)));
-
-  // The same confidence again takes it back (it is optional).
-  function rate(value) {
-    confidence.value = confidence.value === value ? "" : value;
-    confidenceButtons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.confidence === confidence.value)));
-  }
-  confidenceButtons.forEach((b) => b.addEventListener("click", () => rate(b.dataset.confidence)));
-
-  // "c" then a digit 1-5 works on every keyboard layout; Shift+1-5 (by key position) where Shift+digit
-  // does not type the digit itself (on layouts where it does, that digit is a reason key).
-  let awaiting = null;
-  function awaitConfidence(on) {
-    clearTimeout(awaiting);
-    awaiting = on ? setTimeout(() => awaitConfidence(false), 2000) : null;
-    pending.textContent = on ? "press 1-5" : "";
-  }
-
   document.addEventListener("keydown", (event) => {
+    if (!form) return;
     if (event.altKey || event.ctrlKey || event.metaKey) {
-      if (event.key === "Enter" && event.ctrlKey) form.requestSubmit();
+      if (event.key === "Enter" && event.ctrlKey) { markPressed(event.timeStamp); form.requestSubmit(); }
       return;
     }
     if (typing(event.target)) {
@@ -76,6 +185,7 @@
     if (document.querySelector("dialog[open]") || event.defaultPrevented) return;
     const key = event.key.toLowerCase();
     const shifted = /^Digit[1-5]$/.test(event.code) && event.shiftKey && !/^[0-9]$/.test(event.key);
+    const { reason, note } = controls, keys = { p: "pass", q: "questionable", f: "fail" };
     if (awaiting && /^[1-5]$/.test(event.key)) { rate(event.key); awaitConfidence(false); }
     else if (shifted) { rate(event.code.slice(5)); }
     else if (awaiting && event.key === "Shift") { return; }
@@ -83,11 +193,20 @@
     else if (keys[key]) { choose(keys[key]); }
     else if (/^[1-9]$/.test(event.key) && reason.options[Number(event.key)]) { reason.selectedIndex = Number(event.key); }
     else if (key === "n") { note.focus(); }
-    else if (event.key === "Enter" || key === "s") { form.requestSubmit(); }
+    else if (event.key === "Enter" || key === "s") { markPressed(event.timeStamp); form.requestSubmit(); }
     else if (key === "b" || event.key === "ArrowLeft") { document.getElementById("previous").click(); }
     else if (key === "l") { document.getElementById("later-form").requestSubmit(); }
     else { awaitConfidence(false); return; }
     if (key !== "c") awaitConfidence(false);
     event.preventDefault();
   });
+
+  // Back from the browser's cache: the time counts from now. Back or forward over a swapped page: the
+  // server draws that scan's page afresh.
+  window.addEventListener("pageshow", (event) => { if (event.persisted) shownAt = performance.now(); });
+  window.addEventListener("popstate", () => location.reload());
+
+  setup();
+  recordShown();
+  if (form) fetchAhead(form.dataset.next);
 })();

@@ -223,3 +223,25 @@ def test_imported_decisions_take_their_scans_out_of_the_queue(tmp_path, settings
     qc_decisions_import(path_or_file=path, imported_by=old_rater)
     scan.refresh_from_db()
     assert scan.qc_raters == 1 and list(qc_queue(rater=new_rater)) == []
+
+
+def test_confidence_and_time_spent_are_imported_when_given(tmp_path, users, cohort):
+    text = ("eid,verdict,rater,decided_at,confidence,seconds_spent\n"
+            "1000001,pass,rater-user,2023-03-01T10:00:00Z,5,8.25\n"
+            "1000002,pass,rater-user,2023-03-01T10:01:00Z,,\n"
+            "1000001,pass,analyst-user,2023-03-01T10:02:00Z,2,7200\n")
+    qc_decisions_import(path_or_file=write(tmp_path, text))
+    assert list(QCDecision.all_objects.order_by("decided_at").values_list("confidence", "seconds_spent")) == [
+        (5, 8.2), (None, None), (2, 3600.0)]  # a tenth of a second; over the cap recorded as the cap
+
+
+def test_a_bad_confidence_or_time_is_named_by_line_and_column(tmp_path, users, cohort):
+    text = ("eid,verdict,rater,confidence,seconds_spent\n"
+            "1000001,pass,rater-user,0,\n"
+            "1000002,pass,rater-user,3,soon\n")
+    with pytest.raises(QCImportError) as caught:
+        qc_decisions_import(path_or_file=write(tmp_path, text))
+    assert caught.value.errors == [
+        "line 2, column confidence: '0' is not a confidence (1 unsure to 5 certain, or empty)",
+        "line 3, column seconds_spent: 'soon' is not a number of seconds (0 or more, or empty)"]
+    assert not QCDecision.all_objects.exists()

@@ -97,3 +97,24 @@ def test_a_withdrawn_participants_scan_cannot_be_seen_or_decided(client_as, coho
     response = client.post("/api/qc-decisions/", {"scan": scan.pk, "verdict": "pass"}, format="json")
     assert response.status_code == 400 and "scan" in response.json()
     assert not QCDecision.all_objects.exists()
+
+
+def test_confidence_and_time_spent_are_recorded_and_listed(client_as, cohort):
+    scan = cohort["scans"][0]
+    response = client_as("rater").post(f"/api/scans/{scan.pk}/qc/",
+                                       {"verdict": "pass", "confidence": 4, "seconds_spent": 12.34}, format="json")
+    assert response.status_code == 201
+    assert (response.json()["confidence"], response.json()["seconds_spent"]) == (4, 12.3)
+    listed = client_as("viewer").get("/api/qc-decisions/").json()["results"][0]
+    assert (listed["confidence"], listed["seconds_spent"]) == (4, 12.3)
+    unrated = client_as("rater").post(f"/api/scans/{cohort['scans'][1].pk}/qc/", {"verdict": "pass"}, format="json")
+    assert (unrated.json()["confidence"], unrated.json()["seconds_spent"]) == (None, None)
+
+
+@pytest.mark.parametrize("body, field", [({"confidence": 6}, "confidence"), ({"confidence": "sure"}, "confidence"),
+                                         ({"seconds_spent": -1}, "seconds_spent")])
+def test_a_confidence_or_time_out_of_range_is_a_field_error(client_as, cohort, body, field):
+    response = client_as("rater").post(f"/api/scans/{cohort['scans'][0].pk}/qc/", {"verdict": "pass", **body},
+                                       format="json")
+    assert response.status_code == 400 and field in response.json()
+    assert not QCDecision.objects.exists()

@@ -49,7 +49,10 @@ def test_a_rater_reviews_ten_scans_with_the_keyboard_only(page, live_server, rev
             page.keyboard.type(note)
             page.keyboard.press("Escape")
         page.keyboard.press("Enter")
-        page.wait_for_load_state()
+        # The next scan comes in place (fetched ahead) or as a new page: either way its title changes.
+        page.wait_for_function("""(title) => { const shown = document.getElementById('scan-title');
+            return shown ? shown.textContent !== title : document.querySelector('h1') !== null; }""",
+                               arg=reviewed[-1])
     expect(page.locator("h1")).to_have_text("Nothing to review")
     page.keyboard.press("Tab")  # focus leaves the page body only through the keyboard
     page.goto(f"{live_server.url}/qc/previous/")  # the empty page has no shortcuts: its link does the same

@@ -83,7 +83,7 @@ def test_a_start_without_a_configuration_uses_quick_without_a_gpu(monkeypatch):
 def test_a_current_model_with_a_poor_cross_validation_r2_carries_a_warning_with_threshold_and_n():
     current_model(r2=0.612, n=23, mae=2.1, cross_validation="cv-job4")
     page = page_for("viewer")
-    warning = re.search(r'<p id="model-warning" class="stale" role="note">(.*?)</p>', page, re.S)
+    warning = re.search(r'<p id="model-warning" class="warning" role="note">(.*?)</p>', page, re.S)
     assert warning, "no warning next to the current model"
     assert "R² is 0.612, below 0.8" in warning[1] and "n = 23" in warning[1] and "cv-job4" in warning[1]
     assert POOR_R2 == 0.8

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.models import Measurement
-from ukbstudy.qc.models import QCDecision, Reason, Verdict
+from ukbstudy.qc.models import CONFIDENCE_RANGE, SECONDS_SPENT_CAP, QCDecision, Reason, Verdict
 from ukbstudy.subjects.models import Subject
 
 
@@ -59,7 +59,8 @@ class QCDecisionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = QCDecision
-        fields = ["id", "scan", "eid", "rater", "decided_at", "verdict", "reason", "note", "previous_verdict"]
+        fields = ["id", "scan", "eid", "rater", "decided_at", "verdict", "reason", "note", "previous_verdict",
+                  "confidence", "seconds_spent"]
         read_only_fields = fields
 
 
@@ -72,6 +73,12 @@ class QCRecordSerializer(serializers.Serializer):
                                                "says why.")
     note = serializers.CharField(required=False, default="", allow_blank=True, trim_whitespace=False,
                                  max_length=10_000)
+    confidence = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=CONFIDENCE_RANGE[0],
+                                          max_value=CONFIDENCE_RANGE[1],
+                                          help_text="Optional: the rater's confidence, 1 (unsure) to 5 (certain).")
+    seconds_spent = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0,
+                                           help_text="Optional: seconds the rater took to decide (capped at "
+                                                     f"{SECONDS_SPENT_CAP:g}).")
 
 
 class QCDecisionCreateSerializer(QCRecordSerializer):
@@ -87,7 +94,8 @@ class ScanLockedSerializer(serializers.Serializer):
 
 
 class QCImportSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV with columns eid,instance,verdict,reason,note,rater,decided_at.")
+    file = serializers.FileField(help_text="CSV with columns eid,instance,verdict,reason,note,rater,decided_at "
+                                           "(confidence and seconds_spent optional).")
 
 
 class QCImportReportSerializer(serializers.Serializer):

@@ -233,10 +233,11 @@ def _validated(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
-def _record(*, scan: Scan, rater, verdict: str, reason: str, note: str) -> Response:
-    """Record through the QC service: its rule violations are field errors (400), another rater's hold 409."""
+def _record(*, scan: Scan, rater, **decision) -> Response:
+    """Record through the QC service (verdict, reason, note, confidence, seconds_spent): its rule violations
+    are field errors (400), another rater's hold 409."""
     try:
-        decision = qc_decision_record(scan=scan, rater=rater, verdict=verdict, reason=reason, note=note)
+        decision = qc_decision_record(scan=scan, rater=rater, **decision)
     except DjangoValidationError as exc:
         raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from None
     except ScanLocked as exc:

@@ -1,8 +1,10 @@
 """Bulk import of visual QC decisions from a CSV file, for labs that kept their QC in spreadsheets.
 
-Columns ``eid,instance,verdict,reason,note,rater,decided_at``: ``eid``, ``verdict`` and ``rater`` (the
-username of an existing user) are required; ``instance`` defaults to 2 (the first imaging visit) and
-``decided_at`` (ISO 8601, read as UTC when it names no offset) to the time of the import.
+Columns ``eid,instance,verdict,reason,note,rater,decided_at,confidence,seconds_spent``: ``eid``, ``verdict``
+and ``rater`` (the username of an existing user) are required; ``instance`` defaults to 2 (the first imaging
+visit) and ``decided_at`` (ISO 8601, read as UTC when it names no offset) to the time of the import; the
+rater's ``confidence`` (1 unsure to 5 certain) and ``seconds_spent`` deciding are optional, as on the review
+page (a time over the cap is recorded as the cap).
 
 The whole file is checked first and every bad cell is named by line and column; only a clean file is
 written, in one transaction. Decisions are only ever added: each new row's ``previous_verdict`` comes from
@@ -20,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -35,12 +38,12 @@ from ml.ukb import protocol
 from ukbstudy.imaging.models import Scan
 from ukbstudy.subjects.models import Subject
 
-from .models import QCDecision, Reason, Verdict
-from .services import qc_decision_problems, qc_raters_refresh
+from .models import CONFIDENCE_RANGE, QCDecision, Reason, Verdict
+from .services import qc_decision_problems, qc_raters_refresh, qc_seconds_capped
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("eid", "instance", "verdict", "reason", "note", "rater", "decided_at")
+COLUMNS = ("eid", "instance", "verdict", "reason", "note", "rater", "decided_at", "confidence", "seconds_spent")
 REQUIRED_COLUMNS = ("eid", "verdict", "rater")
 DEFAULT_INSTANCE = 2
 
@@ -75,6 +78,8 @@ class _Row:
     note: str
     rater: str
     decided_at: datetime | None
+    confidence: int | None
+    seconds_spent: float | None
 
 
 def qc_decisions_import(*, path_or_file: str | Path | IO, imported_by=None) -> QCImportReport:
@@ -226,9 +231,31 @@ def _decided_at(value: str) -> datetime | None:
     return moment
 
 
+def _confidence(value: str) -> int | None:
+    if not value:
+        return None
+    low, high = CONFIDENCE_RANGE
+    if not (value.isascii() and value.isdigit() and low <= int(value) <= high):
+        raise ValueError(f"{value!r} is not a confidence ({low} unsure to {high} certain, or empty)")
+    return int(value)
+
+
+def _seconds(value: str) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(_text(value))
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"{value!r} is not a number of seconds (0 or more, or empty)")
+    return qc_seconds_capped(seconds)
+
+
 _CELLS: dict[str, Callable[[str], object]] = {
     "eid": _eid, "instance": _instance, "verdict": _choice(Verdict.values, "verdict"),
     "reason": _choice(Reason.values, "reason"), "note": _text, "rater": _required, "decided_at": _decided_at,
+    "confidence": _confidence, "seconds_spent": _seconds,
 }
 
 
@@ -295,7 +322,8 @@ def _replay(scan_id: int, rows: list[_Row], recorded: list[tuple], raters: dict,
             problems.extend(_named(row.line, qc_decision_problems(verdict=verdict, reason=reason, note=note,
                                                                    own_verdict=own)))
             new.append(QCDecision(scan_id=scan_id, rater_id=rater_id, decided_at=decided_at, verdict=verdict,
-                                  reason=reason, note=note, previous_verdict=previous))
+                                  reason=reason, note=note, previous_verdict=previous,
+                                  confidence=row.confidence, seconds_spent=row.seconds_spent))
             seen.add(content)
         previous, newest[rater_id] = verdict, content[2:]
     return new

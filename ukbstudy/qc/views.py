@@ -1,7 +1,9 @@
 """The QC review pages: a keyboard-driven queue, one scan at a time, and rater agreement.
 
 Views stay thin: the queue order and locks are in selectors/services; a POST records one decision and
-redirects to the next scan, so a reload never records twice.
+redirects to the next scan, so a reload never records twice. The review page's script asks for JSON instead
+(``Accept: application/json``): it has the next scan's page already and swaps it in place, so the answer says
+which scan comes next (and the one after, to fetch meanwhile) and what the queue counts are now.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -76,16 +78,49 @@ def _with_query(url: str, query: str) -> str:
     return f"{url}?{query}" if query else url
 
 
-def _next_scan_url(request, after: int | None = None) -> str | None:
-    """Lock the first scan of the rater's queue that nobody took meanwhile and return its page's URL."""
-    filters, query = _filters(request)
+def _review_url(scan: Scan, query: str) -> str:
+    return _with_query(reverse("qc:review", args=(scan.pk,)), query)
+
+
+def _next_scan(request, after: int | None = None) -> Scan | None:
+    """Lock the first scan of the rater's queue that nobody took meanwhile and return it."""
+    filters, _ = _filters(request)
     for scan in qc_next_scans(rater=request.user, filters=filters, exclude=after):
         try:
             qc_lock_acquire(scan=scan, rater=request.user)
         except ScanLocked:
             continue  # taken a moment ago by someone else
-        return _with_query(reverse("qc:review", args=(scan.pk,)), query)
+        return scan
     return None
+
+
+def _next_scan_url(request, after: int | None = None) -> str | None:
+    scan = _next_scan(request, after)
+    return _review_url(scan, _filters(request)[1]) if scan else None
+
+
+def _upcoming(request, filters: QueueFilters, after: Scan) -> Scan | None:
+    """The scan after ``after`` in the rater's queue, not locked: the one whose page and images to fetch
+    ahead."""
+    return next(iter(qc_next_scans(rater=request.user, filters=filters, limit=1, exclude=after.pk)), None)
+
+
+def _wants_json(request) -> bool:
+    return request.headers.get("Accept", "").startswith("application/json")
+
+
+def _decided_json(request, scan: Scan, message: str) -> JsonResponse:
+    """What the review page's script needs to show the next scan in place of this one."""
+    filters, query = _filters(request)
+    upcoming = _next_scan(request, after=scan.pk)
+    then = _upcoming(request, filters, upcoming) if upcoming else None
+    counts = qc_queue_counts(rater=request.user, filters=filters)
+    return JsonResponse({
+        "message": message, "queue": _with_query(reverse("qc:queue"), query),
+        "next": _review_url(upcoming, query) if upcoming else None,
+        "then": _review_url(then, query) if then else None,
+        "counts": {"left": counts.left, "capped": counts.capped, "today": counts.today},
+    })
 
 
 def _to_next(request, query: str, after: int):
@@ -104,8 +139,7 @@ def review(request, pk: int, form: DecisionForm | None = None, status: int = 200
         except ScanLocked as exc:
             messages.error(request, str(exc))
             return redirect(_with_query(reverse("qc:queue"), query))
-    upcoming = next(iter(qc_next_scans(rater=request.user, filters=filters, limit=1, exclude=scan.pk)), None) \
-        if can_rate else None
+    upcoming = _upcoming(request, filters, scan) if can_rate else None
     history = list(qc_history(scan=scan))
     mine = next((d for d in history if d.rater_id == request.user.pk), None)
     # Double reading stays independent: other raters' verdicts show once this rater has given theirs.
@@ -115,6 +149,7 @@ def review(request, pk: int, form: DecisionForm | None = None, status: int = 200
     context = {
         "scan": scan, "subject": scan.subject, "figures": scan_figures(scan), "viewer": scan_slice_viewer(scan),
         "history": history, "prefetch": scan_image_urls(upcoming) if upcoming else [], "can_rate": can_rate,
+        "next_url": _review_url(upcoming, query) if upcoming else "",
         "query": query, "blind": blind,
         "form": form or DecisionForm(initial={"verdict": mine.verdict if mine else "",
                                               "reason": mine.reason if mine else ""}),
@@ -138,11 +173,18 @@ def decide(request, pk: int):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         except ScanLocked as exc:
+            if _wants_json(request):
+                return JsonResponse({"error": str(exc)}, status=409)
             messages.error(request, str(exc))
             return redirect(_with_query(reverse("qc:queue"), query))
         else:
-            messages.success(request, f"{scan}: {form.cleaned_data['verdict']} saved")
+            message = f"{scan}: {form.cleaned_data['verdict']} saved"
+            if _wants_json(request):
+                return _decided_json(request, scan, message)
+            messages.success(request, message)
             return _to_next(request, query, after=scan.pk)
+    if _wants_json(request):  # the page submits again the plain way, to show the errors in the form
+        return JsonResponse({"errors": form.errors}, status=400)
     return review(request, pk, form=form, status=400)
 
 

@@ -12,3 +12,14 @@ AXES_ENABLED = False
 # refuse unless the session allows it (ukbstudy.audit.triggers); only the test suite's sessions do.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c ukbstudy.allow_truncate=on"  # noqa: F405
+
+# SQLite: the test database is a file (on tmpfs where there is one), not Django's in-memory default, so the
+# live server's threads see the same WAL, busy timeout and IMMEDIATE transactions as the app: the QC page
+# fetching the next scan while the rater's decision is posted waits for the lock instead of failing at once
+# ("database table is locked" in a shared in-memory cache). One file per test process.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import os as _os
+    import tempfile as _tempfile
+
+    _folder = "/dev/shm" if _os.path.isdir("/dev/shm") and _os.access("/dev/shm", _os.W_OK) else _tempfile.gettempdir()
+    DATABASES["default"]["TEST"] = {"NAME": _os.path.join(_folder, f"ukbstudy-test-{_os.getpid()}.sqlite3")}  # noqa: F405
