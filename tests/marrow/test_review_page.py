@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.test import Client
 from PIL import Image
 
+from ml.marrow.overlays import LONGEST_SIDE_PX
 from tests.factories import make_scan, make_subject
 from ukbstudy.accounts.services import user_create
 from ukbstudy.imaging.models import Scan
@@ -109,7 +110,7 @@ def test_the_overlay_is_a_png_of_the_mask_over_the_fat_fraction_slab(media_root,
     scan = slab_scan(media_root)
     segmentation(media_root, model_version, scan)
     image = picture(viewer().get(overlay_url(scan)))
-    assert max(image.shape[:2]) == overlays.LONGEST_SIDE_PX
+    assert max(image.shape[:2]) == LONGEST_SIDE_PX
     # the box's 32 slices of 3 mm by 40 columns of 2 mm (z by x): 96 x 80 mm, square pixels
     assert image.shape[0] / image.shape[1] == pytest.approx((33 * 3) / (41 * 2), rel=0.05)
     assert orange_pixels(image) > 0  # the mask's outline
@@ -195,4 +196,4 @@ def test_the_overlay_draws_a_manual_label_on_a_preprocessed_scans_slab(labelled,
     Segmentation.objects.create(scan=label.scan, model_version=version, region="femoral_head", status="small",
                                 volume_voxels=int(mask.sum()), volume_ml=1.0, centre=centre, mask_path=label.path)
     image = picture(viewer().get(overlay_url(label.scan, "femoral_head")))
-    assert orange_pixels(image) > 0 and max(image.shape[:2]) == overlays.LONGEST_SIDE_PX
+    assert orange_pixels(image) > 0 and max(image.shape[:2]) == LONGEST_SIDE_PX

@@ -3,6 +3,9 @@ network, atlas and segmentation measurements and DXA covariates (no images)."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import numpy as np
 
 from tests.factories import make_scan, make_subject
@@ -36,3 +39,9 @@ def build_cohort(rater, n: int = 40, seed: int = 5, with_reference: int = 30) ->
                                       value=1.6 - 0.008 * bmff + float(rng.normal(0, 0.05)))
         scans.append(scan)
     return scans
+
+
+def figures(page: str) -> dict[str, dict]:
+    """The Plotly figures a page embeds, by name (their JSON script elements)."""
+    found = re.findall(r'<script type="application/json" id="figure-([\w-]+)">(.*?)</script>', page, re.S)
+    return {key: json.loads(text) for key, text in found}

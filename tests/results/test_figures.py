@@ -2,15 +2,12 @@
 label, whole-number count axes, bands in order, units on axes, titles that fit, a note where ROC is undefined;
 the regression form offers only method and quantity pairs that have measurements."""
 
-import json
 import re
 from datetime import datetime
 
 import pytest
-from django.test import Client
 
-from tests.results.cohort import build_cohort
-from ukbstudy.accounts.services import user_create
+from tests.results.cohort import build_cohort, figures
 from ukbstudy.measurements.services import measurement_record
 from ukbstudy.results.figures import FAIL, PASS, TITLE_WIDTH
 
@@ -20,18 +17,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def scans(rater):
     return build_cohort(rater, n=40, with_reference=30)  # the last subject fails QC (reason: noise)
-
-
-@pytest.fixture
-def viewer():
-    client = Client()
-    client.force_login(user_create(username="vic", password="pw-long-enough-1", role="viewer"))
-    return client
-
-
-def figures(page: str) -> dict[str, dict]:
-    found = re.findall(r'<script type="application/json" id="figure-([\w-]+)">(.*?)</script>', page, re.S)
-    return {key: json.loads(text) for key, text in found}
 
 
 def colours(figure: dict) -> dict[str, str]:

@@ -17,13 +17,6 @@ def scans(rater):
     return build_cohort(rater, n=12, with_reference=10)
 
 
-@pytest.fixture
-def viewer():
-    client = Client()
-    client.force_login(user_create(username="vic", password="pw-long-enough-1", role="viewer"))
-    return client
-
-
 def selected(page: str, name: str) -> list[str]:
     """The selected options' values of the select ``name``."""
     select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)

@@ -4,10 +4,8 @@ does, and says why it is empty when it is."""
 import re
 
 import pytest
-from django.test import Client
 
 from tests.results.cohort import build_cohort
-from ukbstudy.accounts.services import user_create
 from ukbstudy.results.services import outlier_verdict_record
 
 pytestmark = pytest.mark.django_db
@@ -17,13 +15,6 @@ QUEUE = "/results/outliers/?a=reference&b=network&quantity=liver_ff&dataset=A&n=
 @pytest.fixture
 def scans(rater):
     return build_cohort(rater, n=12, with_reference=10)
-
-
-@pytest.fixture
-def viewer():
-    client = Client()
-    client.force_login(user_create(username="vic", password="pw-long-enough-1", role="viewer"))
-    return client
 
 
 def listed(page: str) -> list[int]:

@@ -1,14 +1,12 @@
 """Results pages: every page renders its figures and the statistics engine's tables; viewers may look."""
 
-import json
 import re
 
 import pytest
 from django.test import Client
 
 from analysis import agreement, top_disagreements
-from tests.results.cohort import build_cohort
-from ukbstudy.accounts.services import user_create
+from tests.results.cohort import build_cohort, figures
 from ukbstudy.measurements.selectors.frames import subject_frame
 
 pytestmark = pytest.mark.django_db
@@ -17,18 +15,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def scans(rater):
     return build_cohort(rater)
-
-
-@pytest.fixture
-def viewer():
-    client = Client()
-    client.force_login(user_create(username="vic", password="pw-long-enough-1", role="viewer"))
-    return client
-
-
-def figures(page: str) -> dict[str, dict]:
-    found = re.findall(r'<script type="application/json" id="figure-([\w-]+)">(.*?)</script>', page, re.S)
-    return {key: json.loads(text) for key, text in found}
 
 
 def test_the_dashboard_shows_counts_coverage_and_distributions_with_tables(scans, viewer):
