@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import struct
 import zipfile
 from pathlib import Path
 
@@ -32,15 +34,21 @@ def scans(preprocess_archives) -> list[Scan]:
 
 
 def damage_stored_archive(scan: Scan, media_root: Path) -> None:
-    """Overwrite one fat slice of station 2 inside the stored archive (as disk corruption would)."""
+    """Overwrite the compressed bytes of one fat slice of station 2 inside the stored archive, keeping the
+    file's size and modification time (as silent disk corruption would: the archive's stat check passes, so
+    the pipeline's own reading must find it)."""
     stored = Path(media_root) / scan.archive_path
     index = __import__("json").loads(stored.with_name(stored.name + ".index.json").read_text())
     victim = index[scan.inventory["stations"]["2"]["F"]["series_uid"]][3]
-    rebuilt = stored.with_suffix(".tmp")
-    with zipfile.ZipFile(stored) as source, zipfile.ZipFile(rebuilt, "w") as target:
-        for info in source.infolist():
-            target.writestr(info, b"garbage" if info.filename == victim else source.read(info))
-    rebuilt.replace(stored)
+    with zipfile.ZipFile(stored) as archive:
+        info = archive.getinfo(victim)
+    before = stored.stat()
+    with open(stored, "r+b") as handle:
+        handle.seek(info.header_offset + 26)
+        name_length, extra_length = struct.unpack("<HH", handle.read(4))  # the local header's own lengths
+        handle.seek(info.header_offset + 30 + name_length + extra_length)
+        handle.write(b"\xff" * min(64, info.compress_size))  # an invalid deflate block type: unreadable
+    os.utime(stored, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
 def test_a_job_processes_every_scan_and_lists_failures(scans, media_root, django_capture_on_commit_callbacks):

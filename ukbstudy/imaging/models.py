@@ -27,9 +27,15 @@ class Scan(models.Model):
     instance = models.PositiveSmallIntegerField(choices=Instance.choices)
     array_index = models.PositiveSmallIntegerField(default=0)
     archive_sha256 = models.CharField(max_length=64, unique=True, verbose_name="archive SHA-256")
-    archive_path = models.CharField(max_length=500, help_text="Relative to MEDIA_ROOT.")
+    archive_path = models.CharField(max_length=500, help_text=(
+        "Relative to MEDIA_ROOT for a copy; absolute for an archive registered in place."))
+    archive_in_place = models.BooleanField(default=False, help_text=(
+        "Registered where it lies (not copied, never deleted by the app); read through scan_archive_file."))
     archive_name = models.CharField(max_length=200, help_text="File name as delivered.")
     archive_bytes = models.BigIntegerField()
+    archive_mtime_ns = models.BigIntegerField(null=True, blank=True, help_text=(
+        "Modification time (ns since 1970) of the file read at import or at the last check whose hash matched; "
+        "a different time makes the next read re-hash it. Empty for scans imported before times were kept."))
     study_date = models.DateField(null=True, blank=True)
     study_uid = models.CharField(max_length=64, blank=True)
     n_series = models.PositiveSmallIntegerField(help_text="DICOM series found in the archive.")

@@ -257,6 +257,9 @@ UKB_IMPORT_LIMITS = {
 # public code does not show it either way, see ml/ukb/identity.py). Set UKB_ARCHIVE_EID_IN_HEADERS=0 where
 # headers carry no eid: the file name is then trusted, and members must still be MR of one patient and study.
 UKB_ARCHIVE_EID_IN_HEADERS = os.environ.get("UKB_ARCHIVE_EID_IN_HEADERS", "1") == "1"
+# Whether imports register archives where they lie (a read-only bulk folder, a shared filesystem) instead of
+# copying each under MEDIA_ROOT (42 MB per scan); `import_ukb --in-place / --no-in-place` overrides it.
+IMAGING_ARCHIVES_IN_PLACE = os.environ.get("UKBSTUDY_ARCHIVES_IN_PLACE", "0") == "1"
 # Optional CSV (field,key,name,kind,unit) adding reference or covariate fields to the catalogue.
 UKB_EXTRA_FIELDS = os.environ.get("UKB_EXTRA_FIELDS", "")
 

@@ -5,10 +5,16 @@ Every archive is imported on its own and atomically: it is hashed, inventoried f
 with the reason and nothing written. An archive whose members are not MR images of one patient and
 one study, or (with ``UKB_ARCHIVE_EID_IN_HEADERS``) whose PatientID is not the eid of its file name, is
 rejected (``ml.ukb.identity``). Re-importing an archive with a known SHA-256 is a no-op.
+
+``in_place`` (default ``IMAGING_ARCHIVES_IN_PLACE``) registers archives where they lie instead of copying
+them (a 42 MB copy per scan is 4 TB at 100,000 scans): the scan records the absolute path, size and
+modification time besides the SHA-256, nothing is written beside the archive (its series index goes under
+MEDIA_ROOT) and nothing ever deletes it. Readers check it through ``archive_files.scan_archive_file``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -28,6 +34,7 @@ from ml.ukb.inventory import ArchiveInventory, inventory_archive
 from ukbstudy.subjects.models import ImportBatch, Subject
 
 from ..models import Scan
+from .archive_files import ArchiveFileError, scan_archive_file
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
@@ -72,11 +79,17 @@ def archive_paths_expand(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def archive_index_path(stored: Path) -> Path:
-    """The JSON index (series UID -> member names) kept beside a stored archive."""
-    return stored.with_name(stored.name + ".index.json")
+    """The JSON index (series UID -> member names) of an archive: beside our copy under MEDIA_ROOT, or under
+    MEDIA_ROOT/archive-index for an archive registered in place, whose folder is not ours (and may be
+    read-only); keyed by its path, so the importer and the readers find it from the path alone."""
+    if stored.is_relative_to(Path(settings.MEDIA_ROOT) / "archives"):
+        return stored.with_name(stored.name + ".index.json")
+    key = hashlib.sha256(str(stored).encode()).hexdigest()[:16]
+    return Path(settings.MEDIA_ROOT) / "archive-index" / key / (stored.name + ".index.json")
 
 
 def write_json_atomically(path: Path, value) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(json.dumps(value))
     os.replace(temporary, path)
@@ -102,14 +115,18 @@ class _LazyBatch:
         return self.batch
 
 
-def scans_import_archives(*, paths: Iterable[str | Path], user=None,
-                          progress: Progress | None = None) -> ArchivesReport:
-    """Import every archive in ``paths`` (files or folders); one result per file."""
+def scans_import_archives(*, paths: Iterable[str | Path], user=None, progress: Progress | None = None,
+                          in_place: bool | None = None) -> ArchivesReport:
+    """Import every archive in ``paths`` (files or folders); one result per file. ``in_place`` registers the
+    archives where they are instead of copying them; None takes ``IMAGING_ARCHIVES_IN_PLACE`` (off unless
+    set), so the page's and the API's import jobs follow the deployment's choice without passing it."""
+    if in_place is None:
+        in_place = settings.IMAGING_ARCHIVES_IN_PLACE
     files = archive_paths_expand(paths)
     batch = _LazyBatch(source="\n".join(str(p) for p in paths), user=user)
     results = []
     for index, path in enumerate(files):
-        results.append(scan_import_archive(path=path, batch=batch))
+        results.append(scan_import_archive(path=path, batch=batch, in_place=in_place))
         if progress:
             progress(index + 1, len(files), f"{path.name}: {results[-1].status}")
     report = ArchivesReport(results=results, batch_id=batch.batch.pk if batch.batch else None)
@@ -118,9 +135,9 @@ def scans_import_archives(*, paths: Iterable[str | Path], user=None,
     return report
 
 
-def scan_import_archive(*, path: Path, batch: _LazyBatch) -> ArchiveResult:
+def scan_import_archive(*, path: Path, batch: _LazyBatch, in_place: bool = False) -> ArchiveResult:
     try:
-        return _import_archive(path, batch)
+        return _import_archive(path, batch, in_place)
     except ArchiveError as exc:
         logger.info("rejected %s", exc)
         return ArchiveResult(path=str(path), status="rejected", reason=str(exc))
@@ -130,42 +147,91 @@ def scan_import_archive(*, path: Path, batch: _LazyBatch) -> ArchiveResult:
                              reason=f"{Path(path).name}: unexpected error ({type(exc).__name__}: {exc})")
 
 
-def _import_archive(path: Path, batch: _LazyBatch) -> ArchiveResult:
+def _import_archive(path: Path, batch: _LazyBatch, in_place: bool) -> ArchiveResult:
     if not path.is_file():
         raise ArchiveError(path, "no such file")
     name = parse_archive_name(path)
     _check_field_and_instance(path, name)
+    hashed = path.stat()
     sha = sha256_of(path)
-    duplicate = _duplicate_result(path, sha)
+    duplicate = _duplicate_result(path, sha, in_place_state=hashed if in_place else None)
     if duplicate:
         return duplicate
     _check_subject(path, name)
-    stored = _store_archive(path, name, sha)
+    stored = _in_place_path(path) if in_place else _store_archive(path, name, sha)
     try:
-        # Everything from here on reads the stored copy, whose hash was checked: what is recorded is
-        # exactly what is kept, even if the source changes meanwhile.
-        inventory = inventory_archive(stored, import_limits(), eid_in_headers=settings.UKB_ARCHIVE_EID_IN_HEADERS)
-        write_json_atomically(archive_index_path(stored), inventory.series_members())
-        scan = _record_scan(path, sha, stored, inventory, batch)
+        inventory = _inventory(stored, unchanged_since=hashed if in_place else None)
+        scan = _record_scan(path, sha, stored, inventory, batch, in_place)
     except IntegrityError:
-        _discard(stored)
+        _discard(stored, in_place=in_place)
         concurrent = _duplicate_result(path, sha)
         if concurrent:
             return concurrent
         raise ArchiveError(path, "a scan for this participant and visit was imported concurrently") from None
     except BaseException:
-        _discard(stored)
+        _discard(stored, in_place=in_place)
         raise
     return ArchiveResult(path=str(path), status="imported", eid=name.eid, scan_id=scan.pk,
                          deviations=[d.message for d in inventory.deviations])
 
 
-def _duplicate_result(path: Path, sha: str) -> ArchiveResult | None:
+def _inventory(stored: Path, *, unchanged_since: os.stat_result | None) -> ArchiveInventory:
+    """Inventory the file the scan will point at and write its series index. A copy was hashed as it was
+    written; an archive read in place must show the size and time it had when hashed, or what is recorded
+    might not be what was hashed."""
+    inventory = inventory_archive(stored, import_limits(), eid_in_headers=settings.UKB_ARCHIVE_EID_IN_HEADERS)
+    if unchanged_since is not None and not _same_file_state(stored.stat(), unchanged_since):
+        raise ArchiveError(stored, "the file changed while it was being imported; import it again")
+    write_json_atomically(archive_index_path(stored), inventory.series_members())
+    return inventory
+
+
+def _same_file_state(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_size, a.st_mtime_ns) == (b.st_size, b.st_mtime_ns)
+
+
+def _in_place_path(path: Path) -> Path:
+    """The absolute path recorded for an archive registered where it is (symbolic links kept as given: a
+    mount point's link is the name that stays valid)."""
+    absolute = Path(os.path.abspath(path))
+    limit = Scan._meta.get_field("archive_path").max_length
+    if len(str(absolute)) > limit:
+        raise ArchiveError(path, f"its absolute path is longer than {limit} characters; move or link it")
+    return absolute
+
+
+def _duplicate_result(path: Path, sha: str, *, in_place_state: os.stat_result | None = None
+                      ) -> ArchiveResult | None:
+    """The result for an archive already imported; ``in_place_state`` (its state when hashed, for an import
+    in place) lets a moved archive registered in place be pointed at its new place."""
     scan = Scan.all_objects.filter(archive_sha256=sha).select_related("subject").first()
     if scan is None:
         return None
+    reason = f"already imported as scan {scan}"
+    if in_place_state is not None and _relocate(scan, _in_place_path(path), in_place_state):
+        reason += f"; its archive was missing or changed at the recorded path, now registered at {path}"
     return ArchiveResult(path=str(path), status="duplicate", eid=scan.subject.eid, scan_id=scan.pk,
-                         reason=f"already imported as scan {scan}")
+                         reason=reason)
+
+
+def _relocate(scan: Scan, found: Path, state: os.stat_result) -> bool:
+    """An archive registered in place that was moved: importing it in place from where it is now (same
+    SHA-256, so the same bytes) points the scan there, the remedy the archive check names. A scan whose
+    recorded file is still good is left alone (the same archive in two places)."""
+    if not scan.archive_in_place or Path(scan.archive_path) == found:
+        return False
+    try:
+        scan_archive_file(scan=scan)
+        return False
+    except ArchiveFileError:
+        pass
+    old_index, new_index = archive_index_path(Path(scan.archive_path)), archive_index_path(found)
+    Scan.all_objects.filter(pk=scan.pk).update(archive_path=str(found), archive_bytes=state.st_size,
+                                               archive_mtime_ns=state.st_mtime_ns)
+    if old_index.exists():
+        new_index.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(old_index, new_index)
+    return True
 
 
 def _check_field_and_instance(path: Path, name) -> None:
@@ -207,36 +273,54 @@ def _store_archive(path: Path, name, sha: str) -> Path:
     return target
 
 
-def _discard(stored: Path) -> None:
-    """Remove a copy that no scan row refers to (a concurrent import of the same archive may own it)."""
-    relative = str(stored.relative_to(settings.MEDIA_ROOT))
-    if not Scan.all_objects.filter(archive_path=relative).exists():
-        stored.unlink(missing_ok=True)
-        archive_index_path(stored).unlink(missing_ok=True)
-        for folder in (stored.parent, stored.parent.parent):  # the hash and eid folders, if now empty
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+def _discard(stored: Path, *, in_place: bool) -> None:
+    """Remove what this import wrote and no scan row refers to (a concurrent import of the same archive may
+    own it): our copy and its index, or, for an archive registered in place, only our index of it: the
+    archive itself is not ours and is never deleted."""
+    if Scan.all_objects.filter(archive_path=_recorded_path(stored, in_place)).exists():
+        return
+    index = archive_index_path(stored)
+    index.unlink(missing_ok=True)
+    if in_place:
+        _remove_if_empty(index.parent)
+        return
+    stored.unlink(missing_ok=True)
+    _remove_if_empty(stored.parent, stored.parent.parent)  # the hash and eid folders
 
 
-def _record_scan(path: Path, sha: str, stored: Path, inventory: ArchiveInventory, batch: _LazyBatch) -> Scan:
+def _remove_if_empty(*folders: Path) -> None:
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+def _recorded_path(stored: Path, in_place: bool) -> str:
+    """``Scan.archive_path``: absolute for an archive registered in place, else relative to MEDIA_ROOT."""
+    return str(stored) if in_place else str(stored.relative_to(settings.MEDIA_ROOT))
+
+
+def _record_scan(path: Path, sha: str, stored: Path, inventory: ArchiveInventory, batch: _LazyBatch,
+                 in_place: bool) -> Scan:
     batch_created_here = batch.batch is None
     try:
-        return _create_scan(path, sha, stored, inventory, batch)
+        return _create_scan(path, sha, stored, inventory, batch, in_place)
     except BaseException:
         if batch_created_here:
             batch.batch = None  # rolled back with the scan
         raise
 
 
-def _create_scan(path: Path, sha: str, stored: Path, inventory: ArchiveInventory, batch: _LazyBatch) -> Scan:
+def _create_scan(path: Path, sha: str, stored: Path, inventory: ArchiveInventory, batch: _LazyBatch,
+                 in_place: bool) -> Scan:
+    state = stored.stat()  # what scan_archive_file checks the file against from now on
     with transaction.atomic():
         subject, _ = Subject.all_objects.get_or_create(eid=inventory.eid)
         return Scan.objects.create(
             subject=subject, field_id=inventory.field, instance=inventory.instance, array_index=inventory.array,
-            archive_sha256=sha, archive_path=str(stored.relative_to(settings.MEDIA_ROOT)),
-            archive_name=path.name, archive_bytes=path.stat().st_size,
+            archive_sha256=sha, archive_path=_recorded_path(stored, in_place), archive_in_place=in_place,
+            archive_name=path.name, archive_bytes=state.st_size, archive_mtime_ns=state.st_mtime_ns,
             study_date=_parse_dicom_date(inventory.study_date), study_uid=inventory.study_uid[:64],
             n_series=inventory.n_series, n_files=inventory.n_files,
             inventory={**inventory.stations_json(), "manifest": inventory.manifest},

@@ -27,6 +27,7 @@ from ml.imaging.hints import SEVERITY_RANK
 from ml.imaging.pipeline import preprocess_archive
 
 from ..models import Scan
+from .archive_files import scan_archive_file
 from .archives import archive_index_path
 
 logger = logging.getLogger(__name__)
@@ -50,8 +51,9 @@ def scan_preprocess(*, scan: Scan) -> PreprocessOutcome:
     _remove_stale_runs(scan_dir, keep=scan.derived.get("folder"), media=media)
     try:
         run_dir.mkdir(parents=True)
-        result = preprocess_archive(media / scan.archive_path, scan.inventory.get("stations", {}), scan.deviations,
-                                    run_dir, _archive_index(media / scan.archive_path))
+        archive = scan_archive_file(scan=scan)  # checked: a moved or changed archive is never read
+        result = preprocess_archive(archive, scan.inventory.get("stations", {}), scan.deviations, run_dir,
+                                    _archive_index(archive))
     except Exception as exc:  # every failure fails this scan only, with its reason; the cohort run goes on
         shutil.rmtree(run_dir, ignore_errors=True)
         reason = f"{type(exc).__name__}: {exc}"
