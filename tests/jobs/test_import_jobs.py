@@ -10,7 +10,7 @@ from ukbstudy.imaging.services.jobs import import_archives_start, preprocess_sta
 from ukbstudy.jobs.models import Job
 from ukbstudy.showcase.models import ReferenceValue
 from ukbstudy.showcase.services.jobs import import_fields_start
-from ukbstudy.subjects.models import Subject
+from ukbstudy.subjects.models import ImportBatch, Subject
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -41,6 +41,24 @@ def test_an_archive_import_job_reports_progress_per_file(job_worker, tmp_path):
     assert (job.progress_done, job.progress_total) == (2, 2)
     assert job.result["counts"] == {"imported": 2, "duplicate": 0, "rejected": 0}
     assert sorted(Scan.objects.values_list("archive_name", flat=True)) == sorted(p.name for p in archives)
+
+
+def test_an_archive_import_fans_out_one_item_per_archive_and_lists_each_rejected_one(job_worker, tmp_path):
+    archives = cohort_archives(tmp_path / "cohort", 2, seed=23)
+    other = tmp_path / "elsewhere" / "deep" / "er"
+    other.mkdir(parents=True)
+    (other / "1234567_20201_2_0.zip").write_bytes(b"not a zip")
+    job = wait_for(import_archives_start(paths=[tmp_path / "cohort" / "archives", other]))
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert (job.progress_done, job.progress_total, job.parameters["archives"]) == (3, 3, 3)
+    assert job.result["counts"] == {"imported": 2, "duplicate": 0, "rejected": 1}
+    (failed,) = job.result["failed"]
+    assert failed["item"].endswith("/1234567_20201_2_0.zip") and "1234567_20201_2_0.zip" in failed["reason"]
+    batch = ImportBatch.objects.get(pk=job.parameters["batch"])
+    assert set(Scan.objects.values_list("import_batch_id", flat=True)) == {batch.pk}
+    assert batch.summary == {"counts": job.result["counts"]}
+    again = wait_for(import_archives_start(paths=archives))
+    assert again.result["counts"] == {"imported": 0, "duplicate": 2, "rejected": 0}
 
 
 def test_a_preprocessing_job_fans_out_over_scans(job_worker, tmp_path, media_root):

@@ -2,19 +2,20 @@
 
 from celery import shared_task
 
-from ukbstudy.jobs.services import job_item_run, run_job
+from ukbstudy.jobs.services import job_item_run
 
 from .services.jobs import (
-    IMPORT_ARCHIVES_TASK,
+    IMPORT_ARCHIVE_TASK,
     PREPROCESS_TASK,
-    import_archives_run,
+    import_archive_item,
+    import_archives_counts,
     preprocess_item,
 )
 
 
-@shared_task(name=IMPORT_ARCHIVES_TASK)
-def import_archives(job_id: int) -> None:
-    run_job(job_id=job_id, body=import_archives_run)
+@shared_task(name=IMPORT_ARCHIVE_TASK)
+def import_archive(job_id: int, item: str) -> None:
+    job_item_run(job_id=job_id, item=item, body=import_archive_item, after_last=("counts", import_archives_counts))
 
 
 @shared_task(name=PREPROCESS_TASK)

@@ -6,28 +6,72 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from django.conf import settings
+from django.db import transaction
+
 from ukbstudy.jobs.models import Job
-from ukbstudy.jobs.services import ItemFailed, job_fan_out, job_progress_callback, job_start
+from ukbstudy.jobs.services import ItemFailed, job_fan_out
+from ukbstudy.subjects.models import ImportBatch
 
 from ..models import Scan
 from ..selectors import scan_of_item
-from .archives import scans_import_archives
+from .archives import archive_paths_expand, scan_import_archive
 from .preprocessing import scan_preprocess
 
-# The tasks' registered names (``tasks.py`` registers them under these).
-IMPORT_ARCHIVES_TASK = "imaging.import_archives"
+# The tasks' registered names (``tasks.py`` registers them under these). "imaging.import_archives" (one task
+# for the whole import) was replaced by one task per archive; a message queued under the old name before
+# an upgrade is refused by the new workers and its job stays queued: start the import again.
+IMPORT_ARCHIVE_TASK = "imaging.import_archive"
 PREPROCESS_TASK = "imaging.preprocess_scan"
 
 
 def import_archives_start(*, paths: list[str | Path], user=None) -> Job:
-    parameters = {"paths": [str(p) for p in paths]}
-    return job_start(kind=Job.Kind.IMPORT_ARCHIVES, task=IMPORT_ARCHIVES_TASK, parameters=parameters, user=user)
+    """One job, one task per archive: workers share a bulk delivery as they share its preprocessing (an
+    import is mostly decompressing and checking every DICOM file, one core per archive). The folders go in
+    the job's parameters and each item names its archive by folder number and file name, so an item stays
+    short however deep the bulk folder; the archives share one ImportBatch, recorded with the job."""
+    files = archive_paths_expand(paths)
+    folders = sorted({str(path.parent) for path in files})
+    number = {folder: i for i, folder in enumerate(folders)}
+    items = [f"{number[str(path.parent)]}/{path.name}" for path in files]
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(kind=ImportBatch.Kind.ARCHIVES, created_by=user,
+                                           source="\n".join(str(p) for p in paths))
+        return job_fan_out(kind=Job.Kind.IMPORT_ARCHIVES, task=IMPORT_ARCHIVE_TASK, items=items, user=user,
+                           parameters={"paths": [str(p) for p in paths], "folders": folders,
+                                       "archives": len(items), "batch": batch.pk})
 
 
-def import_archives_run(job: Job) -> dict:
-    report = scans_import_archives(paths=job.parameters["paths"], user=job.created_by,
-                                   progress=job_progress_callback(job))
-    return report.as_dict()
+def import_archive_item(job: Job, item: str) -> str:
+    """Import one archive of the job; a rejected archive fails its item with the reason."""
+    folder, name = item.split("/", 1)
+    path = Path(job.parameters["folders"][int(folder)]) / name
+    result = scan_import_archive(path=path, batch=_JobBatch(job.parameters["batch"]),
+                                 in_place=settings.IMAGING_ARCHIVES_IN_PLACE)
+    if result.status == "rejected":
+        raise ItemFailed(result.reason)
+    return result.status
+
+
+def import_archives_counts(job: Job) -> dict[str, int]:
+    """After the last archive: imported / duplicate / rejected, as ``scans_import_archives`` reports them,
+    also kept on the batch."""
+    counts = dict.fromkeys(("imported", "duplicate", "rejected"), 0)
+    for ok, reason in job.items.values_list("ok", "reason"):
+        counts[reason if ok and reason in counts else "rejected"] += 1
+    ImportBatch.objects.filter(pk=job.parameters["batch"]).update(summary={"counts": counts})
+    return counts
+
+
+class _JobBatch:
+    """The job's ImportBatch (made with the job, so it is never created nor rolled back here), in the shape
+    ``scan_import_archive`` takes a batch."""
+
+    def __init__(self, pk: int):
+        self.batch = ImportBatch.objects.get(pk=pk)
+
+    def get(self) -> ImportBatch:
+        return self.batch
 
 
 def preprocess_start(*, scans: Iterable[Scan], user=None) -> Job:
