@@ -125,20 +125,23 @@ def wait(job, timeout: float = 6 * 3600):
 
 
 def report(runs: dict) -> None:
-    fewest = min(runs)
-    base = runs[fewest]["processed"] / runs[fewest]["preprocess_s"] / fewest  # scans per second per worker
-    print("\nworkers  import s  preprocess s  scans/hour (preprocess)  efficiency")
+    """Rates per worker with the fewest workers; each stage's efficiency with more; the 32-core projection."""
+    fewest, most = min(runs), max(runs)
+    base = {stage: runs[fewest]["scans"] / runs[fewest][f"{stage}_s"] / fewest for stage in ("import", "preprocess")}
+    print("\nworkers  import s  scans/hour  efficiency  preprocess s  scans/hour  efficiency")
+    efficiency = {}
     for workers, run in sorted(runs.items()):
-        rate = run["processed"] / run["preprocess_s"]
-        print(f"{workers:7d}  {run['import_s']:8.1f}  {run['preprocess_s']:12.1f}  {rate * 3600:23.0f}  "
-              f"{rate / (workers * base):10.2f}")
-    most = max(runs)
-    efficiency = runs[most]["processed"] / runs[most]["preprocess_s"] / (most * base)
-    import_rate = runs[fewest]["scans"] / runs[fewest]["import_s"]  # the import is one task: one core
-    hours = 100_000 / (32 * base * efficiency) / 3600
-    print(f"\nprojection for 100,000 scans on a 32-core server (one worker per core, efficiency {efficiency:.2f} "
-          f"as measured with {most}): preprocessing {hours:.1f} h; the import (one task, {import_rate * 3600:.0f} "
-          f"archives per hour) {100_000 / import_rate / 3600:.1f} h before it")
+        cells = []
+        for stage in ("import", "preprocess"):
+            rate = run["scans"] / run[f"{stage}_s"]
+            efficiency[stage] = rate / (workers * base[stage])
+            cells.append(f"{run[f'{stage}_s']:8.1f}  {rate * 3600:10.0f}  {efficiency[stage]:10.2f}")
+        print(f"{workers:7d}  " + "  ".join(cells))
+    hours = {stage: 100_000 / (32 * base[stage] * efficiency[stage]) / 3600 for stage in base}
+    print(f"\nprojection for 100,000 scans on a 32-core server, one worker process per core, at the per-worker rates "
+          f"above and the efficiencies measured with {most}: import {hours['import']:.1f} h, preprocessing "
+          f"{hours['preprocess']:.1f} h, {hours['import'] + hours['preprocess']:.1f} h in all (disk and database "
+          "throughput at that scale not measured here)")
     failed = {w: r for w, r in runs.items() if r["processed"] != r["scans"] or r["job_status"] != "succeeded"}
     if failed:
         print(f"NOTE: not every scan was processed: {failed}")
