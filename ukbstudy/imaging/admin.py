@@ -29,7 +29,8 @@ def inventory_table(inventory: dict) -> str:
 class ScanAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "instance", "study_date", "n_series", "n_deviations", "processing_state", "hint_rank",
                     "created_at")
-    list_filter = ("instance", "processing_state", "hint_rank", "n_deviations", "subject__withdrawn", "import_batch")
+    list_filter = ("instance", "processing_state", "hint_rank", "n_deviations", "archive_in_place",
+                   "subject__withdrawn", "import_batch")
     search_fields = ("=subject__eid", "archive_sha256", "archive_name")
     list_select_related = ("subject",)
     readonly_fields = ("qc_images", "hints_pretty", "inventory_pretty", "deviations_pretty")
