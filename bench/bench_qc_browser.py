@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def summary(times: list[float]) -> str:
     ordered = sorted(times)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"p50 {statistics.median(ordered):6.1f} ms   p95 {p95:6.1f} ms   max {ordered[-1]:6.1f} ms   (n = {len(ordered)})"
+    return (f"p50 {statistics.median(ordered):6.1f} ms   p95 {p95:6.1f} ms   max {ordered[-1]:6.1f} ms   "
+            f"(n = {len(ordered)})")
 
 
 def main() -> None:
@@ -48,7 +49,8 @@ def main() -> None:
     print("\nsave-and-next, key press to the next scan's images painted")
     print(f"  fetched ahead, swapped in place: {summary(found['swap'])}")
     print(f"  plain (post, load the page):     {summary(found['plain'])}")
-    print(f"  median ratio plain / swapped: {statistics.median(found['plain']) / statistics.median(found['swap']):.1f}x")
+    ratio = statistics.median(found["plain"]) / statistics.median(found["swap"])
+    print(f"  median ratio plain / swapped: {ratio:.1f}x")
 
 
 if __name__ == "__main__":

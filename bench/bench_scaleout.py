@@ -97,7 +97,7 @@ def start_worker(env: dict, index: int, tmp: Path) -> subprocess.Popen:
 
 
 def drive(archives: Path) -> dict:
-    """Start the import job, then the preprocessing job, as the jobs page does; wait for each."""
+    """Start the import job, then the preprocessing job; wait for each."""
     import django
 
     django.setup()

@@ -6,11 +6,13 @@
 // is next); when that is the scan fetched ahead, its page replaces this one in place ("qc:page" tells
 // qc_viewer.js) and the scan after it is fetched. Anything else (an error in the form, a scan taken by
 // another rater meanwhile, nothing fetched yet) takes the plain way: the form posts and the server answers.
+// Once a decision is sent, the form takes no other until the next scan is shown: a second Enter, or keys
+// meant for the next scan, never reach the scan just decided (its history is append-only).
 (function () {
   "use strict";
   const help = document.getElementById("help");  // the overlays stay when a page is swapped in
   const PRESSED = "qc-pressed", STEPS = "qc-step-ms";
-  let form = null, controls = null, shownAt = 0, ahead = null, posting = false;
+  let form = null, controls = null, shownAt = 0, ahead = null, sent = false;
 
   function typing(target) {
     return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
@@ -21,15 +23,23 @@
     if (help.open) help.close(); else help.showModal();
   }
   if (help) {
-    document.getElementById("help-open").addEventListener("click", toggleHelp);
+    // The opening button is in the page (swapped with it), the dialog is not: one delegated listener.
+    document.addEventListener("click", (event) => {
+      if (event.target instanceof Element && event.target.closest("#help-open")) toggleHelp();
+    });
     document.getElementById("help-close").addEventListener("click", () => help.close());
   }
 
   // Save-and-next as the rater feels it: from the key press (or click) to the next scan's images painted,
   // kept for this tab (sessionStorage "qc-step-ms", the last 500 steps) whichever way the page came.
+  function scanShown() {  // the scan whose form this page shows (an error page is served at .../decide/)
+    const match = form && /\/scan\/(\d+)\//.exec(form.getAttribute("action"));
+    return match ? match[1] : null;
+  }
+
   function markPressed(at) {
     if (!sessionStorage.getItem(PRESSED)) {
-      sessionStorage.setItem(PRESSED, JSON.stringify({ at: performance.timeOrigin + at, from: location.pathname }));
+      sessionStorage.setItem(PRESSED, JSON.stringify({ at: performance.timeOrigin + at, from: scanShown() }));
     }
   }
 
@@ -40,7 +50,7 @@
   function recordShown() {
     const pressed = JSON.parse(sessionStorage.getItem(PRESSED) || "null");
     sessionStorage.removeItem(PRESSED);
-    if (!pressed || pressed.from === location.pathname) return;  // the same scan again: an error shown
+    if (!pressed || pressed.from === scanShown()) return;  // the same scan again: an error shown
     imagesDecoded(document).then(() => requestAnimationFrame(() => requestAnimationFrame(() => {
       const ms = performance.timeOrigin + performance.now() - pressed.at;
       const steps = JSON.parse(sessionStorage.getItem(STEPS) || "[]");
@@ -79,6 +89,7 @@
     document.querySelectorAll("body > .messages").forEach((list) => list.remove());
     const list = document.createElement("ul"), item = document.createElement("li");
     list.className = "messages";
+    list.setAttribute("role", "status");
     item.className = "success";
     item.textContent = text;
     list.append(item);
@@ -86,12 +97,14 @@
   }
 
   function showCounts(counts) {
+    if (!counts) return;
     const left = document.getElementById("queue-left"), today = document.getElementById("decided-today");
     if (left) left.textContent = `${counts.capped ? "more than " : ""}${counts.left}`;
     if (today) today.textContent = String(counts.today);
   }
 
   function swapIn(entry, answer) {
+    document.querySelectorAll("dialog[open]").forEach((dialog) => dialog.close());
     document.title = entry.doc.title;
     document.querySelector("main").replaceWith(document.adoptNode(entry.doc.querySelector("main")));
     history.pushState({ swapped: true }, "", entry.url);
@@ -100,36 +113,42 @@
     showCounts(answer.counts);
     document.dispatchEvent(new CustomEvent("qc:page"));
     window.scrollTo(0, 0);
+    document.getElementById("scan-title").focus({ preventScroll: true });
     recordShown();
     fetchAhead(answer.then);
   }
 
-  function plainSubmit() {
-    HTMLFormElement.prototype.submit.call(form);
-  }
-
   function submitted(event) {
+    if (sent) { event.preventDefault(); return; }  // one decision per scan shown
+    sent = true;
     controls.seconds.value = ((performance.now() - shownAt) / 1000).toFixed(1);
     markPressed(event.timeStamp);
     const entry = ahead;
-    if (!entry || !entry.doc || posting) return;  // the plain way
+    if (!entry || !entry.doc) return;  // the plain way
     event.preventDefault();
-    posting = true;
     fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
       headers: { Accept: "application/json" } })
-      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+      .then((response) => {
+        if (response.ok) return response.json();
+        // 400: nothing recorded, the plain post shows why in the form. Anything else (another rater's hold,
+        // a server or network failure after the decision may have been stored): the queue decides anew.
+        if (response.status === 400) HTMLFormElement.prototype.submit.call(form);
+        else location.assign(form.dataset.queue);
+        return null;
+      })
       .then((answer) => {
-        posting = false;
+        if (!answer) return;
         if (answer.next && new URL(answer.next, location.href).href === entry.url) swapIn(entry, answer);
         else location.assign(answer.next || answer.queue);
       })
-      .catch(plainSubmit);  // not recorded: the server shows why in the form, or sends the rater on
+      .catch(() => location.assign(form.dataset.queue));
   }
 
   // The current page's decision form (again after a swap).
   function setup() {
     form = document.getElementById("decision");
     shownAt = performance.now();
+    sent = false;
     if (!form) return;
     controls = {
       verdict: document.getElementById("id_verdict"), reason: document.getElementById("id_reason"),
@@ -175,7 +194,7 @@
   document.addEventListener("keydown", (event) => {
     if (!form) return;
     if (event.altKey || event.ctrlKey || event.metaKey) {
-      if (event.key === "Enter" && event.ctrlKey) { markPressed(event.timeStamp); form.requestSubmit(); }
+      if (event.key === "Enter" && event.ctrlKey && !sent) { markPressed(event.timeStamp); form.requestSubmit(); }
       return;
     }
     if (typing(event.target)) {
@@ -183,6 +202,7 @@
       return;
     }
     if (document.querySelector("dialog[open]") || event.defaultPrevented) return;
+    if (sent) return;  // sent: the keys wait for the next scan
     const key = event.key.toLowerCase();
     const shifted = /^Digit[1-5]$/.test(event.code) && event.shiftKey && !/^[0-9]$/.test(event.key);
     const { reason, note } = controls, keys = { p: "pass", q: "questionable", f: "fail" };
@@ -203,7 +223,9 @@
 
   // Back from the browser's cache: the time counts from now. Back or forward over a swapped page: the
   // server draws that scan's page afresh.
-  window.addEventListener("pageshow", (event) => { if (event.persisted) shownAt = performance.now(); });
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) { shownAt = performance.now(); sent = false; }
+  });
   window.addEventListener("popstate", () => location.reload());
 
   setup();

@@ -59,6 +59,22 @@ def test_an_archive_import_fans_out_one_item_per_archive_and_lists_each_rejected
     assert batch.summary == {"counts": job.result["counts"]}
     again = wait_for(import_archives_start(paths=archives))
     assert again.result["counts"] == {"imported": 0, "duplicate": 2, "rejected": 0}
+    assert "batch" not in again.parameters and ImportBatch.objects.count() == 1  # nothing imported: no batch
+    nothing = tmp_path / "nothing"
+    nothing.mkdir()
+    none = wait_for(import_archives_start(paths=[nothing]))
+    assert none.status == Job.Status.SUCCEEDED
+    assert none.result["counts"] == {"imported": 0, "duplicate": 0, "rejected": 0}
+
+
+def test_an_import_job_copies_or_registers_in_place_as_decided_when_it_starts(job_worker, tmp_path, settings):
+    cohort_archives(tmp_path / "cohort", 1, seed=24)
+    job = import_archives_start(paths=[tmp_path / "cohort" / "archives"], in_place=True)
+    settings.IMAGING_ARCHIVES_IN_PLACE = False  # changed meanwhile: the job keeps its own choice
+    job = wait_for(job)
+    assert job.parameters["in_place"] is True and job.result["counts"]["imported"] == 1
+    scan = Scan.objects.get()
+    assert scan.archive_in_place and scan.archive_path.startswith(str(tmp_path))
 
 
 def test_a_preprocessing_job_fans_out_over_scans(job_worker, tmp_path, media_root):

@@ -81,3 +81,36 @@ def test_a_scan_another_rater_holds_is_refused_with_409():
     response = client.post(f"/qc/scan/{first.pk}/decide/", {"verdict": "pass"}, **JSON)
     assert response.status_code == 409 and "olga" in response.json()["error"]
     assert not QCDecision.objects.exists()
+
+
+def test_fetching_the_next_page_ahead_takes_no_hold_and_is_refused_when_another_rater_holds_it():
+    first, second, _ = scans(3)
+    olga, _ = login("olga")
+    rater, client = login("rita")
+    ahead = {"HTTP_X_REQUESTED_WITH": "fetch"}
+    assert client.get(f"/qc/scan/{second.pk}/", **ahead).status_code == 200
+    assert not QCLock.objects.filter(scan=second).exists()  # other raters may still take it meanwhile
+    qc_lock_acquire(scan=second, rater=olga)
+    assert client.get(f"/qc/scan/{second.pk}/", **ahead).status_code == 409
+    client.get(f"/qc/scan/{first.pk}/")
+    answer = client.post(f"/qc/scan/{first.pk}/decide/", {"verdict": "pass"}, **JSON).json()
+    assert answer["next"] != f"/qc/scan/{second.pk}/"  # the page then loads what the server names
+    assert QCLock.objects.get(scan=second).rater_id == olga.pk
+
+
+def test_a_failure_after_the_decision_is_stored_still_answers_that_it_was_recorded(monkeypatch):
+    from django.db import DatabaseError
+
+    from ukbstudy.qc import views
+
+    first, _ = scans(2)
+    _, client = login("rita")
+
+    def broken(**kwargs):
+        raise DatabaseError("database is locked")
+
+    monkeypatch.setattr(views, "qc_queue_counts", broken)
+    response = client.post(f"/qc/scan/{first.pk}/decide/", {"verdict": "pass"}, **JSON)
+    assert response.status_code == 200
+    assert (response.json()["next"], response.json()["counts"]) == (None, None)
+    assert QCDecision.objects.filter(scan=first).count() == 1

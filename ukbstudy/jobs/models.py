@@ -72,7 +72,7 @@ class JobItem(models.Model):
     often Celery delivers its task."""
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items")
-    item = models.CharField(max_length=100)
+    item = models.CharField(max_length=300)  # a scan id, or an archive: folder number / file name (255 at most)
     ok = models.BooleanField()
     skipped = models.BooleanField(default=False)
     reason = models.TextField(blank=True)

@@ -105,6 +105,11 @@ def qc_next_scans(*, rater, filters: QueueFilters = QueueFilters(), limit: int =
     return found
 
 
+def qc_held_by_other(*, scan: Scan, rater) -> QCLock | None:
+    """Another rater's unexpired hold on ``scan``, if any (a look, not a lock: for fetching a page ahead)."""
+    return QCLock.objects.filter(scan=scan, expires_at__gt=timezone.now()).exclude(rater=rater).first()
+
+
 def qc_previous_scan(*, rater, before: Scan | None = None) -> Scan | None:
     """The scan this rater decided just before deciding ``before`` (or most recently, when ``before`` is
     none or not decided by them), so pressing "previous" again keeps stepping back through their work."""

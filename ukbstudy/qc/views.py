@@ -8,6 +8,7 @@ which scan comes next (and the one after, to fetch meanwhile) and what the queue
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -15,7 +16,8 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.db import DatabaseError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -31,6 +33,7 @@ from .selectors import (
     QueueFilters,
     participant_lookup,
     qc_disagreements,
+    qc_held_by_other,
     qc_history,
     qc_latest_verdicts,
     qc_next_scans,
@@ -42,6 +45,7 @@ from .selectors import (
 from .services import ScanLocked, qc_decision_record, qc_defer, qc_lock_acquire
 
 REVIEW_PERMISSION = "qc.add_qcdecision"
+logger = logging.getLogger(__name__)
 
 
 def _filters(request) -> tuple[QueueFilters, str]:
@@ -110,13 +114,20 @@ def _wants_json(request) -> bool:
 
 
 def _decided_json(request, scan: Scan, message: str) -> JsonResponse:
-    """What the review page's script needs to show the next scan in place of this one."""
+    """What the review page's script needs to show the next scan in place of this one. The decision is
+    stored by now: should finding the next scan fail, the answer still says so (no next: the page goes to
+    the queue) rather than an error that the page could take for "not recorded"."""
     filters, query = _filters(request)
-    upcoming = _next_scan(request, after=scan.pk)
-    then = _upcoming(request, filters, upcoming) if upcoming else None
-    counts = qc_queue_counts(rater=request.user, filters=filters)
-    return JsonResponse({
-        "message": message, "queue": _with_query(reverse("qc:queue"), query),
+    answer = {"message": message, "queue": _with_query(reverse("qc:queue"), query), "next": None, "then": None,
+              "counts": None}
+    try:
+        upcoming = _next_scan(request, after=scan.pk)
+        then = _upcoming(request, filters, upcoming) if upcoming else None
+        counts = qc_queue_counts(rater=request.user, filters=filters)
+    except DatabaseError:
+        logger.exception("QC: %s recorded, but the next scan could not be found", scan)
+        return JsonResponse(answer)
+    return JsonResponse(answer | {
         "next": _review_url(upcoming, query) if upcoming else None,
         "then": _review_url(then, query) if then else None,
         "counts": {"left": counts.left, "capped": counts.capped, "today": counts.today},
@@ -133,7 +144,12 @@ def review(request, pk: int, form: DecisionForm | None = None, status: int = 200
     scan = _scan(pk)
     can_rate = request.user.has_perm(REVIEW_PERMISSION)
     filters, query = _filters(request)
-    if can_rate:
+    if can_rate and request.headers.get("X-Requested-With") == "fetch":
+        # The page fetching the next scan ahead: no hold yet (the decision's answer takes it, if this scan is
+        # still next then), and nothing to show if another rater holds it.
+        if qc_held_by_other(scan=scan, rater=request.user):
+            return HttpResponse("held by another rater", status=409, content_type="text/plain")
+    elif can_rate:
         try:
             qc_lock_acquire(scan=scan, rater=request.user)
         except ScanLocked as exc:

@@ -21,5 +21,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     import os as _os
     import tempfile as _tempfile
 
-    _folder = "/dev/shm" if _os.path.isdir("/dev/shm") and _os.access("/dev/shm", _os.W_OK) else _tempfile.gettempdir()
-    DATABASES["default"]["TEST"] = {"NAME": _os.path.join(_folder, f"ukbstudy-test-{_os.getpid()}.sqlite3")}  # noqa: F405
+    def _roomy(folder: str) -> bool:  # a container's /dev/shm is often 64 MB
+        try:
+            found = _os.statvfs(folder)
+        except OSError:
+            return False
+        return _os.access(folder, _os.W_OK) and found.f_bavail * found.f_frsize > 1 << 30
+
+    _folder = "/dev/shm" if _roomy("/dev/shm") else _tempfile.gettempdir()
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = _os.path.join(  # noqa: F405
+        _folder, f"ukbstudy-test-{_os.getpid()}.sqlite3")

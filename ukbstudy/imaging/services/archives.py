@@ -119,7 +119,7 @@ def scans_import_archives(*, paths: Iterable[str | Path], user=None, progress: P
                           in_place: bool | None = None) -> ArchivesReport:
     """Import every archive in ``paths`` (files or folders); one result per file. ``in_place`` registers the
     archives where they are instead of copying them; None takes ``IMAGING_ARCHIVES_IN_PLACE`` (off unless
-    set), so the page's and the API's import jobs follow the deployment's choice without passing it."""
+    set), the deployment's choice."""
     if in_place is None:
         in_place = settings.IMAGING_ARCHIVES_IN_PLACE
     files = archive_paths_expand(paths)
@@ -161,7 +161,7 @@ def _import_archive(path: Path, batch: _LazyBatch, in_place: bool) -> ArchiveRes
     stored = _in_place_path(path) if in_place else _store_archive(path, name, sha)
     try:
         inventory = _inventory(stored, unchanged_since=hashed if in_place else None)
-        scan = _record_scan(path, sha, stored, inventory, batch, in_place)
+        scan = _record_scan(path, sha, stored, inventory, batch, in_place, hashed if in_place else None)
     except IntegrityError:
         _discard(stored, in_place=in_place)
         concurrent = _duplicate_result(path, sha)
@@ -302,10 +302,10 @@ def _recorded_path(stored: Path, in_place: bool) -> str:
 
 
 def _record_scan(path: Path, sha: str, stored: Path, inventory: ArchiveInventory, batch: _LazyBatch,
-                 in_place: bool) -> Scan:
+                 in_place: bool, hashed: os.stat_result | None) -> Scan:
     batch_created_here = batch.batch is None
     try:
-        return _create_scan(path, sha, stored, inventory, batch, in_place)
+        return _create_scan(path, sha, stored, inventory, batch, in_place, hashed)
     except BaseException:
         if batch_created_here:
             batch.batch = None  # rolled back with the scan
@@ -313,8 +313,10 @@ def _record_scan(path: Path, sha: str, stored: Path, inventory: ArchiveInventory
 
 
 def _create_scan(path: Path, sha: str, stored: Path, inventory: ArchiveInventory, batch: _LazyBatch,
-                 in_place: bool) -> Scan:
-    state = stored.stat()  # what scan_archive_file checks the file against from now on
+                 in_place: bool, hashed: os.stat_result | None) -> Scan:
+    # What scan_archive_file checks the file against from now on: for an archive in place, the state it was
+    # hashed in (a change after that must not be recorded beside the old hash); for our copy, the copy's.
+    state = hashed or stored.stat()
     with transaction.atomic():
         subject, _ = Subject.all_objects.get_or_create(eid=inventory.eid)
         return Scan.objects.create(
