@@ -42,8 +42,9 @@ def atlas_image(derived: Path, visit: str):
     from ml.atlas import load_atlas_image
 
     folder = derived / visit
-    return load_atlas_image(water=folder / "water.nii.gz", ff=folder / "ff.nii.gz", body=folder / "body_mask.nii.gz",
-                            name=visit)
+    ff = folder / "ff.nii.gz"  # folders preprocessed before runs stopped storing the fractions
+    return load_atlas_image(water=folder / "water.nii.gz", body=folder / "body_mask.nii.gz",
+                            ff=ff if ff.exists() else None, fat=folder / "fat.nii.gz", name=visit)
 
 
 def network_seconds(repeats: int = 10) -> float:

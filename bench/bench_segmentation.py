@@ -67,7 +67,7 @@ def preprocessed(cohort: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         inventory = inventory_archive(archive)
         preprocess_archive(archive, inventory.stations_json()["stations"], inventory.deviations_json(), folder,
-                           inventory.series_members())
+                           inventory.series_members(), keep_station_volumes=True)  # the slabs read below
     return out
 
 

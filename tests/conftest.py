@@ -14,6 +14,7 @@ from tests.workers import start_worker, stop_worker
 def media_root(settings, tmp_path):
     """Every test writes archives and derived files into its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.IMAGING_VIEWER_CACHE_ROOT = tmp_path / "viewer-cache"
     return settings.MEDIA_ROOT
 
 

@@ -69,12 +69,20 @@ class Readout:
                 "warped_voxels": list(self.warped_voxels)}
 
 
-def load_atlas_image(*, water: Path, ff: Path, body: Path, name: str = "") -> AtlasImage:
-    """Read the fused NIfTI volumes written by the image pipeline (``ml.imaging.pipeline``)."""
+def load_atlas_image(*, water: Path, body: Path, ff: Path | None = None, fat: Path | None = None,
+                     name: str = "") -> AtlasImage:
+    """Read the fused NIfTI volumes written by the image pipeline (``ml.imaging.pipeline``): the fat fraction
+    from ``ff`` where a run stored one (older runs), else computed from ``fat`` and ``water`` as the pipeline
+    computes it (``ml.imaging.maps.load_fraction``)."""
     import nibabel as nib
 
+    from ml.imaging.maps import load_fraction
+
+    if ff is None and fat is None:
+        raise AtlasError(f"{name or 'image'}: neither a fat fraction nor a fat volume to compute it from")
     zooms = nib.load(water).header.get_zooms()[:3]  # (dx, dy, dz) of the stored (x, y, z) array
-    return AtlasImage(water=load_volume(water), ff=load_volume(ff), body=load_volume(body) > 0.5,
+    fraction = load_volume(ff) if ff is not None else load_fraction(fat, water, "ff")
+    return AtlasImage(water=load_volume(water), ff=fraction, body=load_volume(body) > 0.5,
                       spacing=(float(zooms[2]), float(zooms[1]), float(zooms[0])), name=name)
 
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import re
 import stat
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
+
+from isal import isal_zlib
 
 from .manifest import parse_manifest
 
@@ -171,3 +174,23 @@ def manifest_filenames(text: str) -> set[str]:
     unquoted ``Mon DD, YYYY`` date does not shift it; blank lines and empty names are skipped.
     """
     return {row.filename for row in parse_manifest(text) if row.filename}
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, ..., file name length, extra field length (zipfile's)
+
+
+def read_member(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, handle: BinaryIO) -> bytes:
+    """``zipped.read(info)``, with deflated members inflated by ISA-L (about twice as fast as zlib on DICOM
+    files) from ``handle``, the archive opened for reading; size and CRC are checked as zipfile checks them.
+    Any other member (stored, another method, encrypted) is read by zipfile."""
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+        return zipped.read(info)
+    handle.seek(info.header_offset)
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack(handle.read(_LOCAL_HEADER.size))
+    if signature != zipfile.stringFileHeader:
+        raise zipfile.BadZipFile(f"bad local file header for {info.filename}")
+    handle.seek(name_length + extra_length, 1)
+    data = isal_zlib.decompress(handle.read(info.compress_size), -zlib.MAX_WBITS, max(info.file_size, 1))
+    if len(data) != info.file_size or isal_zlib.crc32(data) != info.CRC:
+        raise zipfile.BadZipFile(f"bad CRC or size for {info.filename}")
+    return data

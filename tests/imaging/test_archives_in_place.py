@@ -83,7 +83,7 @@ def test_an_archive_imported_in_place_is_recorded_where_it_lies_and_not_copied(b
     assert zips_under(media_root) == []
     assert scan_preprocess(scan=scan).ok
     scan.refresh_from_db()
-    assert scan.processing_state == "processed" and (Path(media_root) / scan.derived["ff"]).is_file()
+    assert scan.processing_state == "processed" and (Path(media_root) / scan.derived["fat"]).is_file()
 
 
 def test_the_setting_makes_in_place_the_default_and_the_command_can_still_copy(bulk, media_root, settings):

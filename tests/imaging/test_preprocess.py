@@ -69,7 +69,7 @@ def test_derived_files_and_hints_are_recorded(scans, media_root):
     for scan in (scans[0], scans[2]):
         assert scan_preprocess(scan=scan).ok
         scan.refresh_from_db()
-        for name in ("fat", "water", "ff", "wf", "body_mask", "network_input", "qc_fat_coronal", "station2_fat"):
+        for name in ("fat", "water", "body_mask", "network_input", "network_input_array", "qc_fat_coronal"):
             assert (Path(media_root) / scan.derived[name]).is_file(), name
         assert scan.preprocessing["grid"]["shape_zyx"][0] == round(370 * 0.25)
     assert (scans[0].qc_hints, scans[0].hint_rank) == ([], 3)
@@ -91,7 +91,7 @@ def test_reprocessing_replaces_the_files_and_a_failed_rerun_keeps_the_last_resul
     outcome = scan_preprocess(scan=scan)
     scan.refresh_from_db()
     assert not outcome.ok and scan.processing_state == "failed"
-    assert Path(media_root) / scan.derived["folder"] == second and (second / "ff.nii.gz").is_file()
+    assert Path(media_root) / scan.derived["folder"] == second and (second / "fat.nii.gz").is_file()
     assert sorted(p.name for p in second.parent.iterdir()) == [second.name]  # no half-written run left
 
 

@@ -4,7 +4,7 @@ the derived files, served as small PNGs only to users who may view scans; the re
 from __future__ import annotations
 
 import io
-import time
+import os
 from pathlib import Path
 
 import numpy as np
@@ -67,17 +67,42 @@ def test_slices_of_fat_and_water_differ_and_follow_the_index(scan, viewer):
     assert len(set(tiles.values())) == 4
 
 
-def test_the_stack_is_made_once_and_kept_beside_the_derived_files(scan, viewer, media_root):
+def test_the_stack_is_made_once_and_kept_in_the_viewer_cache_not_with_the_derived_files(scan, viewer, media_root,
+                                                                                          settings, tmp_path):
+    settings.IMAGING_VIEWER_CACHE_ROOT = tmp_path / "viewer-cache"
     folder = Path(media_root) / scan.derived["folder"]
-    assert not (folder / "coronal_fat.npy").exists()
     viewer.get(f"/scans/{scan.pk}/slices/fat/0.png")
-    cached = folder / "coronal_fat.npy"
+    cached = tmp_path / "viewer-cache" / scan.derived["folder"] / "coronal_fat.npy"
     made = cached.stat().st_mtime_ns
-    assert cached.is_file() and not (folder / "coronal_water.npy").exists()
-    assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary file left
-    time.sleep(0.01)
+    assert cached.is_file() and not (cached.parent / "coronal_water.npy").exists()
+    assert not list(folder.glob("coronal_*.npy"))  # the scan's storage is not touched
+    assert not [p for p in cached.parent.iterdir() if p.name.startswith(".")]  # no temporary file left
     viewer.get(f"/scans/{scan.pk}/slices/fat/1.png")
-    assert cached.stat().st_mtime_ns == made
+    assert np.load(cached).shape[0] == scan.preprocessing["grid"]["shape_zyx"][1]
+    assert cached.stat().st_size and cached.stat().st_mtime_ns >= made
+
+
+def test_the_viewer_cache_keeps_to_its_size_dropping_the_stack_looked_at_longest_ago(scan, viewer, settings,
+                                                                                     tmp_path):
+    settings.IMAGING_VIEWER_CACHE_ROOT = tmp_path / "viewer-cache"
+    viewer.get(f"/scans/{scan.pk}/slices/fat/0.png")
+    fat = tmp_path / "viewer-cache" / scan.derived["folder"] / "coronal_fat.npy"
+    os.utime(fat, ns=(1, 1))  # looked at long ago
+    settings.IMAGING_VIEWER_CACHE_BYTES = fat.stat().st_size + 1  # room for one stack
+    viewer.get(f"/scans/{scan.pk}/slices/water/0.png")
+    water = fat.with_name("coronal_water.npy")
+    assert water.is_file() and not fat.exists()
+    assert viewer.get(f"/scans/{scan.pk}/slices/fat/0.png").status_code == 200  # made again when asked for
+    assert fat.is_file() and not water.exists()
+
+
+def test_an_older_runs_stack_beside_its_derived_files_is_still_read(scan, viewer, media_root, settings, tmp_path):
+    settings.IMAGING_VIEWER_CACHE_ROOT = tmp_path / "viewer-cache"
+    folder = Path(media_root) / scan.derived["folder"]
+    ny, nz, nx = (scan.preprocessing["grid"]["shape_zyx"][i] for i in (1, 0, 2))
+    np.save(folder / "coronal_fat.npy", np.full((ny, nz, nx), 77, np.uint8))
+    picture = png(viewer.get(f"/scans/{scan.pk}/slices/fat/0.png"))
+    assert np.asarray(picture).max() == 77 and not (tmp_path / "viewer-cache").exists()
 
 
 def test_slices_need_a_login_and_the_permission_to_view_scans(scan, client, django_user_model):

@@ -10,7 +10,9 @@ import nibabel as nib
 import numpy as np
 import pytest
 
+from ml.imaging.maps import load_fraction
 from ml.imaging.network_input import HEIGHT, SAGITTAL_WIDTH
+from ml.imaging.nifti import volume_image
 from ml.imaging.pipeline import preprocess_archive
 from ml.imaging.volumes import ImagingError
 from ml.synthetic import make_cohort
@@ -50,6 +52,13 @@ def fault_station(row: dict) -> int:
     return int(re.search(r"station (\d)", row["fault_detail"]).group(1))
 
 
+def fraction_image(run: dict, kind: str = "ff") -> nib.Nifti1Image:
+    """The fraction as ``ff.nii.gz`` held it when runs stored it: now computed from fat and water."""
+    fat, water = run["dir"] / "fat.nii.gz", run["dir"] / "water.nii.gz"
+    image = volume_image(load_fraction(fat, water, kind), nib.load(fat).affine, "fraction")
+    return nib.Nifti1Image.from_bytes(image.to_bytes())  # as read from a file: the header's slope applies
+
+
 def liver_label(run: dict) -> nib.Nifti1Image:
     root = run["archive"].parent.parent
     return nib.load(root / "labels" / run["archive"].stem / "liver.nii.gz")
@@ -57,7 +66,7 @@ def liver_label(run: dict) -> nib.Nifti1Image:
 
 def test_the_fused_grid_is_the_generators_fused_grid(cohort):
     for run in cohort["clean"]:
-        ff, label = nib.load(run["dir"] / "ff.nii.gz"), liver_label(run)
+        ff, label = fraction_image(run), liver_label(run)
         assert ff.shape == label.shape
         np.testing.assert_allclose(ff.affine, label.affine, atol=1e-3)
 
@@ -67,7 +76,7 @@ def test_liver_fat_fraction_in_the_fused_map_matches_the_truth(cohort):
     for run in cohort["clean"] + cohort["swap"]:
         if "water_fat_swap" in run["truth"]["faults"] and fault_station(run["truth"]) in (2, 3):
             continue  # the liver's own station is swapped there
-        ff = nib.load(run["dir"] / "ff.nii.gz").get_fdata()
+        ff = fraction_image(run).get_fdata()
         inside = np.asarray(liver_label(run).dataobj) > 0
         errors.append(abs(100 * np.median(ff[inside]) - float(run["truth"]["liver_ff_image"])))
     assert len(errors) >= 5 and np.median(errors) < 0.5, errors
@@ -78,7 +87,7 @@ def test_spine_marrow_read_through_the_fused_grid_matches_the_truth(cohort):
     must still enclose the spine's marrow fat, so station 2 sits where it belongs in the fused volume."""
     for run in cohort["clean"]:
         label = nib.load(run["archive"].parent.parent / "labels" / run["archive"].stem / "spine.nii.gz")
-        ff = nib.load(run["dir"] / "ff.nii.gz")
+        ff = fraction_image(run)
         voxels = np.argwhere(np.asarray(label.dataobj) > 0)
         to_fused = np.linalg.inv(ff.affine) @ label.affine
         fused_index = np.rint(nib.affines.apply_affine(to_fused, voxels)).astype(int)
@@ -101,7 +110,7 @@ def test_a_missing_station_is_hinted_and_the_rest_is_fused(cohort):
     run = cohort["missing"][0]
     missing = fault_station(run["truth"])
     assert [(h.code, h.station) for h in run["result"].hints] == [("missing_station", missing)]
-    assert nib.load(run["dir"] / "fat.nii.gz").shape == nib.load(run["dir"] / "ff.nii.gz").shape
+    assert nib.load(run["dir"] / "fat.nii.gz").shape == fraction_image(run).shape
 
 
 def test_heavy_noise_is_hinted(cohort):
@@ -114,7 +123,7 @@ def test_heavy_noise_is_hinted(cohort):
 def test_network_input_is_the_papers_8_bit_format(cohort):
     run = cohort["clean"][0]
     image = np.load(run["dir"] / "network_input.npy")
-    ff = nib.load(run["dir"] / "ff.nii.gz").get_fdata().transpose(2, 1, 0)  # (z, y, x)
+    ff = fraction_image(run).get_fdata().transpose(2, 1, 0)  # (z, y, x)
     parameters = run["result"].network_input
     assert image.dtype == np.uint8
     assert image.shape == (round(HEIGHT * SCALE), ff.shape[2] + round(SAGITTAL_WIDTH * SCALE))
@@ -133,7 +142,7 @@ def test_network_input_is_the_papers_8_bit_format(cohort):
 
 def test_fractions_add_up_and_stay_in_range(cohort):
     run = cohort["clean"][1]
-    ff, wf = (nib.load(run["dir"] / f"{name}.nii.gz").get_fdata() for name in ("ff", "wf"))
+    ff, wf = (fraction_image(run, name).get_fdata() for name in ("ff", "wf"))
     fat, water = (nib.load(run["dir"] / f"{name}.nii.gz").get_fdata() for name in ("fat", "water"))
     signal = (fat + water) > 1
     assert ff.min() >= 0 and ff.max() <= 1
@@ -146,11 +155,24 @@ def test_body_mask_has_a_plausible_volume(cohort):
         assert 15 < run["result"].statistics["body_litres"] < 150
 
 
-def test_stations_are_kept_on_their_own_grids(cohort):
+def test_only_what_cannot_be_recomputed_cheaply_is_written(cohort):
+    run = cohort["clean"][0]
+    assert sorted(p.name for p in run["dir"].iterdir()) == [
+        "body_mask.nii.gz", "fat.nii.gz", "network_input.npy", "network_input.png", "preprocess.json",
+        "qc_fat_coronal.png", "qc_fat_sagittal.png", "qc_water_coronal.png", "qc_water_sagittal.png", "water.nii.gz"]
+
+
+def test_stations_own_grids_are_recorded_and_their_volumes_kept_on_request(cohort, tmp_path):
     run = cohort["clean"][0]
     spine = nib.load(run["archive"].parent.parent / "labels" / run["archive"].stem / "spine.nii.gz")
-    station2 = nib.load(run["dir"] / "station2_fat.nii.gz")
-    assert station2.shape == spine.shape
+    recorded = run["result"].grid["stations"]["2"]
+    assert tuple(recorded["shape_zyx"]) == tuple(reversed(spine.shape))
+    np.testing.assert_allclose(recorded["affine_ras"], spine.affine, atol=1e-3)
+    inventory = run["inventory"]
+    result = preprocess_archive(run["archive"], inventory.stations_json()["stations"], [], tmp_path,
+                                inventory.series_members(), keep_station_volumes=True)
+    station2 = nib.load(tmp_path / result.files["station2_fat"])
+    assert station2.shape == spine.shape and len([f for f in result.files if f.startswith("station")]) == 12
     np.testing.assert_allclose(station2.affine, spine.affine, atol=1e-3)
 
 

@@ -72,16 +72,18 @@ def _enqueue(*, job: Job, task: str) -> None:
     transaction.on_commit(lambda: background.submit(send))
 
 
-def job_fan_out(*, kind: str, task: str, items: Iterable, parameters: dict | None = None, user=None) -> Job:
+def job_fan_out(*, kind: str, task: str, items: Iterable, parameters: dict | None = None, user=None,
+                empty_result: dict | None = None) -> Job:
     """Record one job over ``items`` and queue ``task(job.pk, item)`` for each after the commit.
 
-    Items are sorted and counted once; a job without items has succeeded at once.
+    Items are sorted and counted once; a job without items has succeeded at once (with ``empty_result``).
     """
     items = sorted(set(items))
     with transaction.atomic():
         job = Job.objects.create(kind=kind, parameters=parameters or {}, created_by=user, progress_total=len(items))
         if not items:
-            Job.objects.filter(pk=job.pk).update(status=Job.Status.SUCCEEDED, finished_at=timezone.now())
+            Job.objects.filter(pk=job.pk).update(status=Job.Status.SUCCEEDED, finished_at=timezone.now(),
+                                                 result=empty_result or {})
             job.refresh_from_db()
         transaction.on_commit(lambda: background.submit(lambda: _send_items(task, job.pk, items)))
     return job
@@ -90,6 +92,17 @@ def job_fan_out(*, kind: str, task: str, items: Iterable, parameters: dict | Non
 def _send_items(task: str, job_id: int, items: list) -> None:
     for item in items:
         task_named(task).apply_async(args=(job_id, item), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+def job_parameter_once(*, job_id: int, key: str, make: Callable[[Job], object]) -> object:
+    """``parameters[key]`` of the job, made by ``make(job)`` and stored by the first caller, under a lock on the
+    job's row: items running at once on several workers share one value (e.g. the ImportBatch of an import).
+    Call it inside the transaction that uses the value, so a rollback takes both back."""
+    job = Job.objects.select_for_update().get(pk=job_id)
+    if key not in job.parameters:
+        job.parameters[key] = make(job)
+        job.save(update_fields=["parameters"])
+    return job.parameters[key]
 
 
 def job_progress(*, job: Job, done: int, total: int, message: str = "") -> None:

@@ -177,6 +177,19 @@ SPECTACULAR_SETTINGS = {
 # Preprocessing: a run folder nothing has written to for this long, and no scan points at, was left by a
 # killed worker; the next run of that scan removes it.
 PREPROCESS_STALE_RUN_SECONDS = int(os.environ.get("PREPROCESS_STALE_RUN_SECONDS", 900))
+# Whether preprocessing also writes each station on its own grid (12 files, about 19 MB a scan at full scale).
+# Off: the marrow slabs are read from the archive instead (a fraction of a second per station), and the
+# stations' grids are recorded with every run either way.
+IMAGING_KEEP_STATION_VOLUMES = os.environ.get("UKBSTUDY_KEEP_STATION_VOLUMES", "0") == "1"
+# How fused fat and water are gzipped: "small" (zlib level 4; about 19.7 MB of derived files a scan at full
+# scale) or "fast" (ISA-L level 2; about 1 s less per scan on one core for about 1.5 MB more). Both are standard
+# .nii.gz (ml/imaging/nifti.py has the measurements).
+IMAGING_VOLUME_COMPRESSION = os.environ.get("UKBSTUDY_VOLUME_COMPRESSION", "small")
+# The QC viewer's slice stacks (uint8, about 14 MB per volume at full scale, made on a scan's first slice asked
+# for): a cache of this web server's, outside the media root, the stacks viewed longest ago removed once it
+# holds more than IMAGING_VIEWER_CACHE_BYTES; each is made again in a third of a second when asked for.
+IMAGING_VIEWER_CACHE_ROOT = Path(os.environ.get("UKBSTUDY_VIEWER_CACHE_ROOT", DATA_DIR / "cache" / "viewer"))
+IMAGING_VIEWER_CACHE_BYTES = int(os.environ.get("UKBSTUDY_VIEWER_CACHE_BYTES", 2 * 1024**3))
 
 # Content-Security-Policy (django-csp): everything from this site only (Plotly is served from static/), no inline
 # script, no plugins, no framing, forms post only here. Our templates carry no inline style either, but the

@@ -10,21 +10,16 @@ all corrected values are written in one transaction (``calibration.atlas_calibra
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
-from django.conf import settings
-
-from ml.atlas import (
-    DEFAULT_CONFIG,
-    AtlasError,
-    AtlasImage,
-    RegistrationConfig,
-    Template,
-    atlas_measure,
-    load_atlas_image,
-)
+from ml.atlas import DEFAULT_CONFIG, AtlasError, AtlasImage, RegistrationConfig, Template, atlas_measure
 from ukbstudy.imaging.models import Scan
-from ukbstudy.imaging.selectors import scan_of_item
+from ukbstudy.imaging.selectors import (
+    ScanVolumeMissing,
+    scan_fused_header,
+    scan_has_volume,
+    scan_of_item,
+    scan_volume,
+)
 from ukbstudy.jobs.models import Job
 from ukbstudy.jobs.services import ItemFailed, job_fan_out
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
@@ -37,13 +32,18 @@ ATLAS_SCAN_TASK = "atlas.measure_scan"  # (job_id, scan_id); "atlas.atlas_scan" 
 
 
 def scan_atlas_image(scan: Scan) -> AtlasImage:
-    """The scan's fused water, fat fraction and body mask; AtlasError when it has none."""
-    missing = [name for name in VOLUMES if name not in (scan.derived or {})]
+    """The scan's fused water, fat fraction and body mask; AtlasError when it has none. The fraction is the
+    stored file of older runs or computed from fat and water (``scan_volume``)."""
+    missing = [name for name in VOLUMES if not scan_has_volume(scan, name)]
     if scan.processing_state != Scan.State.PROCESSED or missing:
         raise AtlasError(f"{scan} is not preprocessed (no {', '.join(missing) or 'current results'})")
-    media = Path(settings.MEDIA_ROOT)
-    return load_atlas_image(water=media / scan.derived["water"], ff=media / scan.derived["ff"],
-                            body=media / scan.derived["body_mask"], name=f"scan-{scan.pk}")
+    try:
+        zooms = scan_fused_header(scan=scan).header.get_zooms()[:3]  # (dx, dy, dz) of the stored (x, y, z) array
+        water, ff, body = (scan_volume(scan=scan, name=name) for name in VOLUMES)
+    except ScanVolumeMissing as exc:
+        raise AtlasError(str(exc)) from None
+    return AtlasImage(water=water, ff=ff, body=body > 0.5, spacing=(float(zooms[2]), float(zooms[1]),
+                                                                     float(zooms[0])), name=f"scan-{scan.pk}")
 
 
 def atlas_templates_load(template_set: TemplateSet) -> list[Template]:

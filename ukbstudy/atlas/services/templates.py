@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from ukbstudy.imaging.models import Scan
+from ukbstudy.imaging.selectors import ScanVolumeMissing, scan_fused_header
 
 from ..models import AtlasTemplate
 
@@ -86,9 +87,13 @@ def _read_bytes(path: Path) -> bytes:
 
 def _scan_grid(scan: Scan) -> tuple[tuple[int, ...], np.ndarray]:
     """Shape (x, y, z as stored) and affine of the scan's fused volumes."""
-    if scan.processing_state != Scan.State.PROCESSED or "ff" not in scan.derived:
-        raise TemplateError(f"{scan} has no fused volumes yet: preprocess it first")
-    image = nib.load(Path(settings.MEDIA_ROOT) / scan.derived["ff"])
+    missing = TemplateError(f"{scan} has no fused volumes yet: preprocess it first")
+    if scan.processing_state != Scan.State.PROCESSED:
+        raise missing
+    try:
+        image = scan_fused_header(scan=scan)  # fat's header: older runs' ff.nii.gz lies on the same grid
+    except ScanVolumeMissing:
+        raise missing from None
     return tuple(image.shape), image.affine
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 
 from ukbstudy.jobs.models import Job
-from ukbstudy.jobs.services import ItemFailed, job_fan_out
+from ukbstudy.jobs.services import ItemFailed, job_fan_out, job_parameter_once
 from ukbstudy.subjects.models import ImportBatch
 
 from ..models import Scan
@@ -37,13 +37,10 @@ def import_archives_start(*, paths: list[str | Path], in_place: bool | None = No
     number = {folder: i for i, folder in enumerate(folders)}
     items = [f"{number[str(path.parent)]}/{path.name}" for path in files]
     in_place = settings.IMAGING_ARCHIVES_IN_PLACE if in_place is None else in_place
-    job = job_fan_out(kind=Job.Kind.IMPORT_ARCHIVES, task=IMPORT_ARCHIVE_TASK, items=items, user=user,
-                      parameters={"paths": [str(p) for p in paths], "folders": folders, "archives": len(items),
-                                  "in_place": in_place})
-    if not items:
-        Job.objects.filter(pk=job.pk).update(result={"counts": dict.fromkeys(COUNTS, 0)})
-        job.refresh_from_db()
-    return job
+    return job_fan_out(kind=Job.Kind.IMPORT_ARCHIVES, task=IMPORT_ARCHIVE_TASK, items=items, user=user,
+                       parameters={"paths": [str(p) for p in paths], "folders": folders, "archives": len(items),
+                                   "in_place": in_place},
+                       empty_result={"counts": dict.fromkeys(COUNTS, 0)})
 
 
 def import_archive_item(job: Job, item: str) -> str:
@@ -92,11 +89,11 @@ class _JobBatch:
 
     def get(self) -> ImportBatch:
         if self.batch is None:
-            job = Job.objects.select_for_update().get(pk=self.job_id)
-            self.batch = ImportBatch.objects.filter(pk=job.parameters.get("batch") or 0).first()
-            if self.batch is None:
-                self.batch = ImportBatch.objects.create(kind=ImportBatch.Kind.ARCHIVES, created_by=job.created_by,
-                                                        source="\n".join(job.parameters["paths"]))
-                job.parameters["batch"] = self.batch.pk
-                job.save(update_fields=["parameters"])
+            pk = job_parameter_once(job_id=self.job_id, key="batch", make=_new_batch)
+            self.batch = ImportBatch.objects.get(pk=pk)
         return self.batch
+
+
+def _new_batch(job: Job) -> int:
+    return ImportBatch.objects.create(kind=ImportBatch.Kind.ARCHIVES, created_by=job.created_by,
+                                      source="\n".join(job.parameters["paths"])).pk

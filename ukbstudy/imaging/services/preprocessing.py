@@ -23,8 +23,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ml.imaging import pipeline
 from ml.imaging.hints import SEVERITY_RANK
-from ml.imaging.pipeline import preprocess_archive
 
 from ..models import Scan
 from .archive_files import scan_archive_file
@@ -40,6 +40,13 @@ class PreprocessOutcome:
     ok: bool
     reason: str = ""
     seconds: float = 0.0
+
+
+def preprocess_archive(*args, **kwargs) -> pipeline.PreprocessResult:
+    """The image pipeline with this site's IMAGING_KEEP_STATION_VOLUMES and IMAGING_VOLUME_COMPRESSION: ``ml``
+    reads no settings, so the choices travel as arguments, read at each run (settings a test overrides apply)."""
+    return pipeline.preprocess_archive(*args, keep_station_volumes=settings.IMAGING_KEEP_STATION_VOLUMES,
+                                       compression=settings.IMAGING_VOLUME_COMPRESSION, **kwargs)
 
 
 def scan_preprocess(*, scan: Scan) -> PreprocessOutcome:
