@@ -1,4 +1,4 @@
-"""python manage.py make_synthetic_cohort --subjects N --out DIR --seed S [--scale F] [--rap]"""
+"""python manage.py make_synthetic_cohort --subjects N --out DIR --seed S [--scale F] [--rap] [--report]"""
 
 from pathlib import Path
 
@@ -23,8 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--rap", action="store_true",
                             help="Also write the showcase as a Research Analysis Platform table export "
                                  "(showcase_rap.csv: participant.eid, participant.p22402_i2, ...).")
+        parser.add_argument("--report", action="store_true",
+                            help="Then measure how hard the cohort is (SNR, liver FF spread, marrow size, seams, "
+                                 "BMI range beside the papers' figures): prints a table, writes realism.json.")
 
-    def handle(self, *args, subjects, out, seed, scale, repeat_fraction, clean, rap, verbosity, **options):
+    def handle(self, *args, subjects, out, seed, scale, repeat_fraction, clean, rap, report, verbosity,
+               **options):
         if subjects < 1:
             raise CommandError("--subjects must be at least 1")
         if not 0.05 <= scale <= 1.0:
@@ -41,3 +45,10 @@ class Command(BaseCommand):
             raise CommandError(f"{exc}; choose an empty or new --out folder") from None
         self.stdout.write(f"{len(summary.archives)} archives, {summary.showcase_csv} and {summary.ground_truth_csv} "
                           f"written in {summary.seconds:.1f} s")
+        if report:
+            from ml.synthetic.realism import cohort_report  # scipy and scikit-image only when asked for
+
+            realism = cohort_report(summary.out_dir)
+            path = realism.write_json(summary.out_dir / "realism.json")
+            self.stdout.write(realism.table())
+            self.stdout.write(f"realism figures written to {path}")
