@@ -5,7 +5,6 @@ Every read starts from a default manager, so scans of participants who withdrew 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +24,7 @@ from ukbstudy.jobs.services import ItemFailed
 
 from .models import Scan
 from .services.archive_files import scan_archive_file, scan_archive_location
-from .services.archives import archive_index_path
+from .services.archives import archive_index, archive_index_path
 
 STATION_FAT = re.compile(r"station(\d+)_fat")
 
@@ -128,9 +127,7 @@ def scan_station_volume(*, scan: Scan, number: int) -> StationVolume:
     if str(number) not in inventory:
         raise ImagingError(f"{scan} has no station {number}")
     archive = scan_archive_file(scan=scan)
-    index_path = archive_index_path(archive)
-    index = json.loads(index_path.read_text()) if index_path.exists() else None
-    volumes = load_stations(archive, {str(number): inventory[str(number)]}, index)
+    volumes = load_stations(archive, {str(number): inventory[str(number)]}, archive_index(archive))
     if number not in volumes:
         raise ImagingError(f"station {number} of {scan} has no fat and water series")
     return volumes[number]

@@ -88,6 +88,13 @@ def archive_index_path(stored: Path) -> Path:
     return Path(settings.MEDIA_ROOT) / "archive-index" / key / (stored.name + ".index.json")
 
 
+def archive_index(archive: Path) -> dict[str, list[str]] | None:
+    """The archive's index as the importer wrote it (``archive_index_path``), or None when there is none (the
+    pipeline then finds the members itself)."""
+    path = archive_index_path(archive)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def write_json_atomically(path: Path, value) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -11,7 +11,6 @@ is not to be expected).
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time
@@ -28,7 +27,7 @@ from ml.imaging.hints import SEVERITY_RANK
 
 from ..models import Scan
 from .archive_files import scan_archive_file
-from .archives import archive_index_path
+from .archives import archive_index
 
 logger = logging.getLogger(__name__)
 NO_HINT_RANK = len(SEVERITY_RANK)
@@ -42,13 +41,6 @@ class PreprocessOutcome:
     seconds: float = 0.0
 
 
-def preprocess_archive(*args, **kwargs) -> pipeline.PreprocessResult:
-    """The image pipeline with this site's IMAGING_KEEP_STATION_VOLUMES and IMAGING_VOLUME_COMPRESSION: ``ml``
-    reads no settings, so the choices travel as arguments, read at each run (settings a test overrides apply)."""
-    return pipeline.preprocess_archive(*args, keep_station_volumes=settings.IMAGING_KEEP_STATION_VOLUMES,
-                                       compression=settings.IMAGING_VOLUME_COMPRESSION, **kwargs)
-
-
 def scan_preprocess(*, scan: Scan) -> PreprocessOutcome:
     """Run the image pipeline on one scan and record its derived files, hints and statistics."""
     media = Path(settings.MEDIA_ROOT)
@@ -59,8 +51,11 @@ def scan_preprocess(*, scan: Scan) -> PreprocessOutcome:
     try:
         run_dir.mkdir(parents=True)
         archive = scan_archive_file(scan=scan)  # checked: a moved or changed archive is never read
-        result = preprocess_archive(archive, scan.inventory.get("stations", {}), scan.deviations, run_dir,
-                                    _archive_index(archive))
+        # ``ml`` reads no settings: this site's choices travel as arguments, read at each run.
+        result = pipeline.preprocess_archive(archive, scan.inventory.get("stations", {}), scan.deviations, run_dir,
+                                             archive_index(archive),
+                                             keep_station_volumes=settings.IMAGING_KEEP_STATION_VOLUMES,
+                                             compression=settings.IMAGING_VOLUME_COMPRESSION)
     except Exception as exc:  # every failure fails this scan only, with its reason; the cohort run goes on
         shutil.rmtree(run_dir, ignore_errors=True)
         reason = f"{type(exc).__name__}: {exc}"
@@ -92,11 +87,6 @@ def _remove_stale_runs(scan_dir: Path, *, keep: str | None, media: Path) -> None
         if newest < cutoff:
             logger.info("removing the folder of an unfinished earlier run: %s", folder)
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _archive_index(archive: Path) -> dict | None:
-    path = archive_index_path(archive)
-    return json.loads(path.read_text()) if path.exists() else None
 
 
 def _record(scan: Scan, folder: Path, result) -> None:
