@@ -25,3 +25,14 @@ def make_scan(subject: Subject | None = None, instance: int = 2, **attributes) -
                   n_files=24, import_batch=batch)
     values.update(attributes)
     return Scan.all_objects.create(**values)
+
+
+def processed_scans(archives) -> list[Scan]:
+    """Import real archives and preprocess every scan, as a lab does before review; the scans by id."""
+    from ukbstudy.imaging.services.archives import scans_import_archives
+    from ukbstudy.imaging.services.preprocessing import scan_preprocess
+
+    scans_import_archives(paths=archives)
+    for scan in Scan.objects.all():
+        scan_preprocess(scan=scan)
+    return list(Scan.objects.order_by("pk"))

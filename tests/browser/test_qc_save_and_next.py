@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from ml.synthetic import make_cohort
+from tests.factories import processed_scans
 from ukbstudy.accounts.services import user_create
 from ukbstudy.imaging.models import Scan
-from ukbstudy.imaging.services.archives import scans_import_archives
-from ukbstudy.imaging.services.preprocessing import scan_preprocess
 from ukbstudy.qc.models import QCDecision
 
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -38,10 +37,7 @@ def step_archives(tmp_path_factory) -> list[Path]:
 
 @pytest.fixture
 def scans(step_archives) -> list[Scan]:
-    scans_import_archives(paths=step_archives)
-    for scan in Scan.objects.all():
-        scan_preprocess(scan=scan)
-    return list(Scan.objects.order_by("pk"))
+    return processed_scans(step_archives)
 
 
 @pytest.fixture

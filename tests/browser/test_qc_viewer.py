@@ -11,10 +11,9 @@ import pytest
 from PIL import Image
 
 from tests.archives import cohort_archives
+from tests.factories import processed_scans
 from ukbstudy.accounts.services import user_create
 from ukbstudy.imaging.models import Scan
-from ukbstudy.imaging.services.archives import scans_import_archives
-from ukbstudy.imaging.services.preprocessing import scan_preprocess
 from ukbstudy.qc.models import QCDecision
 
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -33,10 +32,7 @@ def viewer_archives(tmp_path_factory):
 
 @pytest.fixture
 def scans(viewer_archives) -> list[Scan]:
-    scans_import_archives(paths=viewer_archives)
-    for scan in Scan.objects.all():
-        scan_preprocess(scan=scan)
-    return list(Scan.objects.order_by("pk"))
+    return processed_scans(viewer_archives)
 
 
 @pytest.fixture
