@@ -122,7 +122,8 @@ def test_a_moved_archive_fails_its_scan_with_the_reason_and_is_not_read(bulk, mo
     moved = bulk[0].parent / "elsewhere" / bulk[0].name
     moved.parent.mkdir()
     bulk[0].rename(moved)
-    monkeypatch.setattr(preprocessing.pipeline, "preprocess_archive", lambda *a, **k: pytest.fail("the archive was read"))
+    monkeypatch.setattr(preprocessing.pipeline, "preprocess_archive",
+                        lambda *a, **k: pytest.fail("the archive was read"))
     outcome = scan_preprocess(scan=scan)
     scan.refresh_from_db()
     assert not outcome.ok and scan.processing_state == "failed" and scan.derived == {}
