@@ -9,7 +9,7 @@ the image pipeline on it (inventory, then ``preprocess_archive``, as the app's p
 the ``quick`` configuration on the participants with the chosen reference field (dataset A): ``downsample``
 is 1 by default, since a quarter-scale cohort's inputs are already a quarter of the full size. Prints the
 out-of-fold agreement with the true PDFF (MAE, R2, LoA) and with the reference, and the fattest livers.
-Goal (issue 5): R2 >= 0.9 on 600 subjects with 22402 alone.
+Goal: R2 >= 0.9 on 600 subjects with 22402 alone.
 """
 
 from __future__ import annotations

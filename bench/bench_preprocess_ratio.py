@@ -4,7 +4,7 @@
 
 For each archive of the cached synthetic cohort, in one process on one core and interleaved per archive
 (so load on a shared machine hits both alike): (a) the baseline, opening the zip and running
-pydicom.dcmread and ``pixel_array`` on every DICOM member (all series, as issue 22 defines it); (b)
+pydicom.dcmread and ``pixel_array`` on every DICOM member (all series: one full read of the archive); (b)
 ml.imaging.pipeline.preprocess_archive into a temporary folder, after an untimed inventory as the importer
 makes it, once with each volume compression ("small", the default, and "fast"; ml/imaging/nifti.py). Prints
 per-archive and median seconds, the ratio for each (goal <= 1.0) and the median time per stage.
