@@ -67,7 +67,8 @@ class RegionOutcome:
 
 def scan_segment(*, scan: Scan, model_version: ModelVersion, job: Job | None = None) -> list[Segmentation]:
     models = version_models(model_version)
-    outcomes = [_segment_region(scan, model) for model in models.values()]
+    slabs: dict[int, tuple] = {}  # regions on one station share its slab: read it once per scan
+    outcomes = [_segment_region(scan, model, slabs) for model in models.values()]
     measured = {}
     for outcome in outcomes:  # BMFF of every OK region; its FF spread may flag it (and so its neighbour)
         if outcome.check is not None and outcome.check.status == Status.OK:
@@ -88,10 +89,12 @@ def scan_segment(*, scan: Scan, model_version: ModelVersion, job: Job | None = N
         return [_record(scan, model_version, job, o, masks[o.region]) for o in outcomes]
 
 
-def _segment_region(scan: Scan, model: SegmentationModel) -> RegionOutcome:
+def _segment_region(scan: Scan, model: SegmentationModel, slabs: dict[int, tuple]) -> RegionOutcome:
     spec = region_of(model.region)
     try:
-        fat, water, affine = scan_slab(scan, spec)
+        if spec.station not in slabs:
+            slabs[spec.station] = scan_slab(scan, spec)
+        fat, water, affine = slabs[spec.station]
     except SlabMissing:
         return RegionOutcome(model.region, None, ["station_missing"],
                              [f"station {spec.station} is missing from the scan"], 0.0)
