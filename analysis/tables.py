@@ -15,16 +15,21 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from analysis.results import (
     AgreementResult,
     Coefficient,
     GroupComparison,
+    ModelFit,
     ModelSequence,
     OutlierRanking,
     UnivariableFamily,
 )
 from analysis.twoway_results import MixedModelFit, TwoWayAnova
+
+if TYPE_CHECKING:
+    from analysis.longitudinal import PairedChange, Repeatability
 from analysis.validation import AnalysisError
 
 MISSING = "-"
@@ -241,10 +246,43 @@ def two_factor_tables(result: TwoWayAnova | MixedModelFit, title: str | None = N
                          group_columns=1)]
 
 
+def change_table(rows: Sequence[tuple[str, PairedChange, Repeatability]], title: str = "Change between visits",
+                 unit: str = "%") -> Table:
+    """One row per quantity and method: the paired change from the first to the repeat imaging visit (mean,
+    95 % CI, paired t and Wilcoxon P, per year) and its repeatability (RC, within-subject CV, ICC(A,1))."""
+    body = tuple(
+        (label, str(c.n), num(c.mean_first, 2), num(c.mean_second, 2), num(c.mean_change, 2),
+         f"{num(c.ci_low, 2)} to {num(c.ci_high, 2)}", p_value(c.p), p_value(c.wilcoxon_p),
+         num(c.mean_change_per_year, 2), num(c.mean_days, 0), num(r.rc, 2), num(r.wcv, 1), num(r.icc_a1, 3),
+         f"{num(r.loa_lower, 2)} to {num(r.loa_upper, 2)}")
+        for label, c, r in rows)
+    header = ("Quantity and method", "n pairs", f"Visit 2 mean ({unit})", f"Visit 3 mean ({unit})",
+              "Mean change (pp)", "95% CI (pp)", "Paired t P", "Wilcoxon P", "Change per year (pp)",
+              "Mean days between", "RC (pp)", "wCV (%)", "ICC(A,1)", "LoA (pp)")
+    notes = ("Change = repeat visit (instance 3) - first imaging visit (instance 2), in percentage points (pp), over "
+             "participants with a value at both.",
+             "RC: repeatability coefficient 1.96 * sqrt(2) * within-subject SD; wCV: within-subject coefficient of "
+             "variation; ICC(A,1): two-way absolute agreement (McGraw & Wong); LoA: Bland-Altman limits of agreement "
+             "of visit 3 against visit 2 (bias +/- 1.96 SD). With a true change between visits these measure the "
+             "method's noise and the biological change together.")
+    return Table(title, header, body, notes)
+
+
+def coefficient_table(fit: ModelFit, title: str | None = None, decimals: int = 3) -> Table:
+    """One row per coefficient of one OLS model: beta, its 95 % CI and P, with n and R2 in the notes."""
+    rows = tuple((c.label, num(c.beta, decimals), f"{num(c.ci_low, decimals)} to {num(c.ci_high, decimals)}",
+                  p_value(c.p)) for c in fit.coefficients)
+    notes = (f"Dependent variable: {fit.dependent}; n = {fit.n} ({fit.n_dropped} incomplete rows dropped); "
+             f"R2 {num(fit.r2, 3)}, adjusted R2 {num(fit.adj_r2, 3)}.",)
+    return Table(title or f"Regression of {fit.dependent}", ("Term", "beta", "95% CI", "P"), rows, notes)
+
+
 def outlier_table(ranking: OutlierRanking, a_label: str = "a", b_label: str = "b",
-                  title: str = "Largest disagreements") -> Table:
-    """Ranked subjects with both values and the difference a - b."""
-    rows = tuple((str(r.rank), str(r.id), num(r.a, 2), num(r.b, 2), num(r.difference, 2)) for r in ranking.rows)
+                  title: str = "Largest disagreements", ids: Mapping | None = None) -> Table:
+    """Ranked subjects with both values and the difference a - b; ``ids`` names each ranked id (e.g. a scan id
+    as "eid_instance"), else the id is shown as it is."""
+    rows = tuple((str(r.rank), str(ids.get(r.id, r.id) if ids else r.id), num(r.a, 2), num(r.b, 2),
+                  num(r.difference, 2)) for r in ranking.rows)
     notes = (f"Ranked by |{a_label} - {b_label}| over {ranking.n} complete pairs "
              f"({ranking.n_dropped} incomplete dropped); ties keep input order.",)
     return Table(title, ("Rank", "ID", a_label, b_label, f"{a_label} - {b_label}"), rows, notes)

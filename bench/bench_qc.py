@@ -45,21 +45,24 @@ def fill(n: int):
     from ukbstudy.accounts.services import user_create
     from ukbstudy.imaging.models import Scan
     from ukbstudy.qc.models import QCDecision
-    from ukbstudy.subjects.models import ImportBatch, Subject
+    from ukbstudy.subjects.models import ImportBatch, Subject, Visit
 
     if Subject.all_objects.exists():
         sys.exit("the database already holds subjects: point DATABASE_URL at an empty database")
     started = time.perf_counter()
     batch = ImportBatch.objects.create(kind=ImportBatch.Kind.ARCHIVES, source="bench")
-    Subject.all_objects.bulk_create([Subject(eid=1_000_000 + i, sex="FM"[i % 2], centre=11025 + i % 3)
-                                     for i in range(n)], batch_size=5000)
+    Subject.all_objects.bulk_create([Subject(eid=1_000_000 + i, sex="FM"[i % 2]) for i in range(n)], batch_size=5000)
     subjects = list(Subject.all_objects.order_by("eid").values_list("pk", flat=True))
+    Visit.all_objects.bulk_create([Visit(subject_id=pk, instance=2, centre=11025 + i % 3)
+                                   for i, pk in enumerate(subjects)], batch_size=5000)
+    visits = dict(Visit.all_objects.values_list("subject_id", "pk"))
     derived = {"folder": "derived/shared", **{k: f"derived/shared/{k}.png" for k in (
         "qc_water_coronal", "qc_fat_coronal", "qc_water_sagittal", "qc_fat_sagittal", "network_input")}}
     Scan.all_objects.bulk_create([
-        Scan(subject_id=pk, instance=2, archive_sha256=f"{i:064x}", archive_path="a", archive_name="a.zip",
-             archive_bytes=1, n_series=24, n_files=1328, import_batch=batch, processing_state="processed",
-             hint_rank=0 if i % 50 == 0 else 3, derived=derived, qc_raters=1 if i % 3 == 0 else 0)
+        Scan(subject_id=pk, visit_id=visits[pk], instance=2, archive_sha256=f"{i:064x}", archive_path="a",
+             archive_name="a.zip", archive_bytes=1, n_series=24, n_files=1328, import_batch=batch,
+             processing_state="processed", hint_rank=0 if i % 50 == 0 else 3, derived=derived,
+             qc_raters=1 if i % 3 == 0 else 0)
         for i, pk in enumerate(subjects)], batch_size=5000)
     other = user_create(username="other", password="bench-password-1", role="rater")
     rated = Scan.all_objects.filter(qc_raters=1).values_list("pk", flat=True)

@@ -72,7 +72,7 @@ def fill(n: int) -> None:
 
     from ukbstudy.accounts.services import user_create
     from ukbstudy.imaging.models import Scan
-    from ukbstudy.subjects.models import ImportBatch, Subject
+    from ukbstudy.subjects.models import ImportBatch, Subject, Visit
 
     started = time.perf_counter()
     rng = np.random.default_rng(8)
@@ -81,13 +81,17 @@ def fill(n: int) -> None:
         batch = ImportBatch.objects.create(kind=ImportBatch.Kind.ARCHIVES, source="bench")
         age, bmi = rng.integers(45, 82, n), rng.normal(27, 4.5, n)
         Subject.all_objects.bulk_create([
-            Subject(eid=1_000_000 + i, sex="FM"[i % 2], centre=11025 + i % 4, age=float(age[i]), bmi=float(bmi[i]),
-                    height_cm=float(rng.normal(170, 9))) for i in range(n)], batch_size=5000)
+            Subject(eid=1_000_000 + i, sex="FM"[i % 2]) for i in range(n)], batch_size=5000)
         subjects = list(Subject.all_objects.order_by("eid").values_list("pk", flat=True))
+        Visit.all_objects.bulk_create([
+            Visit(subject_id=pk, instance=2, centre=11025 + i % 4, age=float(age[i]), bmi=float(bmi[i]),
+                  height_cm=float(rng.normal(170, 9))) for i, pk in enumerate(subjects)], batch_size=5000)
+        visits = list(Visit.all_objects.order_by("subject__eid").values_list("pk", flat=True))
         Scan.all_objects.bulk_create([
-            Scan(subject_id=pk, instance=2, archive_sha256=f"{i:064x}", archive_path="a", archive_name="a.zip",
+            Scan(subject_id=pk, visit_id=visit, instance=2, archive_sha256=f"{i:064x}", archive_path="a",
+                 archive_name="a.zip",
                  archive_bytes=1, n_series=24, n_files=1328, import_batch=batch, processing_state="processed",
-                 qc_raters=1) for i, pk in enumerate(subjects)], batch_size=5000)
+                 qc_raters=1) for i, (pk, visit) in enumerate(zip(subjects, visits, strict=True))], batch_size=5000)
         scans = list(Scan.all_objects.order_by("subject__eid").values_list("pk", flat=True))
         _qc(scans, rater, rng)
         _values(subjects, scans, batch, rng)

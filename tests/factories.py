@@ -6,17 +6,30 @@ import hashlib
 import itertools
 
 from ukbstudy.imaging.models import Scan
-from ukbstudy.subjects.models import ImportBatch, Subject
+from ukbstudy.subjects.models import ImportBatch, Subject, Visit
 
 _counter = itertools.count(1)
+VISIT_FIELDS = ("date", "age", "height_cm", "bmi", "centre")
 
 
 def make_subject(eid: int | None = None, **attributes) -> Subject:
-    return Subject.all_objects.create(eid=eid or 2_000_000 + next(_counter), **attributes)
+    """A participant; visit attributes given (age, bmi, height_cm, centre, date) go on their first imaging
+    visit (instance 2), created then."""
+    visit = {name: attributes.pop(name) for name in VISIT_FIELDS if name in attributes}
+    subject = Subject.all_objects.create(eid=eid or 2_000_000 + next(_counter), **attributes)
+    if visit:
+        make_visit(subject, 2, **visit)
+    return subject
+
+
+def make_visit(subject: Subject, instance: int = 2, **attributes) -> Visit:
+    visit, _ = Visit.all_objects.update_or_create(subject=subject, instance=instance, defaults=attributes)
+    return visit
 
 
 def make_scan(subject: Subject | None = None, instance: int = 2, **attributes) -> Scan:
     subject = subject or make_subject()
+    attributes.setdefault("visit", make_visit(subject, instance))
     batch = ImportBatch.objects.create(kind=ImportBatch.Kind.ARCHIVES, source="factory")
     sha = hashlib.sha256(f"{subject.eid}-{instance}-{next(_counter)}".encode()).hexdigest()
     values = dict(subject=subject, instance=instance, archive_sha256=sha,

@@ -111,13 +111,13 @@ def _info(name: str, stamp: tuple[int, ...]) -> zipfile.ZipInfo:
 
 
 def patient_of(scan: Scan, seed: int) -> Patient:
-    """Header facts of the visit's participant and study."""
+    """Header facts of the visit's participant and study: age (whole years), height and weight at the visit."""
     visit = scan.visit
     subject = visit.subject
-    height_m = float(subject.showcase["height"]) / 100
+    height_m = visit.height_cm / 100
     return Patient(
-        eid=subject.eid, sex="M" if subject.sex == 1 else "F", age=subject.age + (visit.instance - 2) * 2,
-        height_m=height_m, weight_kg=subject.bmi * height_m**2,
+        eid=subject.eid, sex="M" if subject.sex == 1 else "F", age=int(visit.age_true),
+        height_m=height_m, weight_kg=visit.bmi_true * height_m**2,
         study_uid=uid(seed, subject.eid, visit.instance, "study"),
         frame_uid=uid(seed, subject.eid, visit.instance, "frame"), started=visit.acquired,
     )

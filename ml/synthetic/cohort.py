@@ -6,10 +6,13 @@ Layout of ``out_dir``::
     labels/{eid}_20201_{2|3}_0/*.nii.gz     liver (fused grid), spine (station 2), femoral_head and
                                             total_hip (station 4), diaphysis (station 5)
     showcase.csv                            one row per participant, real showcase field ids in ukbconv's
-                                            header style (``22402-2.0``), values in the showcase's units
+                                            header style (``22402-2.0``), values in the showcase's units;
+                                            visit columns (date, age, height, BMI, centre) and 22402 also at
+                                            instance 3, filled for participants with a repeat visit
     showcase_rap.csv                        the same basket as the Research Analysis Platform's table
                                             exporter names it (``participant.p22402_i2``), on request
-    ground_truth.csv                        one row per archive: true fat fractions, faults, labels
+    ground_truth.csv                        one row per archive: true fat fractions, faults, labels, days
+                                            since the first visit, true age and BMI (``read_true_changes``)
     qc_decisions.csv                        a simulated visual QC (``import_qc`` layout, rater
                                             ``synthetic-rater``): fails for swaps, noise, metal, missing stations
     cohort.json                             seed, scale, fault rates, generator version

@@ -4,8 +4,10 @@ Our short keys (``bmi``, ``bmd_spine``, ...) map onto showcase field ids; every 
 come from the showcase schema (``ml.ukb.schema``, the copy fmrib-unpack ships), never from memory, and
 ``tests/ml/test_fields.py`` checks each id's title and unit against it. Every field is one of three kinds:
 
-- ``subject``: a participant attribute stored on the subject itself (sex, age, height, BMI, centre),
-  read from one instance (``subject_instance``);
+- ``subject``: a participant attribute stored on the subject itself (sex), read from one instance
+  (``subject_instance``);
+- ``visit``: what UK Biobank measures at every visit (date, age, height, BMI, centre), stored on the
+  participant's imaging visit of the column's instance (``VISIT_INSTANCES``: 2 and 3);
 - ``reference``: a reference value that methods are validated against (liver PDFF fields);
 - ``covariate``: any other numeric value used in statistics (DXA bone density and body composition, and
   every other numeric field of a basket, under its showcase title and unit).
@@ -88,13 +90,17 @@ def parse_column(name: str) -> Column | None:
     return Column(int(match["field"]), int(match["instance"]), int(match["array"]))
 
 
+# The instances whose visit attributes are kept on a visit: the first and the repeat imaging visit.
+VISIT_INSTANCES = (2, 3)
+
 # Our keys onto showcase ids: (field, key, kind, subject instance). Titles and units come from the schema.
 OURS: tuple[tuple[int, str, str, int | None], ...] = (
     (31, "sex", "subject", 0),
-    (21003, "age", "subject", 2),
-    (50, "height", "subject", 2),
-    (21001, "bmi", "subject", 2),
-    (54, "centre", "subject", 2),
+    (53, "date", "visit", None),
+    (21003, "age", "visit", None),
+    (50, "height", "visit", None),
+    (21001, "bmi", "visit", None),
+    (54, "centre", "visit", None),
     (22402, "liver_pdff_22402", "reference", None),
     (22436, "liver_pdff_22436", "reference", None),
     (23204, "bmd_spine", "covariate", None),  # L1-L4
@@ -111,7 +117,7 @@ OURS: tuple[tuple[int, str, str, int | None], ...] = (
     (23281, "fat_pct_total", "covariate", None),
     (23288, "vat_mass", "covariate", None),
 )
-KINDS = ("subject", "reference", "covariate")
+KINDS = ("subject", "visit", "reference", "covariate")
 
 
 def spec_from_schema(entry: ShowcaseField, key: str | None = None, kind: str = "covariate",

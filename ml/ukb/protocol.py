@@ -12,6 +12,7 @@ from dataclasses import dataclass
 FIELD_ID = 20201
 IMAGING_INSTANCES = (2, 3)  # 2 = first imaging visit, 3 = repeat imaging visit
 FIRST_IMAGING_INSTANCE = 2
+REPEAT_IMAGING_INSTANCE = 3
 IN_PLANE_SPACING_MM = 2.232
 
 # The four Dixon series of every station, in the order the scanner numbers them.

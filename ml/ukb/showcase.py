@@ -14,14 +14,18 @@ import csv
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
-from .fields import CENTRE_NAMES, SEX_CODES, SEX_MEANINGS, Column, FieldSpec, basket_field
+from .fields import CENTRE_NAMES, SEX_CODES, SEX_MEANINGS, VISIT_INSTANCES, Column, FieldSpec, basket_field
 from .headers import HeaderStyle, detect_style
 from .ranges import range_problem
 
 MAX_REPORTED_ERRORS = 50
-CODED_SUBJECT_KEYS = ("sex", "centre")  # coded: read as codes or meanings, at the subject's instance only
+CODED_SUBJECT_KEYS = ("sex", "centre")  # coded: read as codes or meanings, at the subject's or a visit's instance
+DATE_KEYS = ("date",)  # dates (YYYY-MM-DD, as ukbconv and the Research Analysis Platform write them)
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_RANGE = (date(2006, 1, 1), date(2040, 12, 31))  # UK Biobank's first assessment to well after today
 EID_PATTERN = re.compile(r"^[0-9]+$")
 MAX_EID = 2**31 - 1  # fits the database's integer column on every backend
 NUMBER_PATTERN = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
@@ -49,10 +53,14 @@ class KnownColumn:
 
     @property
     def target(self) -> str:
-        """Where values go: a subject attribute (for its instance), or reference / covariate rows."""
+        """Where values go: a subject attribute (for its instance), a visit attribute (at an imaging
+        instance), or reference / covariate rows."""
         if self.spec.kind == "subject":
             on_subject = self.column.instance == self.spec.subject_instance and self.column.array == 0
             return "subject" if on_subject else "covariate"
+        if self.spec.kind == "visit":
+            on_visit = self.column.instance in VISIT_INSTANCES and self.column.array == 0
+            return "visit" if on_visit else "covariate"
         return self.spec.kind
 
 
@@ -60,7 +68,8 @@ class KnownColumn:
 class ShowcaseRow:
     line: int
     eid: int
-    subject: dict[str, object] = field(default_factory=dict)  # key -> value, e.g. {"sex": "F", "bmi": 24.1}
+    subject: dict[str, object] = field(default_factory=dict)  # key -> value, e.g. {"sex": "F"}
+    visits: dict[int, dict[str, object]] = field(default_factory=dict)  # instance -> {"age": 64, "bmi": 24.1}
     reference: dict[str, float] = field(default_factory=dict)  # field id -> value
     covariate: dict[str, float] = field(default_factory=dict)
 
@@ -121,8 +130,10 @@ def _read_header(header: list[str], style: HeaderStyle, catalogue: dict[int, Fie
         seen[column.text] = name
         spec, why = basket_field(column.field, catalogue)
         known = KnownColumn(name, column, spec) if spec else None
-        if known and known.target != "subject" and spec.key in CODED_SUBJECT_KEYS:
-            why = f"{spec.name} is kept for instance {spec.subject_instance} only"  # before spec is cleared
+        if known and known.target == "covariate" and spec.key in CODED_SUBJECT_KEYS + DATE_KEYS:
+            kept = (f"instance {spec.subject_instance}" if spec.kind == "subject"
+                    else "the imaging visits (instances " + ", ".join(map(str, VISIT_INSTANCES)) + ")")
+            why = f"{spec.name} is kept for {kept} only"  # before spec is cleared
             spec = None
         if spec is None:
             unknown.append(f"{name} ({why})")
@@ -168,22 +179,42 @@ def _parse_row(record: list[str], line: int, eid: int, columns, style: HeaderSty
         if not text or text in style.missing:
             continue  # value missing
         where = f"line {line}, column {known.header}"
-        if known.target == "subject" and known.spec.key in CODED_SUBJECT_KEYS:
+        attributes = (row.subject if known.target == "subject"
+                      else row.visits.setdefault(known.column.instance, {}) if known.target == "visit" else None)
+        if known.spec.key in DATE_KEYS:
+            value = _parse_date(text)
+            if value is None:
+                errors.append(f"{where}: {text!r} is not a date (YYYY-MM-DD, {DATE_RANGE[0].year} to "
+                              f"{DATE_RANGE[1].year})")
+            else:
+                attributes[known.spec.key] = value
+            continue
+        if known.spec.key in CODED_SUBJECT_KEYS:
             value = _coded_value(known.spec.key, text)
             if value is None:
                 errors.append(f"{where}: {text!r} is not a valid {known.spec.name.lower()}")
             else:
-                row.subject[known.spec.key] = value
+                attributes[known.spec.key] = value
             continue
         value = _parse_number(text)
         problem = f"{text!r} is not a number" if value is None else range_problem(known.spec, value, known.spec.integer)
         if problem:
             errors.append(f"{where}: {problem}")
-        elif known.target == "subject":
-            row.subject[known.spec.key] = value
+        elif attributes is not None:
+            attributes[known.spec.key] = value
         else:
             getattr(row, known.target)[known.column.text] = float(f"{value * known.spec.scale:.12g}")
     return row
+
+
+def _parse_date(text: str) -> date | None:
+    if not DATE_PATTERN.match(text):
+        return None
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if DATE_RANGE[0] <= value <= DATE_RANGE[1] else None
 
 
 def _parse_number(text: str) -> float | None:

@@ -1,4 +1,5 @@
-/* Results pages: draw the server-built Plotly figures with the local plotly.min.js; points link to subjects. */
+/* Results pages: draw the server-built Plotly figures with the local plotly.min.js; points link to scans
+   (customdata is [scan id, eid]). */
 (function () {
   "use strict";
   document.querySelectorAll("[data-figure]").forEach(function (target) {
@@ -11,7 +12,7 @@
       target.on("plotly_click", function (event) {
         var point = event.points && event.points[0];
         if (point && point.customdata !== undefined) {
-          window.location.href = link.replace("EID", encodeURIComponent(point.customdata));
+          window.location.href = link.replace("SCAN", encodeURIComponent(point.customdata[0]));
         }
       });
     });

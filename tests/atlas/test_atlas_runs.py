@@ -14,7 +14,7 @@ from ukbstudy.atlas.services.runs import atlas_run_start
 from ukbstudy.atlas.services.templates import TemplateError, atlas_template_add, template_set_current
 from ukbstudy.jobs.models import Job
 from ukbstudy.measurements.models import Measurement, ModelVersion
-from ukbstudy.measurements.selectors.frames import subject_frame
+from ukbstudy.measurements.selectors.frames import scan_frame
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ def test_a_run_measures_every_scan_fails_the_missing_station_with_a_reason_and_s
     for m in measurements:
         raw = readouts[m.scan_id].raw
         assert m.details["raw"] == raw and m.value == pytest.approx(correction["intercept"] + correction["slope"] * raw)
-    frame = subject_frame(columns=["atlas"]).set_index("eid")["atlas"]
+    frame = scan_frame(columns=["atlas"]).set_index("eid")["atlas"]
     assert frame[scans[0].subject.eid] == pytest.approx(measurements.get(scan=scans[0]).value)
     assert np.isnan(frame[scans[5].subject.eid])
 

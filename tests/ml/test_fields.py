@@ -5,13 +5,14 @@ import csv
 import pytest
 
 from ml.ukb import schema
-from ml.ukb.fields import CATALOGUE, CENTRE_NAMES, FIELD_BY_KEY, FIELDS, basket_field, load_catalogue
+from ml.ukb.fields import CATALOGUE, CENTRE_NAMES, FIELD_BY_KEY, FIELDS, VISIT_INSTANCES, basket_field, load_catalogue
 
 # Concept -> (showcase id, title, unit) as the showcase names them. The expected titles and units here are
 # what funpack/schema/field.txt says; the test compares them with that file, so a mistyped id (23226, head
 # BMD, for the spine) fails twice: here and against the schema.
 EXPECTED = {
     "sex": (31, "Sex", ""),
+    "date": (53, "Date of attending assessment centre", ""),
     "age": (21003, "Age when attended assessment centre", "years"),
     "height": (50, "Standing height", "cm"),
     "bmi": (21001, "Body mass index (BMI)", "Kg/m2"),
@@ -48,7 +49,18 @@ def test_numeric_concepts_are_numeric_in_the_schema_and_coded_ones_are_coded():
     fields = schema.load_fields()
     for spec in FIELDS:
         entry = fields[spec.field]
-        assert entry.coded if spec.key in ("sex", "centre") else entry.numeric, spec.key
+        if spec.key in ("sex", "centre"):
+            assert entry.coded, spec.key
+        elif spec.key == "date":
+            assert entry.value_type_name == "date", spec.key
+        else:
+            assert entry.numeric, spec.key
+
+
+def test_what_is_measured_at_every_visit_is_kept_on_the_imaging_visits():
+    assert VISIT_INSTANCES == (2, 3)
+    assert {spec.key for spec in FIELDS if spec.kind == "visit"} == {"date", "age", "height", "bmi", "centre"}
+    assert [(spec.key, spec.subject_instance) for spec in FIELDS if spec.kind == "subject"] == [("sex", 0)]
 
 
 def test_fat_fractions_are_converted_to_percent_once():

@@ -1,5 +1,7 @@
 """Showcase CSV parsing, without Django."""
 
+from datetime import date
+
 import pytest
 
 from ml.ukb.fields import load_catalogue, parse_column
@@ -20,31 +22,35 @@ def test_columns_are_parsed_into_field_instance_and_array():
     assert parse_column("eid") is None and parse_column("22402-2") is None
 
 
-def test_rows_split_into_subject_reference_and_covariate_values(tmp_path):
-    path = write(tmp_path, "eid,31-0.0,21001-2.0,22402-2.0,23226-2.0,21001-3.0\n1000001,0,24.5,3.2,1.1,25.0\n")
+def test_rows_split_into_subject_visit_reference_and_covariate_values(tmp_path):
+    path = write(tmp_path, "eid,31-0.0,21001-2.0,22402-2.0,23226-2.0,21001-3.0,21001-0.0\n"
+                           "1000001,0,24.5,3.2,1.1,25.0,23.0\n")
     parsed = parse_showcase(path, CATALOGUE)
     row = parsed.rows[0]
     assert row.eid == 1000001
-    assert row.subject == {"sex": "F", "bmi": 24.5}
+    assert row.subject == {"sex": "F"}
+    # the repeat-visit BMI goes on its own visit rather than overwriting the first imaging visit's
+    assert row.visits == {2: {"bmi": 24.5}, 3: {"bmi": 25.0}}
     assert row.reference == {"22402-2.0": 3.2}
-    # the repeat-visit BMI is kept as a covariate rather than overwriting the subject's BMI
-    assert row.covariate == {"23226-2.0": 1.1, "21001-3.0": 25.0}
+    # a BMI of a visit without imaging (instance 0) stays a covariate
+    assert row.covariate == {"23226-2.0": 1.1, "21001-0.0": 23.0}
 
 
 def test_empty_cells_are_missing_values(tmp_path):
     parsed = parse_showcase(write(tmp_path, "eid,22402-2.0,50-2.0\n1000001,,\n"), CATALOGUE)
-    assert parsed.rows[0].reference == {} and parsed.rows[0].subject == {}
+    assert parsed.rows[0].reference == {} and parsed.rows[0].subject == {} and parsed.rows[0].visits == {}
 
 
 def test_unknown_columns_are_reported_not_dropped_silently(tmp_path):
-    parsed = parse_showcase(write(tmp_path, "eid,99999-2.0,notes,31-0.0,20002-2.0,53-2.0\n"
-                                            "1000001,5,hello,1,1065,2019-05-01\n"), CATALOGUE)
+    parsed = parse_showcase(write(tmp_path, "eid,99999-2.0,notes,31-0.0,20002-2.0,53-0.0\n"
+                                            "1000001,5,hello,1,1065,2008-05-01\n"), CATALOGUE)
     assert parsed.unknown_columns == [
         "99999-2.0 (field 99999 is not in the showcase schema)",
         "notes (not a field column of the ukbconv style, e.g. 22402-2.0)",
         "20002-2.0 (field 20002 (Non-cancer illness code, self-reported) is categorical (multiple), not a number)",
-        "53-2.0 (field 53 (Date of attending assessment centre) is date, not a number)",
+        "53-0.0 (Date of attending assessment centre is kept for the imaging visits (instances 2, 3) only)",
     ]
+    assert parsed.rows[0].visits == {}
 
 
 def test_every_bad_cell_is_named_by_line_and_column(tmp_path):
@@ -88,15 +94,15 @@ def test_strict_numbers_and_eids(tmp_path):
     ]
 
 
-def test_another_array_index_of_a_subject_field_does_not_overwrite_the_subject(tmp_path):
+def test_another_array_index_of_a_visit_field_does_not_overwrite_the_visit(tmp_path):
     parsed = parse_showcase(write(tmp_path, "eid,21001-2.0,21001-2.1\n1000001,24.0,40.0\n"), CATALOGUE)
-    assert parsed.rows[0].subject == {"bmi": 24.0}
+    assert parsed.rows[0].visits == {2: {"bmi": 24.0}}
     assert parsed.rows[0].covariate == {"21001-2.1": 40.0}
 
 
 def test_unnamed_trailing_columns_are_accepted_while_empty(tmp_path):
     parsed = parse_showcase(write(tmp_path, "eid,50-2.0,,\r\n1000001,170,,\r\n"), CATALOGUE)
-    assert parsed.rows[0].subject == {"height": 170.0}
+    assert parsed.rows[0].visits == {2: {"height": 170.0}}
     with pytest.raises(ShowcaseError, match="line 2: a value in a column without a name"):
         parse_showcase(write(tmp_path, "eid,50-2.0,\n1000001,170,x\n", name="b.csv"), CATALOGUE)
 
@@ -113,7 +119,7 @@ R_TAB = ("f.eid\tf.31.0.0\tf.21001.2.0\tf.54.2.0\tf.22402.2.0\tf.23204.2.0\tf.23
 
 
 def rows_of(parsed):
-    return [(row.eid, row.subject, row.reference, row.covariate) for row in parsed.rows]
+    return [(row.eid, row.subject, row.visits, row.reference, row.covariate) for row in parsed.rows]
 
 
 def test_the_three_header_styles_read_to_the_same_rows(tmp_path):
@@ -170,13 +176,14 @@ def test_impossible_values_are_named_with_the_range_they_break(tmp_path):
 
 def test_rap_arrays_and_uninstanced_fields_map_onto_field_instance_array(tmp_path):
     parsed = parse_showcase(write(tmp_path, "eid,p31,p21001_i2_a0,p21001_i3\n1000001,1,24.0,25.5\n"), CATALOGUE)
-    assert rows_of(parsed) == [(1000001, {"sex": "M", "bmi": 24.0}, {}, {"21001-3.0": 25.5})]
+    assert rows_of(parsed) == [(1000001, {"sex": "M"}, {2: {"bmi": 24.0}, 3: {"bmi": 25.5}}, {}, {})]
 
 
 def test_coded_values_are_read_as_codes_or_their_meanings(tmp_path):
     parsed = parse_showcase(write(tmp_path, "participant.eid,participant.p31,participant.p54_i2\n"
                                             "1000001,Female,Reading (imaging)\n1000002,1,11027\n"), CATALOGUE)
-    assert [row.subject for row in parsed.rows] == [{"sex": "F", "centre": 11026}, {"sex": "M", "centre": 11027}]
+    assert [row.subject for row in parsed.rows] == [{"sex": "F"}, {"sex": "M"}]
+    assert [row.visits for row in parsed.rows] == [{2: {"centre": 11026}}, {2: {"centre": 11027}}]
 
 
 def test_a_field_given_twice_in_two_spellings_is_an_error(tmp_path):
@@ -194,7 +201,7 @@ def test_non_finite_numbers_are_refused(tmp_path):
 def test_a_byte_order_mark_does_not_hide_the_eid_column(tmp_path):
     path = tmp_path / "bom.csv"
     path.write_bytes(b"\xef\xbb\xbfeid,50-2.0\n1000001,170\n")
-    assert parse_showcase(path, CATALOGUE).rows[0].subject == {"height": 170.0}
+    assert parse_showcase(path, CATALOGUE).rows[0].visits == {2: {"height": 170.0}}
 
 
 def test_other_fields_in_percent_are_not_held_to_0_100(tmp_path):
@@ -204,10 +211,73 @@ def test_other_fields_in_percent_are_not_held_to_0_100(tmp_path):
     assert parsed.rows[0].reference == {"22402-2.0": -0.2}  # a PDFF fit near zero
 
 
-def test_coded_subject_fields_of_other_visits_are_reported_not_read_as_numbers(tmp_path):
-    parsed = parse_showcase(write(tmp_path, "participant.eid,participant.p54_i0,participant.p54_i2,participant.p54_i3\n"
-                                            "1000001,Leeds,Reading (imaging),11027\n"), CATALOGUE)
-    assert parsed.rows[0].subject == {"centre": 11026} and parsed.rows[0].covariate == {}
+def test_coded_visit_fields_of_other_visits_are_reported_not_read_as_numbers(tmp_path):
+    parsed = parse_showcase(write(tmp_path, "participant.eid,participant.p54_i0,participant.p54_i1,participant.p54_i2,"
+                                            "participant.p54_i3\n1000001,Leeds,11010,Reading (imaging),11027\n"),
+                            CATALOGUE)
+    assert parsed.rows[0].visits == {2: {"centre": 11026}, 3: {"centre": 11027}}
+    assert parsed.rows[0].subject == {} and parsed.rows[0].covariate == {}
     assert parsed.unknown_columns == [
-        "participant.p54_i0 (UK Biobank assessment centre is kept for instance 2 only)",
-        "participant.p54_i3 (UK Biobank assessment centre is kept for instance 2 only)"]
+        "participant.p54_i0 (UK Biobank assessment centre is kept for the imaging visits (instances 2, 3) only)",
+        "participant.p54_i1 (UK Biobank assessment centre is kept for the imaging visits (instances 2, 3) only)"]
+
+
+def test_centre_of_the_first_assessment_is_an_unknown_column_with_the_reason(tmp_path):
+    parsed = parse_showcase(write(tmp_path, "eid,31-0.0,54-0.0,54-2.0\n1000001,1,11010,11025\n"), CATALOGUE)
+    assert parsed.unknown_columns == [
+        "54-0.0 (UK Biobank assessment centre is kept for the imaging visits (instances 2, 3) only)"]
+    assert rows_of(parsed) == [(1000001, {"sex": "M"}, {2: {"centre": 11025}}, {}, {})]
+
+
+def test_visit_attributes_of_both_imaging_visits_are_read_onto_their_own_visit(tmp_path):
+    parsed = parse_showcase(write(tmp_path, "eid,31-0.0,53-2.0,21003-2.0,50-2.0,21001-2.0,54-2.0,"
+                                            "53-3.0,21003-3.0,50-3.0,21001-3.0,54-3.0,21003-0.0\n"
+                                            "1000001,0,2015-03-02,63,165.0,24.1,11025,"
+                                            "2020-06-15,68,164.5,25.3,11027,55\n"), CATALOGUE)
+    assert parsed.rows[0].visits == {
+        2: {"date": date(2015, 3, 2), "age": 63.0, "height": 165.0, "bmi": 24.1, "centre": 11025},
+        3: {"date": date(2020, 6, 15), "age": 68.0, "height": 164.5, "bmi": 25.3, "centre": 11027},
+    }
+    assert parsed.rows[0].covariate == {"21003-0.0": 55.0}  # age at the first assessment stays a covariate
+    assert parsed.unknown_columns == []
+
+
+@pytest.mark.parametrize("cell", ["2014-13-01", "01/05/2014", "2014-02-30", "2005-12-31", "2041-01-01",
+                                  "2014-5-1", "20140501", "2014-05-01T10:00"])
+def test_a_date_that_is_not_an_iso_day_of_the_study_is_named_by_line_and_column(tmp_path, cell):
+    path = write(tmp_path, f"eid,53-2.0,53-3.0\n1000001,2014-05-01,2019-05-01\n1000002,2014-05-01,{cell}\n")
+    with pytest.raises(ShowcaseError) as excinfo:
+        parse_showcase(path, CATALOGUE)
+    assert excinfo.value.errors == [f"line 3, column 53-3.0: {cell!r} is not a date (YYYY-MM-DD, 2006 to 2040)"]
+
+
+def test_the_first_and_last_days_of_the_date_range_are_dates(tmp_path):
+    parsed = parse_showcase(write(tmp_path, "eid,53-2.0,53-3.0\n1000001,2006-01-01,2040-12-31\n"), CATALOGUE)
+    assert parsed.rows[0].visits == {2: {"date": date(2006, 1, 1)}, 3: {"date": date(2040, 12, 31)}}
+
+
+# One basket of both imaging visits' attributes in the three header styles.
+VISITS_UKBCONV = ("eid,31-0.0,53-2.0,21003-2.0,21001-2.0,54-2.0,53-3.0,21003-3.0,50-3.0,21001-3.0,54-3.0\n"
+                  "1000001,0,2015-03-02,63,24.1,11025,2020-06-15,68,164.5,25.3,11027\n"
+                  "1000002,1,2016-11-30,70,27.9,11026,,,,,\n")
+VISITS_R = ("f.eid\tf.31.0.0\tf.53.2.0\tf.21003.2.0\tf.21001.2.0\tf.54.2.0\tf.53.3.0\tf.21003.3.0\tf.50.3.0\t"
+            "f.21001.3.0\tf.54.3.0\n"
+            "1000001\t0\t2015-03-02\t63\t24.1\t11025\t2020-06-15\t68\t164.5\t25.3\t11027\n"
+            "1000002\t1\t2016-11-30\t70\t27.9\t11026\tNA\tNA\tNA\tNA\tNA\n")
+VISITS_RAP = ("participant.eid,participant.p31,participant.p53_i2,participant.p21003_i2,participant.p21001_i2,"
+              "participant.p54_i2,participant.p53_i3,participant.p21003_i3,participant.p50_i3,participant.p21001_i3,"
+              "participant.p54_i3\n"
+              "1000001,Female,2015-03-02,63,24.1,Cheadle (imaging),2020-06-15,68,164.5,25.3,Newcastle (imaging)\n"
+              "1000002,Male,2016-11-30,70,27.9,Reading (imaging),,,,,\n")
+
+
+def test_visit_attributes_read_the_same_in_the_three_header_styles(tmp_path):
+    parsed = [parse_showcase(write(tmp_path, text, name), CATALOGUE)
+              for text, name in ((VISITS_UKBCONV, "a.csv"), (VISITS_R, "b.tab"), (VISITS_RAP, "c.csv"))]
+    assert [p.style for p in parsed] == ["ukbconv, comma-separated", "ukbconv R, tab-separated",
+                                         "Research Analysis Platform, comma-separated"]
+    assert rows_of(parsed[0]) == rows_of(parsed[1]) == rows_of(parsed[2])
+    assert parsed[0].rows[0].visits[3] == {"date": date(2020, 6, 15), "age": 68.0, "height": 164.5, "bmi": 25.3,
+                                           "centre": 11027}
+    assert parsed[0].rows[1].visits == {2: {"date": date(2016, 11, 30), "age": 70.0, "bmi": 27.9, "centre": 11026}}
+    assert not any(p.unknown_columns for p in parsed)

@@ -263,11 +263,11 @@ def test_series_encoder_writes_what_dcmwrite_writes():
 def test_showcase_has_uk_biobank_columns_and_codes(clean):
     with (clean / "showcase.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0])[:8] == ["eid", "31-0.0", "21003-2.0", "50-2.0", "21001-2.0", "54-2.0", "22402-2.0",
-                                 "22436-2.0"]
+    visit = [f"{field}-{instance}.0" for field in (53, 21003, 50, 21001, 54) for instance in (2, 3)]
+    assert list(rows[0])[:15] == ["eid", "31-0.0", *visit, "22402-2.0", "22402-3.0", "22436-2.0"]
     dxa = ["23204-2.0", "23205-2.0", "23299-2.0", "23300-2.0", "23291-2.0", "23293-2.0", "23290-2.0",
            "23247-2.0", "23264-2.0", "23276-2.0", "23286-2.0", "23281-2.0", "23288-2.0"]
-    assert list(rows[0])[8:] == dxa
+    assert list(rows[0])[15:] == dxa
     assert "23226-2.0" not in rows[0] and "23289-2.0" not in rows[0]  # head BMD, VAT volume: not ours
     fractions = [float(row[name]) for row in rows for name in dxa[7:12] if row[name]]
     assert fractions and all(0.04 < value < 0.66 for value in fractions)  # tissue fat fractions, not percent
@@ -281,7 +281,8 @@ def test_the_showcase_can_also_be_written_as_a_research_analysis_platform_export
     write_showcase(tmp_path / "a.csv", subjects)
     write_showcase(tmp_path / "b.csv", subjects, RAP)
     header = (tmp_path / "b.csv").read_text().splitlines()[0].split(",")
-    assert header[:4] == ["participant.eid", "participant.p31", "participant.p21003_i2", "participant.p50_i2"]
+    assert header[:5] == ["participant.eid", "participant.p31", "participant.p53_i2", "participant.p53_i3",
+                          "participant.p21003_i2"]
     catalogue = load_catalogue()
     rows = [[(r.eid, r.subject, r.reference, r.covariate) for r in parse_showcase(tmp_path / name, catalogue).rows]
             for name in ("a.csv", "b.csv")]

@@ -7,7 +7,7 @@ from django.test import Client
 
 from analysis import agreement, top_disagreements
 from tests.results.cohort import build_cohort, figures
-from ukbstudy.measurements.selectors.frames import subject_frame
+from ukbstudy.measurements.selectors.frames import scan_frame
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_the_dashboard_says_when_a_variable_has_no_values(scans, viewer):
 def test_the_comparison_page_shows_table_1_and_three_plots_from_the_engine(scans, viewer):
     page = viewer.get("/results/compare/", {"a": "reference", "b": "network", "dataset": "A",
                                             "quantity": "liver_ff", "threshold": "5.5"}).content.decode()
-    frame = subject_frame(columns=["reference", "network"])
+    frame = scan_frame(columns=["reference", "network"])
     expected = agreement(frame["reference"], frame["network"], 5.5)
     assert expected.n == 30
     assert f"<td>{expected.mae:.2f}</td>" in page and f"<td>{expected.r2:.3f}</td>" in page
@@ -66,7 +66,7 @@ def test_dataset_b_without_a_reference_says_why_there_is_no_comparison(scans, vi
 def test_the_outlier_queue_ranks_as_the_engine_does(scans, viewer):
     page = viewer.get("/results/outliers/", {"a": "reference", "b": "network", "dataset": "A",
                                              "quantity": "liver_ff", "n": "5"}).content.decode()
-    frame = subject_frame(columns=["reference", "network"]).dropna()
+    frame = scan_frame(columns=["reference", "network"]).dropna()
     ranking = top_disagreements(frame["reference"], frame["network"], ids=list(frame["eid"]), n=5)
     listed = [int(eid) for eid in re.findall(r'<a href="/results/outliers/(\d+)/', page)]
     assert listed == [row.id for row in ranking.rows]

@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 VIEW = [
-    "subjects.view_subject", "imaging.view_scan", "showcase.view_referencevalue", "showcase.view_covariatevalue",
+    "subjects.view_subject", "subjects.view_visit", "imaging.view_scan", "showcase.view_referencevalue",
+    "showcase.view_covariatevalue",
     "subjects.view_importbatch", "qc.view_qcdecision", "measurements.view_measurement",
     "measurements.view_modelversion", "jobs.view_job",
     "results.view_outlierverdict",

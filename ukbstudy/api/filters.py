@@ -11,9 +11,9 @@ from django_filters.fields import IsoDateTimeField, RangeField
 from django_filters.widgets import DateRangeWidget
 
 from ukbstudy.imaging.models import Scan
-from ukbstudy.measurements.models import Measurement, Method, ModelVersion, Quantity
+from ukbstudy.measurements.models import Measurement, Method, ModelVersion, Quantity, method_label
 from ukbstudy.qc.models import QCDecision, Reason, Verdict
-from ukbstudy.subjects.models import Subject
+from ukbstudy.subjects.models import Subject, Visit
 
 QC_STATUS_CHOICES = [*Verdict.choices, ("unreviewed", "Not reviewed yet")]
 
@@ -87,10 +87,21 @@ class UTCDateTimeFromToRangeFilter(filters.IsoDateTimeFromToRangeFilter):
 
 class SubjectFilter(StudyFilterSet):
     eid = IntegerFilter(min_value=1)
+    centre = ChoiceFilter(field_name="visits__centre", choices=Visit._meta.get_field("centre").choices,
+                          distinct=True, help_text="Participants with a visit at this centre.")
 
     class Meta:
         model = Subject
         fields = ["eid", "sex", "centre"]
+
+
+class VisitFilter(StudyFilterSet):
+    eid = IntegerFilter(field_name="subject__eid", min_value=1)
+    instance = ChoiceFilter(choices=Visit.Instance.choices)
+
+    class Meta:
+        model = Visit
+        fields = ["eid", "instance", "centre"]
 
 
 class ScanFilter(StudyFilterSet):
@@ -124,10 +135,20 @@ class QCDecisionFilter(StudyFilterSet):
         fields = ["eid", "rater", "verdict", "reason", "decided"]
 
 
+def method_choices() -> list[tuple[str, str]]:
+    """The app's methods and every other label stored (values a lab imported, e.g. ``imported``); called per
+    request (and never by the schema generator, which then documents a plain string)."""
+    stored = (Measurement.objects.exclude(method__in=Method.values).order_by("method")
+              .values_list("method", flat=True).distinct())
+    return [*Method.choices, *((token, method_label(token)) for token in stored)]
+
+
 class MeasurementFilter(StudyFilterSet):
     eid = IntegerFilter(field_name="subject__eid", min_value=1)
     quantity = ChoiceFilter(choices=Quantity.choices)
-    method = ChoiceFilter(choices=Method.choices)
+    method = ChoiceFilter(choices=method_choices,
+                          help_text=f"One of the app's methods ({', '.join(Method.values)}) or a label of imported "
+                                    "values, e.g. imported.")
     model_version = ModelChoiceFilter(queryset=ModelVersion.objects.all())
     created = UTCDateTimeFromToRangeFilter(
         field_name="created_at", help_text="created_after / created_before: ISO 8601 date and time (UTC).")

@@ -1,5 +1,6 @@
 """What the API shows and accepts. Output serializers only shape rows; inputs are validated here and
-handed to the services (``ukbstudy.qc.services``, ``ukbstudy.qc.importing``), which own the rules."""
+handed to the services (``ukbstudy.qc.services``, ``ukbstudy.qc.importing``, ``ukbstudy.measurements.importing``),
+which own the rules."""
 
 from __future__ import annotations
 
@@ -9,13 +10,37 @@ from rest_framework import serializers
 from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.models import Measurement
 from ukbstudy.qc.models import CONFIDENCE_RANGE, SECONDS_SPENT_CAP, QCDecision, Reason, Verdict
-from ukbstudy.subjects.models import Subject
+from ukbstudy.subjects.models import Subject, Visit
+
+
+class VisitAttributes(serializers.ModelSerializer):
+    """What UK Biobank measured at a visit (fields 53, 21003, 50, 21001, 54 of the visit's instance)."""
+
+    height = serializers.FloatField(source="height_cm", read_only=True, allow_null=True,
+                                    help_text="Standing height, cm (field 50).")
+
+    class Meta:
+        model = Visit
+        fields = ["instance", "date", "age", "height", "bmi", "centre"]
+        read_only_fields = fields
+
+
+class VisitSerializer(VisitAttributes):
+    eid = serializers.IntegerField(source="subject.eid", read_only=True)
+    scans = serializers.PrimaryKeyRelatedField(many=True, read_only=True,
+                                               help_text="Ids of the visit's scans (see /api/scans/).")
+
+    class Meta(VisitAttributes.Meta):
+        fields = ["id", "eid", *VisitAttributes.Meta.fields, "scans", "created_at", "updated_at"]
+        read_only_fields = fields
 
 
 class SubjectSerializer(serializers.ModelSerializer):
+    visits = VisitAttributes(many=True, read_only=True, help_text="The participant's imaging visits.")
+
     class Meta:
         model = Subject
-        fields = ["eid", "sex", "age", "height_cm", "bmi", "centre", "created_at", "updated_at"]
+        fields = ["eid", "sex", "visits", "created_at", "updated_at"]
 
 
 class HintSerializer(serializers.Serializer):
@@ -40,7 +65,7 @@ class ScanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Scan
-        fields = ["id", "eid", "field_id", "instance", "array_index", "archive_name", "study_date", "n_series",
+        fields = ["id", "eid", "visit", "field_id", "instance", "array_index", "archive_name", "study_date", "n_series",
                   "n_files", "processing_state", "processed_at", "hint_rank", "hints", "deviations", "qc_status",
                   "created_at"]
 
@@ -116,6 +141,20 @@ class MeasurementSerializer(serializers.ModelSerializer):
         fields = ["id", "eid", "scan", "quantity", "method", "value", "unit", "model_version",
                   "model_version_name", "job", "details", "created_at"]
         read_only_fields = fields
+
+
+class MeasurementImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV with columns eid,instance,quantity,method,value (unit optional, %); "
+                                           "method is the lab's label, e.g. imported.")
+
+
+class MeasurementImportReportSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField(help_text="Stored values the file changed.")
+    unchanged = serializers.IntegerField(help_text="Values already stored as the file gives them.")
+    withdrawn_skipped = serializers.IntegerField()
+    batch_id = serializers.IntegerField(allow_null=True, help_text="The import batch; null when nothing was written.")
 
 
 class TokenSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ app_name = "api"
 router = DefaultRouter()
 router.APIRootView = views.ApiRootView
 router.register("subjects", views.SubjectViewSet, basename="subject")
+router.register("visits", views.VisitViewSet, basename="visit")
 router.register("scans", views.ScanViewSet, basename="scan")
 router.register("qc-decisions", views.QCDecisionViewSet, basename="qcdecision")
 router.register("measurements", views.MeasurementViewSet, basename="measurement")

@@ -30,6 +30,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from ukbstudy.accounts.lockout import lockout_json
 from ukbstudy.imaging.models import Scan
 from ukbstudy.imaging.selectors import scan_list
+from ukbstudy.measurements.importing import MeasurementImportError, measurements_import
 from ukbstudy.measurements.selectors.exports import INCLUDE, LAYOUTS
 from ukbstudy.measurements.selectors.measurements import measurement_list
 from ukbstudy.measurements.views import streamed_export
@@ -37,7 +38,7 @@ from ukbstudy.qc.importing import QCImportError, qc_decisions_import
 from ukbstudy.qc.models import QCDecision
 from ukbstudy.qc.selectors import qc_decision_list, qc_history, scans_with_qc_status
 from ukbstudy.qc.services import ScanLocked, qc_decision_record
-from ukbstudy.subjects.selectors import subject_list
+from ukbstudy.subjects.selectors import subject_list, visit_list
 
 from . import filters, serializers
 from .pagination import MeasurementPagination
@@ -93,6 +94,18 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyView
 
     def get_queryset(self):
         return subject_list()
+
+
+class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet):
+    """Imaging visits (instance 2, and 3 for the repeat imaging visit): what UK Biobank measured at each, and
+    the visit's scans."""
+
+    serializer_class = serializers.VisitSerializer
+    filterset_class = filters.VisitFilter
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        return visit_list()
 
 
 class ScanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet):
@@ -218,6 +231,24 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Study
         """Long (one row per measurement), wide (one row per subject) or tidy (one row per participant and
         visit, with the columns asked for in ``include``), streamed; withdrawn left out."""
         return streamed_export(request, channel="api")
+
+    @extend_schema(request={"multipart/form-data": serializers.MeasurementImportSerializer},
+                   responses={201: serializers.MeasurementImportReportSerializer,
+                              200: OpenApiResponse(serializers.MeasurementImportReportSerializer,
+                                                   description="Every value was already stored: nothing written."),
+                              400: OpenApiResponse(description="Every problem, named by line and column; nothing "
+                                                               "was imported.")},
+                   summary="Import measurements a lab already has from a CSV file (admin only)")
+    @action(detail=False, methods=["post"], url_path="import", permission_classes=[IsAdminRole],
+            parser_classes=[MultiPartParser, FormParser], filter_backends=[], pagination_class=None)
+    def import_csv(self, request):
+        data = _validated(serializers.MeasurementImportSerializer, request)
+        try:
+            report = measurements_import(path_or_file=data["file"], imported_by=request.user)
+        except MeasurementImportError as exc:
+            raise ValidationError({"file": exc.reported}) from None
+        return Response(serializers.MeasurementImportReportSerializer(report).data,
+                        status=status.HTTP_201_CREATED if report.batch_id else status.HTTP_200_OK)
 
 
 @csrf_exempt  # changes nothing, so any method may be told "not found" (not a CSRF page)

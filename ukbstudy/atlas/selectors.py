@@ -8,21 +8,26 @@ from ukbstudy.jobs.models import Job
 from ukbstudy.measurements.models import Method, ModelVersion
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.measurements.selectors.datasets import DEFAULT_C_SIZE, dataset_scans
-from ukbstudy.measurements.selectors.frames import subject_frame
+from ukbstudy.measurements.selectors.frames import scan_frame
 
 from .models import AtlasReadout, AtlasTemplate
 
 
 def three_way_frames(*, field: str = DEFAULT_REFERENCE_FIELD, seed: int = 0, c_size: int = DEFAULT_C_SIZE
                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-subject frames (eid, reference, network, atlas) of datasets A and C; atlas values are the
-    corrected ones of the current atlas model version."""
-    frame = subject_frame(columns=[f"reference:{field}", Method.NETWORK, Method.ATLAS]).rename(
-        columns={f"reference:{field}": "reference"})
-    a_eids = set(dataset_scans("A", field=field).values_list("subject__eid", flat=True))
-    c_eids = set(dataset_scans("C", field=field, seed=seed, c_size=c_size).values_list("subject__eid", flat=True))
-    return (frame[frame["eid"].isin(a_eids)].reset_index(drop=True),
-            frame[frame["eid"].isin(c_eids)].reset_index(drop=True))
+    """Per-scan frames (scan, eid, instance, reference, network, atlas) of datasets A and C; atlas values are
+    the corrected ones of the current atlas model version. On A, the network's values are its cross-validation
+    out-of-fold predictions (a model is never judged on the scans it was trained on); on C, the trained
+    model's."""
+    reference = f"reference:{field}"
+    frame = scan_frame(columns=[reference, Method.NETWORK, f"{Method.NETWORK}_oof", Method.ATLAS])
+    a_scans = set(dataset_scans("A", field=field).values_list("pk", flat=True))
+    c_scans = set(dataset_scans("C", field=field, seed=seed, c_size=c_size).values_list("pk", flat=True))
+    frame_a = frame[frame["scan"].isin(a_scans)].drop(columns=[Method.NETWORK]).rename(
+        columns={reference: "reference", f"{Method.NETWORK}_oof": Method.NETWORK})
+    frame_c = frame[frame["scan"].isin(c_scans)].drop(columns=[f"{Method.NETWORK}_oof"]).rename(
+        columns={reference: "reference"})
+    return frame_a.reset_index(drop=True), frame_c.reset_index(drop=True)
 
 
 def three_way_tables_from_db(*, field: str = DEFAULT_REFERENCE_FIELD, seed: int = 0,

@@ -6,15 +6,13 @@ from __future__ import annotations
 from django.db import models
 
 from ml.ukb import protocol
-from ukbstudy.subjects.models import ImportBatch, Subject, active_manager
+from ukbstudy.subjects.models import ImportBatch, Subject, Visit, active_manager
 
 
 class Scan(models.Model):
     """One neck-to-knee Dixon archive (``{eid}_20201_{instance}_0.zip``) and what was made from it."""
 
-    class Instance(models.IntegerChoices):
-        FIRST_IMAGING = 2, "First imaging visit"
-        REPEAT_IMAGING = 3, "Repeat imaging visit"
+    Instance = Visit.Instance
 
     class State(models.TextChoices):
         IMPORTED = "imported", "Imported"
@@ -23,6 +21,9 @@ class Scan(models.Model):
         FAILED = "failed", "Processing failed"
 
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="scans")
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="scans", help_text=(
+        "The visit the archive was acquired at; its subject and instance are the scan's own (set together by "
+        "the archive import, which is the only writer)."))
     field_id = models.PositiveIntegerField(default=protocol.FIELD_ID)
     instance = models.PositiveSmallIntegerField(choices=Instance.choices)
     array_index = models.PositiveSmallIntegerField(default=0)

@@ -35,7 +35,7 @@ class ScanVolumeMissing(LookupError):
 
 def scan_list() -> QuerySet:
     """Scans with their subject (every page and answer that shows a scan names its participant)."""
-    return Scan.objects.select_related("subject")
+    return Scan.objects.select_related("subject", "visit")
 
 
 def scan_get(*, pk: int) -> Scan | None:

@@ -14,6 +14,7 @@ import time
 import torch
 from django.conf import settings
 
+from ml.ukb import protocol
 from ukbstudy.jobs.models import Job
 from ukbstudy.measurements.selectors.datasets import processed_scans, qc_passed_scans
 
@@ -50,7 +51,8 @@ def demo_step(*, stdout, cohort_dir: pathlib.Path, manual: int = DEMO_MANUAL, co
         return
     trained = time.perf_counter() - started
     stdout.write("\n".join(dice_lines()))
-    segment = marrow_segment_start(scans=processed_scans())
+    segment = marrow_segment_start(scans=list(processed_scans()) + list(processed_scans(
+        instance=protocol.REPEAT_IMAGING_INSTANCE)))  # both imaging visits
     segment.refresh_from_db()
     stdout.write(f"segmented {segment.progress_done} scans x 4 regions (error checks; BMFF stored only for OK "
                  "unflagged regions):")

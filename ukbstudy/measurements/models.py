@@ -1,18 +1,20 @@
 """Derived measurements and the model versions that produced them.
 
 A measurement carries full provenance: the scan it was measured on, the method, the model version (for
-network, segmentation and atlas methods) and the job run that wrote it.
+network, segmentation and atlas methods) and the job run that wrote it, or, for a value a lab already had,
+the import batch and the file's line it came from.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
 from ukbstudy.imaging.models import Scan
 from ukbstudy.jobs.models import Job
-from ukbstudy.subjects.models import Subject, SubjectRowQuerySet, active_manager
+from ukbstudy.subjects.models import ImportBatch, Subject, SubjectRowQuerySet, active_manager
 
 
 class Quantity(models.TextChoices):
@@ -28,6 +30,16 @@ class Method(models.TextChoices):
     ATLAS = "atlas", "Multi-atlas"
     MANUAL = "manual", "Manual"
     SEGMENTATION = "segmentation", "Segmentation network"
+
+
+# A measurement's ``method`` is one of the app's own methods (``Method``) or a label a lab chose for values
+# it imported (``imported``, ``lab_v1``): lowercase, a letter first, at most 16 characters (the column's size).
+METHOD_TOKEN_PATTERN = r"^[a-z][a-z0-9_]{0,15}$"
+
+
+def method_label(token: str) -> str:
+    """What pages show for a method: the app's label for its own methods, else the imported label itself."""
+    return Method(token).label if token in Method.values else token
 
 
 class ModelVersion(models.Model):
@@ -74,7 +86,9 @@ class Measurement(models.Model):
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="measurements")
     scan = models.ForeignKey(Scan, on_delete=models.PROTECT, related_name="measurements")
     quantity = models.CharField(max_length=32, choices=Quantity.choices, db_index=True)
-    method = models.CharField(max_length=16, choices=Method.choices, db_index=True)
+    # No ``choices``: imported values carry a label of the lab's (``Method`` holds the app's own tokens).
+    method = models.CharField(max_length=16, db_index=True, validators=[RegexValidator(
+        METHOD_TOKEN_PATTERN, "A method is lowercase letters, digits and _, a letter first (at most 16).")])
     value = models.FloatField()
     unit = models.CharField(max_length=16, default="%")
     model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.PROTECT,
@@ -82,6 +96,9 @@ class Measurement(models.Model):
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="measurements",
                             help_text="The run that produced the value.")
     details = models.JSONField(default=dict, blank=True, help_text="E.g. fold, region volume, status.")
+    import_batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="measurements",
+                                     help_text="The import that wrote the value (values a lab already had).")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = active_manager(MeasurementQuerySet)
@@ -114,7 +131,7 @@ class Export(models.Model):
 
     class Format(models.TextChoices):
         LONG = "long", "Long (one row per measurement)"
-        WIDE = "wide", "Wide (one row per subject)"
+        WIDE = "wide", "Wide (one row per participant and visit)"
         TIDY = "tidy", "Tidy (one row per participant and visit, for collaborators)"
 
     exported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

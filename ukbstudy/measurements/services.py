@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ukbstudy.imaging.models import Scan
@@ -24,6 +25,9 @@ from .selectors.exports import ExportFilters, export_rows
 def measurement_record(*, scan: Scan, quantity: str, method: str, value: float, unit: str = "%",
                        model_version: ModelVersion | None = None, job: Job | None = None,
                        details: dict | None = None) -> Measurement:
+    """One value the app measured (its own methods only: imported values go through ``importing``)."""
+    if method not in Method.values:
+        raise ValidationError({"method": f"{method!r} is not one of the app's methods ({', '.join(Method.values)})"})
     measurement = Measurement(subject_id=scan.subject_id, scan=scan, quantity=quantity, method=method, value=value,
                               unit=unit, model_version=model_version, job=job, details=details or {})
     measurement.full_clean(validate_unique=False, validate_constraints=False)

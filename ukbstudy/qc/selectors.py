@@ -74,7 +74,7 @@ def qc_queue(*, rater, filters: QueueFilters = QueueFilters(), later: bool | Non
     else:
         scans = scans.filter(qc_raters__lt=settings.QC_RATINGS_PER_SCAN).exclude(decided)
     if filters.centre:
-        scans = scans.filter(subject__centre=filters.centre)
+        scans = scans.filter(visit__centre=filters.centre)
     if filters.hint in HINT_FILTERS:
         scans = scans.filter(HINT_FILTERS[filters.hint])
     if filters.status:
@@ -82,9 +82,10 @@ def qc_queue(*, rater, filters: QueueFilters = QueueFilters(), later: bool | Non
         unreviewed = filters.status == "unreviewed"
         scans = scans.filter(qc_status__isnull=True) if unreviewed else scans.filter(qc_status=filters.status)
     if later is not None:
-        return scans.filter(deferred if later else ~deferred).select_related("subject").order_by(
+        return scans.filter(deferred if later else ~deferred).select_related("subject", "visit").order_by(
             "hint_rank", "qc_raters", "pk")
-    return scans.annotate(later=deferred).select_related("subject").order_by("later", "hint_rank", "qc_raters", "pk")
+    return scans.annotate(later=deferred).select_related("subject", "visit").order_by(
+        "later", "hint_rank", "qc_raters", "pk")
 
 
 def qc_next_scans(*, rater, filters: QueueFilters = QueueFilters(), limit: int = 5,

@@ -251,6 +251,6 @@ def participant_search(request):
                       status=400)
     found = participant_lookup(eid=int(eid))
     if found == "found":
-        return redirect("results:outlier-subject", eid=int(eid))
+        return redirect("results:participant", eid=int(eid))
     return render(request, "qc/search.html", {"eid": eid, "answer": SEARCH_ANSWERS[found].format(eid=int(eid))},
                   status=404)

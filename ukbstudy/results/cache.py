@@ -34,14 +34,14 @@ from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.models import Measurement, ModelVersion
 from ukbstudy.qc.models import QCDecision
 from ukbstudy.showcase.models import CovariateValue, ReferenceValue
-from ukbstudy.subjects.models import ImportBatch, Subject
+from ukbstudy.subjects.models import ImportBatch, Subject, Visit
 
 from .models import OutlierVerdict
 
 TIMEOUT = 600
 LATEST_TIMEOUT = 7 * 24 * 3600  # the newest version of a part, served while a worker computes it afresh
 REFRESH_LOCK_TIMEOUT = 300
-VERSION = 3  # bump when a cached part's shape changes
+VERSION = 4  # bump when a cached part's shape changes
 REFRESH_TASK = "results.refresh_part"
 
 
@@ -63,8 +63,8 @@ def _sources() -> dict[str, list[tuple[str, tuple]]]:
     quote = connection.ops.quote_name
     current = f"SELECT MAX({quote('id')}) FROM {quote(ModelVersion._meta.db_table)} WHERE {quote('is_current')}"
     return {
-        # Subject attributes change through showcase imports (each an ImportBatch); withdrawal sets an indexed flag.
-        "subjects": _table(Subject, where=f"{quote('withdrawn')}") + _table(ImportBatch),
+        # Visit attributes change through showcase imports (each an ImportBatch); withdrawal sets an indexed flag.
+        "subjects": _table(Subject, where=f"{quote('withdrawn')}") + _table(Visit) + _table(ImportBatch),
         "scans": _table(Scan, where=f"{quote('processing_state')} = %s", params=(Scan.State.PROCESSED,)),
         "qc": _table(QCDecision, timestamp="decided_at"),
         "measurements": _table(Measurement, timestamp="created_at") + [(current, ())],

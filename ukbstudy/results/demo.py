@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pathlib
 
+import numpy as np
+
 from analysis.tables import render_text
 from ukbstudy.measurements.models import Method, Quantity
 
@@ -23,10 +25,12 @@ def demo_step(*, stdout, cohort_dir: pathlib.Path) -> None:
     stdout.write("subjects with a value: " + "; ".join(
         f"{quantity} " + ", ".join(f"{h} {n}" for h, n in zip(header, values, strict=True) if n)
         for quantity, values in rows if any(values)))
+    _print_longitudinal(stdout, cohort_dir)
     dashboard = pages.dashboard(column="reference", quantity=Quantity.LIVER_FF, grouping="sex")
     drawn = sum(1 for panel in dashboard["panels"] if panel.figure)
     stdout.write(f"dashboard: {drawn} of {len(dashboard['panels'])} panels drawn")
-    for a, b in (("reference", Method.NETWORK), ("reference", Method.ATLAS), (Method.NETWORK, Method.ATLAS)):
+    for a, b in (("reference", f"{Method.NETWORK}_oof"), ("reference", Method.NETWORK), ("reference", Method.ATLAS),
+                 (Method.NETWORK, Method.ATLAS)):
         for dataset in ("A", "all"):
             comparison = Comparison(a=a, b=b, dataset=dataset)
             context = pages.comparison(comparison, threshold=5.5)
@@ -45,3 +49,29 @@ def _print_comparison(stdout, comparison: Comparison, context: dict) -> None:
     query = "&".join(f"{k}={v}" for k, v in comparison.as_query().items())
     stdout.write(f"browse: /results/ (dashboard), /results/compare/?{query}, /results/outliers/?{query}, "
                  "/results/regression/")
+
+
+def _print_longitudinal(stdout, cohort_dir: pathlib.Path) -> None:
+    """The change between the imaging visits (as /results/longitudinal/), and the network's estimated change of
+    liver fat against the generator's true change."""
+    from ml.synthetic.tables import read_true_changes
+
+    from .longitudinal import change_frame, change_summary, participants_with_both
+
+    summary = change_summary()
+    stdout.write(f"\n== Change between the imaging visits: {len(participants_with_both())} participants with a "
+                 "scan at both")
+    if summary is None:
+        stdout.write("no quantity measured at both visits yet")
+        return
+    stdout.write(render_text(summary))
+    truth = read_true_changes(cohort_dir / "ground_truth.csv").get("liver_ff_true", {})
+    frame = change_frame(column=Method.NETWORK, quantity=Quantity.LIVER_FF).dropna(subset=["change"])
+    frame = frame[frame["eid"].isin(truth)]
+    if len(frame) >= 3:
+        true = frame["eid"].map(truth).to_numpy(dtype=float)
+        error = frame["change"].to_numpy(dtype=float) - true
+        stdout.write(f"network's change of liver fat against the true change ({len(frame)} participants): bias "
+                     f"{error.mean():+.2f} pp, SD of the error {error.std(ddof=1):.2f} pp, correlation "
+                     f"{np.corrcoef(true, frame['change'])[0, 1]:.2f}")
+    stdout.write("browse: /results/longitudinal/ (both visits per participant under /results/participants/EID/)")

@@ -139,16 +139,22 @@ def _with_unit(text: str, unit: str) -> str:
     return f"{text} ({unit})" if unit else text
 
 
+def _scan_and_eid(frame: pd.DataFrame):
+    """[scan id, eid] per row: what a click and a hover need."""
+    return frame[["scan", "eid"]].to_numpy()
+
+
 def scatter_identity(frame: pd.DataFrame, a: str, b: str, labels: tuple[str, str], unit: str = "") -> go.Figure:
-    """Second method against the first with the identity line; customdata carries each point's eid."""
+    """Second method against the first with the identity line; customdata carries each point's scan id and
+    eid (a click opens the scan's review)."""
     pairs = frame.dropna(subset=[a, b])
     x = pairs[a].to_numpy(dtype=float)
     y = pairs[b].to_numpy(dtype=float)
     low, high = (float(min(x.min(), y.min())), float(max(x.max(), y.max()))) if len(pairs) else (0.0, 1.0)
     figure = go.Figure([
-        go.Scattergl(x=x, y=y, mode="markers", name="subjects", customdata=pairs["eid"].to_numpy(),
+        go.Scattergl(x=x, y=y, mode="markers", name="scans", customdata=_scan_and_eid(pairs),
                      marker={"size": 5, "opacity": 0.6},
-                     hovertemplate=f"eid %{{customdata}}<br>{labels[0]} %{{x:.2f}}<br>{labels[1]} %{{y:.2f}}"
+                     hovertemplate=f"eid %{{customdata[1]}}<br>{labels[0]} %{{x:.2f}}<br>{labels[1]} %{{y:.2f}}"
                                    "<extra></extra>"),
         go.Scatter(x=[low, high], y=[low, high], mode="lines", name="identity", line={"dash": "dash", "color": "#555"}),
     ])
@@ -157,24 +163,34 @@ def scatter_identity(frame: pd.DataFrame, a: str, b: str, labels: tuple[str, str
 
 
 def bland_altman(frame: pd.DataFrame, a: str, b: str, labels: tuple[str, str], result: AgreementResult,
-                 unit: str = "") -> go.Figure:
+                 unit: str = "", mean_of: str = "the two methods") -> go.Figure:
     """Difference (first minus second, as analysis.agreement) against the mean, with bias and LoA lines."""
     pairs = frame.dropna(subset=[a, b])
     x = pairs[a].to_numpy(dtype=float)
     y = pairs[b].to_numpy(dtype=float)
     mean, diff = (x + y) / 2, x - y
     figure = go.Figure(go.Scattergl(
-        x=mean, y=diff, mode="markers", name="subjects", customdata=pairs["eid"].to_numpy(),
+        x=mean, y=diff, mode="markers", name="scans", customdata=_scan_and_eid(pairs),
         marker={"size": 5, "opacity": 0.6},
-        hovertemplate="eid %{customdata}<br>mean %{x:.2f}<br>difference %{y:.2f}<extra></extra>"))
+        hovertemplate="eid %{customdata[1]}<br>mean %{x:.2f}<br>difference %{y:.2f}<extra></extra>"))
     for value, name, dash in ((result.bias, "bias", "solid"), (result.loa_lower, "lower LoA", "dash"),
                               (result.loa_upper, "upper LoA", "dash")):
         figure.add_hline(y=value, line_dash=dash, line_color="#b3261e" if name == "bias" else "#555",
                          annotation_text=f"{name} {value:.2f}", annotation_position="top left")
     difference_unit = "percentage points" if unit == "%" else unit  # a difference of two percentages
     return _layout(figure, f"Bland-Altman: {labels[0]} - {labels[1]}",
-                   xaxis_title=_with_unit("mean of the two methods", unit),
+                   xaxis_title=_with_unit(f"mean of {mean_of}", unit),
                    yaxis_title=_with_unit(f"{labels[0]} - {labels[1]}", difference_unit))
+
+
+def change_histogram(change: pd.Series, label: str) -> go.Figure:
+    """The distribution of the change between visits (repeat - first), in percentage points."""
+    values = change.dropna().to_numpy(dtype=float)
+    figure = go.Figure(go.Histogram(x=values, name="participants", nbinsx=min(40, max(5, len(values) // 3)),
+                                    hovertemplate="change %{x}<br>%{y} participants<extra></extra>"))
+    figure.add_vline(x=0, line_dash="dot", line_color="#555")
+    return _layout(figure, f"Change of {label}, visit 3 - visit 2 (n = {len(values):,})",
+                   xaxis_title="change (percentage points)", yaxis_title="participants")
 
 
 def roc(frame: pd.DataFrame, a: str, b: str, labels: tuple[str, str], result: AgreementResult) -> go.Figure:

@@ -17,7 +17,7 @@ from ukbstudy.measurements.selectors.datasets import DATASETS
 
 from .models import OutlierVerdict
 from .pages import GROUPINGS, REVIEW_CHOICES
-from .selectors import REFERENCE_FIELDS, Comparison, comparison_columns, regression_columns
+from .selectors import REFERENCE_FIELDS, Comparison, comparison_columns, regression_columns, visit_columns
 
 
 class QueryForm(forms.Form):
@@ -66,17 +66,21 @@ class DashboardForm(QueryForm):
 
 class ComparisonForm(QueryForm):
     a = forms.ChoiceField(label="First method (truth)", initial="reference")
-    b = forms.ChoiceField(label="Second method", initial=Method.NETWORK)
+    # Dataset A's network values are cross-validation's out-of-fold predictions (the trained model has seen A).
+    b = forms.ChoiceField(label="Second method", initial=f"{Method.NETWORK}_oof")
     quantity = forms.ChoiceField(choices=Quantity.choices, initial=Quantity.LIVER_FF)
     dataset = forms.ChoiceField(choices=[(d, d) for d in DATASETS], initial="A")
 
     def set_choices(self) -> None:
-        self.fields["a"].choices = self.fields["b"].choices = comparison_columns()
+        self.fields["a"].choices = self.fields["b"].choices = comparison_columns() + visit_columns()
 
     def clean(self):
         data = super().clean()
         if data.get("a") and data.get("a") == data.get("b"):
             raise forms.ValidationError("choose two different methods")
+        if "@" in data.get("b", "") or ("@" in data.get("a", "") and data.get("dataset") != "repeat"):
+            raise forms.ValidationError("a column at the first imaging visit (…@2) is compared as the first method, "
+                                        "on dataset repeat (the change between visits)")
         return data
 
     def comparison(self) -> Comparison:
@@ -132,3 +136,21 @@ class PaperForm(QueryForm):
                               choices=[(f"{spec.field}-2.0", f"{spec.field}-2.0 ({spec.name})")
                                        for spec in REFERENCE_FIELDS])
     seed = forms.IntegerField(label="Seed of dataset C", initial=0, min_value=0, max_value=2**31 - 1)
+
+
+class LongitudinalForm(QueryForm):
+    """The quantity and method whose change between visits the page details (the first one measured at both
+    visits by default)."""
+
+    column = forms.ChoiceField(label="Change of", required=False)
+
+    def set_choices(self) -> None:
+        from .longitudinal import change_columns
+
+        self.columns = {column.key: column for column in change_columns()}
+        self.fields["column"].choices = [(key, column.label) for key, column in self.columns.items()]
+        self.fields["column"].initial = next(iter(self.columns), None)
+
+    def change_column(self):
+        """The chosen ChangeColumn of a valid form (None when nothing is measured at a repeat visit)."""
+        return self.columns.get(self.cleaned_data.get("column") or "")

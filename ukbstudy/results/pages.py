@@ -50,6 +50,7 @@ DATASET_MEANINGS = {  # as ukbstudy.measurements.selectors.datasets defines them
     "B": "QC-passed scans of the first imaging visit without a {field} value",
     "C": "a seeded random subset of dataset B",
     "all": "every processed scan of the first imaging visit",
+    "repeat": "processed scans of the repeat imaging visit whose participant has a first imaging scan",
 }
 EXCLUDING_VERDICTS = (OutlierVerdict.Verdict.REFERENCE_IMPLAUSIBLE,)  # as datasets.excluded_reference_subject_ids
 
@@ -227,47 +228,68 @@ def _comparison(*, threshold: float, **query: str) -> dict:
 
 
 def outlier_queue(comparison: Comparison, *, n: int, review: str = "all") -> dict:
-    """The top-``n`` disagreements (analysis.top_disagreements) among the subjects ``review`` selects ("all",
-    "unreviewed" or a verdict), each with its current verdict and whether that verdict took it out of dataset A.
+    """The top-``n`` disagreements (analysis.top_disagreements) among the scans ``review`` selects ("all",
+    "unreviewed" or a verdict), each with its scan (eid, instance), current verdict and whether that verdict
+    took it out of dataset A.
 
-    On dataset A the subjects a "reference implausible" verdict took out of it stay in the queue (listed as
-    such): a verdict never makes a subject vanish from the list it was reviewed from."""
-    from ukbstudy.subjects.models import Subject
+    On dataset A the scans a "reference implausible" verdict took out of it stay in the queue (listed as
+    such): a verdict never makes a scan vanish from the list it was reviewed from."""
+    from ukbstudy.imaging.models import Scan
 
     labels = (column_label(comparison.a), column_label(comparison.b))
     fingerprints = Fingerprints()
     part = cached_part("outlier-queue", {**comparison.as_query(), "n": n, "review": review},
                        fingerprints=fingerprints)
     context = {"rows": [], "table": None, "message": part["message"], "counts": part["counts"],
-               "n_subjects": part["n_subjects"], "stale_since": fingerprints.stale_since}
+               "n_subjects": part["n_subjects"], "stale_since": fingerprints.stale_since,
+               "change_limits": part.get("change_limits")}
     ranking = part["ranking"]
     if ranking is None:
         return context
-    subjects = dict(Subject.objects.filter(eid__in=[row.id for row in ranking.rows]).values_list("eid", "pk"))
-    verdicts = current_verdicts(comparison=comparison, subject_ids=list(subjects.values()))
+    scan_ids = [row.id for row in ranking.rows]
+    scans = Scan.objects.select_related("subject").in_bulk(scan_ids)
+    verdicts = current_verdicts(comparison=comparison, scan_ids=scan_ids)
     left_a = reviewed_out_of_a(comparison) if comparison.dataset == "A" else set()
-    context["rows"] = [(row, verdicts.get(subjects.get(row.id)), row.id in left_a) for row in ranking.rows]
-    context["table"] = outlier_table(ranking, *labels)
+    implausible = set(part.get("implausible", ()))
+    context["rows"] = [(row, scans.get(row.id), verdicts.get(row.id), row.id in left_a, row.id in implausible)
+                       for row in ranking.rows]
+    context["table"] = outlier_table(ranking, *labels, ids={pk: f"{scan.subject.eid}_{scan.instance}"
+                                                            for pk, scan in scans.items()})
     return context
 
 
 @results_part("outlier-queue", sources=EVERYTHING)
 def _queue(*, n: int, review: str, **query: str) -> dict:
-    """analysis.top_disagreements on the queue's frame, restricted to the subjects ``review`` selects; the
-    review counts of the whole dataset; and, where nothing is ranked, why."""
+    """analysis.top_disagreements on the queue's frame (ranked by scan), restricted to the scans ``review``
+    selects; the review counts of the whole dataset; and, where nothing is ranked, why."""
     comparison = Comparison(**query)
     frame = queue_frame(comparison)
-    verdicts = frame["eid"].map(current_verdict_codes(comparison=comparison))
+    verdicts = frame["scan"].map(current_verdict_codes(comparison=comparison))
     counts = {"unreviewed": int(verdicts.isna().sum()), **verdicts.value_counts().astype(int).to_dict()}
     chosen = frame[_review_mask(verdicts, review)]
     result = {"ranking": None, "message": "", "counts": counts, "n_subjects": len(frame)}
+    if comparison.dataset == "repeat":
+        result.update(_implausible_changes(frame, comparison))
     try:
-        ranking = top_disagreements(chosen[comparison.a], chosen[comparison.b], ids=list(chosen["eid"]), n=n)
+        ranking = top_disagreements(chosen[comparison.a], chosen[comparison.b], ids=list(chosen["scan"]), n=n)
     except AnalysisError as exc:
         return {**result, "message": str(exc)}
     if ranking.rows:
         return {**result, "ranking": ranking}
     return {**result, "message": _empty_queue_message(comparison, review, len(frame), len(chosen))}
+
+
+def _implausible_changes(frame: pd.DataFrame, comparison: Comparison) -> dict:
+    """On dataset repeat (a: a column at the first visit, b: at the repeat visit), the scans whose change
+    b - a lies outside the cohort's limits of agreement of change (analysis.longitudinal.implausible_changes):
+    beyond what the method's repeatability and the cohort's spread of change explain."""
+    from analysis.longitudinal import implausible_changes
+
+    flags = implausible_changes(frame[comparison.a], frame[comparison.b])
+    if not flags.n_flagged:
+        return {"implausible": [], "change_limits": None}
+    return {"implausible": frame["scan"][flags.flags].astype(int).tolist(),
+            "change_limits": (flags.centre - flags.threshold, flags.centre + flags.threshold)}
 
 
 def _review_mask(verdicts: pd.Series, review: str) -> pd.Series:

@@ -4,8 +4,8 @@ Reads only. :func:`paper_sections` returns one :class:`Section` per paper table:
 dataset and its n, and the tables, or one "cannot be filled" line saying what is missing, so that one empty
 table never stops the others. :func:`render_sections` prints them as text or as CSV blocks, each after a
 ``# title`` line. Statistics come from ``analysis`` (no figure is computed here); values from
-:func:`ukbstudy.measurements.selectors.frames.subject_frame` (current model version's segmentation BMFF,
-withdrawn subjects left out).
+:func:`ukbstudy.measurements.selectors.frames.scan_frame`, one row per scan of the first imaging visit
+(current model version's segmentation BMFF, withdrawn subjects left out).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ukbstudy.atlas.selectors import three_way_frames
 from ukbstudy.marrow.selectors import dice_report
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.measurements.selectors.datasets import DEFAULT_C_SIZE
-from ukbstudy.measurements.selectors.frames import subject_frame
+from ukbstudy.measurements.selectors.frames import scan_frame
 
 LIVER = "Liver fat paper"
 MARROW = "Bone marrow paper"
@@ -135,11 +135,12 @@ def _build(title: str, build: Callable[[], Section]) -> Section:
 
 
 def marrow_frame(truth: TrueValues | None = None) -> pd.DataFrame:
-    """One row per subject: eid, sex, age, BMI, each region's segmentation BMFF (or, with ``truth``, the true
-    BMFF where the segmentation measured one) and the DXA covariates."""
+    """One row per scan of the first imaging visit: scan, eid, instance, sex, age, BMI, each region's
+    segmentation BMFF (or, with ``truth``, the true BMFF where the segmentation measured one) and the DXA
+    covariates."""
     columns = {"sex": "sex", "age": "age", "bmi": "bmi", **{c: f"segmentation:{c}" for c in BMFF},
                **{c: c for c in COVARIATES}}
-    frame = subject_frame(columns=list(columns.values()))
+    frame = scan_frame(columns=list(columns.values()))
     frame = frame.rename(columns={query: name for name, query in columns.items()})
     for column, grams in KILOGRAMS.items():
         frame[column] = frame[grams] / 1000.0

@@ -1,7 +1,7 @@
 """Reads for the results pages: cohort counts, coverage, comparison frames, outlier queue, verdict history.
 
-Counts are aggregated in the database; per-subject values come from
-``ukbstudy.measurements.selectors.frames.subject_frame`` and the datasets from
+Counts are aggregated in the database; per-scan values come from
+``ukbstudy.measurements.selectors.frames.scan_frame`` and the datasets from
 ``ukbstudy.measurements.selectors.datasets``, so every page sees the values the reports and exports use.
 """
 
@@ -14,17 +14,17 @@ from datetime import UTC, datetime
 import pandas as pd
 from django.db.models import Case, Count, Max, Min, QuerySet, Value, When
 
+from ml.ukb import protocol
 from ml.ukb.fields import CATALOGUE, CENTRE_NAMES, FIELD_BY_KEY, FIELDS, basket_field, parse_column
 from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.models import Measurement, Method, Quantity
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.measurements.selectors.datasets import dataset_scans, excluded_reference_subject_ids, qc_passed_scans
-from ukbstudy.measurements.selectors.frames import subject_frame
-from ukbstudy.measurements.selectors.measurements import in_preference_order
+from ukbstudy.measurements.selectors.frames import frame_column, scan_frame
 from ukbstudy.qc.models import QCDecision, Reason, Verdict
 from ukbstudy.qc.selectors import scans_with_qc_status
 from ukbstudy.showcase.models import CovariateValue, ReferenceValue
-from ukbstudy.subjects.models import Subject
+from ukbstudy.subjects.models import Visit
 
 from .models import OutlierVerdict
 from .services import reference_field_of
@@ -35,13 +35,19 @@ REFERENCE_FIELDS = tuple(spec for spec in FIELDS if spec.kind == "reference")
 
 
 def column_label(column: str) -> str:
-    """A readable name for a subject_frame column ('network' -> 'Network', 'reference:22436-2.0' -> ...)."""
+    """A readable name for a scan_frame column ('network' -> 'Network', 'reference:22436-2.0' -> ...,
+    'network@2' -> 'Network, first imaging visit')."""
+    base, at, visit = column.rpartition("@")
+    if at and visit.isdigit() and int(visit) in VISIT_NAMES:
+        return f"{column_label(base)}, {VISIT_NAMES[int(visit)].lower()}"
     name, _, qualifier = column.partition(":")
     if name == "reference":
         field = qualifier or DEFAULT_REFERENCE_FIELD
         return f"Reference {field}"
     if name in Method.values:
         return f"{Method(name).label}" + (f" ({qualifier})" if qualifier else "")
+    if name == f"{Method.NETWORK}_oof":
+        return "Network, cross-validation out-of-fold" + (f" ({qualifier})" if qualifier else "")
     if column in FIELD_BY_KEY:
         return FIELD_BY_KEY[column].label
     return _field_label(column) or (column.capitalize() if column.islower() else column)
@@ -51,8 +57,8 @@ def column_unit(column: str) -> str:
     """The unit a column's values are stored in ('%' for every fat fraction, 'years' for age; '' if none).
 
     Every reference field and every method measures a fat fraction (liver PDFF or bone marrow FF), in %."""
-    name = column.partition(":")[0]
-    if name == "reference" or name in Method.values:
+    name = column.partition(":")[0].partition("@")[0]
+    if name == "reference" or name in Method.values or name == f"{Method.NETWORK}_oof":
         return "%"
     spec = FIELD_BY_KEY.get(column)
     return spec.unit if spec else ""
@@ -76,7 +82,16 @@ def comparison_columns() -> list[tuple[str, str]]:
     """Columns two methods can be compared on: reference fields, then measurement methods."""
     references = [("reference" if f"{spec.field}-2.0" == DEFAULT_REFERENCE_FIELD else f"reference:{spec.field}-2.0",
                    f"Reference {spec.field}-2.0 ({spec.name})") for spec in REFERENCE_FIELDS]
-    return references + [(method, label) for method, label in Method.choices]
+    return references + [(method, label) for method, label in Method.choices] + [
+        (f"{Method.NETWORK}_oof", column_label(f"{Method.NETWORK}_oof"))]
+
+
+def visit_columns() -> list[tuple[str, str]]:
+    """Each comparison column read on the participant's first imaging visit (``network@2``): compared with
+    the same column on dataset ``repeat``, the change between visits."""
+    first = protocol.FIRST_IMAGING_INSTANCE
+    return [(f"{column}@{first}", column_label(f"{column}@{first}")) for column, _ in comparison_columns()
+            if not column.startswith("reference:")]
 
 
 def regression_columns() -> list[tuple[str, str]]:
@@ -104,8 +119,10 @@ def basket_covariates() -> list[tuple[str, str]]:
 
 
 def cohort_counts() -> dict[str, list[tuple[str, str, int]]]:
-    """Subjects by centre and sex, scans by visit and processing state (database aggregates)."""
-    by_centre = Subject.objects.values_list("centre", "sex").annotate(n=Count("id")).order_by("centre", "sex")
+    """Participants by centre (of any of their visits) and sex, scans by visit and processing state (database
+    aggregates)."""
+    by_centre = Visit.objects.values_list("centre", "subject__sex").annotate(
+        n=Count("subject", distinct=True)).order_by("centre", "subject__sex")
     by_visit = Scan.objects.values_list("instance", "processing_state").annotate(n=Count("id")).order_by(
         "instance", "processing_state")
     return {
@@ -168,9 +185,10 @@ def coverage() -> tuple[list[str], list[tuple[str, list[int]]]]:
 
 
 def distribution_frame(*, column: str, quantity: str = Quantity.LIVER_FF) -> pd.DataFrame:
-    """eid, the value column and the grouping attributes (sex, centre, age, bmi) of every subject."""
+    """scan, eid, instance, the value column and the grouping attributes (sex, centre, age, bmi) of every scan
+    of the first imaging visit."""
     columns = [column] + [c for c in ("sex", "centre", "age", "bmi") if c != column]
-    return subject_frame(columns=columns, quantity=quantity)
+    return scan_frame(columns=columns, quantity=quantity)
 
 
 # --- comparison and outliers --------------------------------------------------------------------------------------
@@ -181,7 +199,7 @@ class Comparison:
     """What the comparison and outlier pages compare: two columns of one quantity on one dataset."""
 
     a: str = "reference"
-    b: str = Method.NETWORK
+    b: str = f"{Method.NETWORK}_oof"  # on dataset A, cross-validation's out-of-fold values
     quantity: str = Quantity.LIVER_FF
     dataset: str = "A"
 
@@ -195,68 +213,62 @@ class Comparison:
 
 
 def comparison_frame(comparison: Comparison, *, also: Iterable[int] = ()) -> pd.DataFrame:
-    """eid and both columns for the dataset's subjects, and those of ``also`` (eids) (rows with missing values
-    kept: analysis counts them)."""
-    frame = subject_frame(columns=[comparison.a, comparison.b], quantity=comparison.quantity)
-    eids = set(dataset_scans(comparison.dataset, field=comparison.field).values_list("subject__eid", flat=True))
-    return frame[frame["eid"].isin(eids | set(also))].reset_index(drop=True)
+    """scan, eid, instance and both columns for the dataset's scans, and the scans of ``also`` (scan ids)
+    (rows with missing values kept: analysis counts them)."""
+    scans = set(dataset_scans(comparison.dataset, field=comparison.field).values_list("pk", flat=True))
+    return scan_frame(columns=[comparison.a, comparison.b], quantity=comparison.quantity, instance=None,
+                      scans=Scan.objects.filter(pk__in=scans | set(also))).reset_index(drop=True)
 
 
 def queue_frame(comparison: Comparison) -> pd.DataFrame:
-    """The outlier queue's subjects: ``comparison_frame``, and on dataset A also the subjects a reviewer's
+    """The outlier queue's scans: ``comparison_frame``, and on dataset A also the scans a reviewer's
     "reference implausible" verdict took out of it (``reviewed_out_of_a``), so that a verdict never makes a
-    subject vanish from the queue; the page lists them with their verdict."""
+    scan vanish from the queue; the page lists them with their verdict."""
     return comparison_frame(comparison, also=reviewed_out_of_a(comparison) if comparison.dataset == "A" else set())
 
 
 def reviewed_out_of_a(comparison: Comparison) -> set[int]:
-    """eids of the subjects that would be in dataset A but for a verdict marking their reference implausible."""
+    """Ids of the scans that would be in dataset A but for a verdict marking their reference implausible."""
     field = comparison.field
     with_value = ReferenceValue.objects.filter(field=field).values("subject_id")
     return set(qc_passed_scans().filter(subject_id__in=excluded_reference_subject_ids(field=field))
-               .filter(subject_id__in=with_value).values_list("subject__eid", flat=True))
+               .filter(subject_id__in=with_value).values_list("pk", flat=True))
+
+
+def _comparison_verdicts(comparison: Comparison) -> QuerySet:
+    return OutlierVerdict.objects.filter(method_a=comparison.a, method_b=comparison.b, quantity=comparison.quantity)
 
 
 def current_verdict_codes(*, comparison: Comparison) -> dict[int, str]:
-    """Newest verdict (its code) per subject eid on this comparison."""
-    rows = OutlierVerdict.objects.filter(method_a=comparison.a, method_b=comparison.b, quantity=comparison.quantity)
+    """Newest verdict (its code) per scan id on this comparison."""
     newest: dict[int, str] = {}
-    for eid, verdict in rows.order_by("created_at", "id").values_list("subject__eid", "verdict"):
-        newest[eid] = verdict  # later rows win
+    for scan_id, verdict in _comparison_verdicts(comparison).order_by("created_at", "id").values_list(
+            "scan_id", "verdict"):
+        newest[scan_id] = verdict  # later rows win
     return newest
 
 
-def current_verdicts(*, comparison: Comparison, subject_ids: list[int] | None = None) -> dict[int, OutlierVerdict]:
-    """Newest verdict per subject on this comparison, keyed by subject id."""
-    verdicts = OutlierVerdict.objects.filter(method_a=comparison.a, method_b=comparison.b,
-                                             quantity=comparison.quantity).select_related("reviewer")
-    if subject_ids is not None:
-        verdicts = verdicts.filter(subject_id__in=subject_ids)
+def current_verdicts(*, comparison: Comparison, scan_ids: list[int] | None = None) -> dict[int, OutlierVerdict]:
+    """Newest verdict per scan on this comparison, keyed by scan id."""
+    verdicts = _comparison_verdicts(comparison).select_related("reviewer")
+    if scan_ids is not None:
+        verdicts = verdicts.filter(scan_id__in=scan_ids)
     newest: dict[int, OutlierVerdict] = {}
     for verdict in verdicts.order_by("created_at", "id"):
-        newest[verdict.subject_id] = verdict  # later rows win
+        newest[verdict.scan_id] = verdict  # later rows win
     return newest
 
 
-def verdict_history(*, subject: Subject) -> QuerySet:
-    return OutlierVerdict.objects.filter(subject=subject).select_related("reviewer", "scan").order_by(
-        "-created_at", "-id")
+def verdict_history(*, scan: Scan) -> QuerySet:
+    """Every verdict on the scan, newest first."""
+    return OutlierVerdict.objects.filter(scan=scan).select_related("reviewer", "scan").order_by("-created_at", "-id")
 
 
-def subject_values(*, subject: Subject, quantity: str) -> list[tuple[str, float]]:
-    """One subject's value in every comparison column, chosen as subject_frame chooses (preference order)."""
-    references = dict(ReferenceValue.objects.filter(subject=subject).values_list("field", "value"))
-    measured = dict(in_preference_order(Measurement.objects.filter(subject=subject, quantity=quantity)).values_list(
-        "method", "value"))  # later rows win: see in_preference_order
-    values = []
-    for column, _ in comparison_columns():
-        name, _, field = column.partition(":")
-        value = references.get(field or DEFAULT_REFERENCE_FIELD) if name == "reference" else measured.get(name)
-        if value is not None and (name != "reference" or quantity == Quantity.LIVER_FF):
-            values.append((column, float(value)))
-    return values
-
-
-def review_scan(*, subject: Subject) -> Scan | None:
-    """The scan a reviewer looks at: the first imaging visit's, else the newest."""
-    return subject.scans.order_by("instance", "-pk").first()
+def scan_values(*, scan: Scan, quantity: str) -> list[tuple[str, float]]:
+    """The scan's value in every comparison column, chosen as scan_frame chooses (one frame row)."""
+    columns = [column for column, _ in comparison_columns()
+               if quantity == Quantity.LIVER_FF or frame_column(column).kind != "reference"]
+    row = scan_frame(columns=columns, quantity=quantity, instance=None, scans=Scan.objects.filter(pk=scan.pk))
+    if row.empty:
+        return []
+    return [(column, float(row.iloc[0][column])) for column in columns if pd.notna(row.iloc[0][column])]

@@ -26,19 +26,22 @@ def reference_field_of(*columns: str) -> str:
 
 
 @transaction.atomic
-def outlier_verdict_record(*, subject: Subject, reviewer, verdict: str, method_a: str, method_b: str,
-                           quantity: str = Quantity.LIVER_FF, scan: Scan | None = None, value_a: float | None = None,
+def outlier_verdict_record(*, subject: Subject, scan: Scan, reviewer, verdict: str, method_a: str, method_b: str,
+                           quantity: str = Quantity.LIVER_FF, value_a: float | None = None,
                            value_b: float | None = None, note: str = "",
                            manual_value: float | None = None) -> OutlierVerdict:
-    """Record a reviewer's verdict on a disagreement of ``method_a`` and ``method_b`` for ``subject``.
+    """Record a reviewer's verdict on a disagreement of ``method_a`` and ``method_b`` on ``scan`` (a scan of
+    ``subject``: the verdict is about that visit's images and values).
 
-    A ``manual_value`` is stored as the subject's ``manual`` measurement of ``quantity`` on ``scan`` (one per
-    scan: a newer entry replaces the value, the verdict rows keep every value entered) and linked from the
-    verdict. Verdict "needs manual measurement" with a value is recorded as it is: the value may be partial.
+    A ``manual_value`` is stored as the ``manual`` measurement of ``quantity`` on ``scan`` (one per scan: a
+    newer entry replaces the value, the verdict rows keep every value entered) and linked from the verdict.
+    Verdict "needs manual measurement" with a value is recorded as it is: the value may be partial.
     """
     if verdict not in OutlierVerdict.Verdict.values:
         raise ValidationError({"verdict": f"{verdict!r} is not one of {', '.join(OutlierVerdict.Verdict.values)}"})
-    if scan is not None and scan.subject_id != subject.pk:
+    if scan is None:
+        raise ValidationError({"scan": "a verdict is about one scan: name it"})
+    if scan.subject_id != subject.pk:
         raise ValidationError({"scan": f"scan {scan} does not belong to subject {subject.eid}"})
     manual = None
     if manual_value is not None:
@@ -50,10 +53,7 @@ def outlier_verdict_record(*, subject: Subject, reviewer, verdict: str, method_a
         verdict=verdict, note=note, manual_value=manual_value, manual_measurement=manual, reviewer=reviewer)
 
 
-def _manual_measurement(*, subject: Subject, scan: Scan | None, quantity: str, value: float,
-                        reviewer) -> Measurement:
-    if scan is None:
-        raise ValidationError({"manual_value": f"subject {subject.eid} has no scan to attach a manual measurement to"})
+def _manual_measurement(*, subject: Subject, scan: Scan, quantity: str, value: float, reviewer) -> Measurement:
     if not math.isfinite(value) or not 0.0 <= value <= 100.0:
         raise ValidationError({"manual_value": f"a fat fraction must lie between 0 and 100 %, got {value}"})
     details = {"entered_by": reviewer.get_username(), "source": "outlier review"}

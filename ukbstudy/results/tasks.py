@@ -7,7 +7,7 @@ from .cache import REFRESH_TASK, part_refresh, refresh_done
 
 @shared_task(name=REFRESH_TASK, ignore_result=True)
 def refresh_part(name: str, params: dict) -> None:
-    from . import pages  # noqa: F401  (registers the parts)
+    from . import longitudinal, pages  # noqa: F401  (register the parts)
 
     try:
         part_refresh(name, params)

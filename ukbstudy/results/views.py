@@ -18,16 +18,26 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analysis.tables import render_csv
+from ukbstudy.imaging.selectors import scan_get
 from ukbstudy.imaging.views import scan_image_urls
 from ukbstudy.measurements.models import Quantity
-from ukbstudy.measurements.selectors.frames import UnknownColumn, subject_frame
+from ukbstudy.measurements.selectors.frames import UnknownColumn, scan_frame
 from ukbstudy.subjects.selectors import subject_get
 
-from . import pages
-from .forms import CompareForm, ComparisonForm, DashboardForm, OutlierQueueForm, PaperForm, RegressionForm, VerdictForm
+from . import longitudinal, pages
+from .forms import (
+    CompareForm,
+    ComparisonForm,
+    DashboardForm,
+    LongitudinalForm,
+    OutlierQueueForm,
+    PaperForm,
+    RegressionForm,
+    VerdictForm,
+)
 from .models import OutlierVerdict
 from .paper import paper_sections, render_sections
-from .selectors import Comparison, column_label, review_scan, subject_values, verdict_history
+from .selectors import Comparison, column_label, scan_values, verdict_history
 from .services import outlier_verdict_record
 
 VIEW_PERMISSION = "measurements.view_measurement"
@@ -53,11 +63,11 @@ def compare(request):
     context = pages.comparison(comparison, threshold=form.cleaned_data["threshold"])
     return render(request, "results/compare.html", {
         "form": form, "comparison": comparison, **context,
-        "subject_link": _subject_url("000", comparison).replace("000", "EID", 1)})
+        "scan_link": _scan_url("000", comparison).replace("000", "SCAN", 1)})
 
 
-def _subject_url(eid, comparison: Comparison) -> str:
-    return reverse("results:outlier-subject", args=(eid,)) + "?" + urlencode(comparison.as_query())
+def _scan_url(scan_id, comparison: Comparison) -> str:
+    return reverse("results:outlier-scan", args=(scan_id,)) + "?" + urlencode(comparison.as_query())
 
 
 @permission_required(VIEW_PERMISSION, raise_exception=True)
@@ -68,7 +78,8 @@ def outliers(request):
                       status=BAD_REQUEST)
     comparison, data = form.comparison(), form.cleaned_data
     context = pages.outlier_queue(comparison, n=data["n"], review=data["review"])
-    rows = [(row, verdict, left_a, _subject_url(row.id, comparison)) for row, verdict, left_a in context["rows"]]
+    rows = [(row, scan, verdict, left_a, implausible, _scan_url(row.id, comparison))
+            for row, scan, verdict, left_a, implausible in context["rows"]]
     return render(request, "results/outliers.html", {
         "form": form, "comparison": comparison, "labels": (column_label(comparison.a), column_label(comparison.b)),
         **context, "rows": rows, "counts": _review_counts(context["counts"]), **_verdict_effects(comparison)})
@@ -88,50 +99,85 @@ def _verdict_effects(comparison: Comparison | None) -> dict:
 
 
 @permission_required(VIEW_PERMISSION, raise_exception=True)
-def outlier_subject(request, eid: int):
-    """One subject of the queue: images side by side, every method's value, verdict history and the form."""
-    subject = subject_get(eid=eid)
-    if subject is None:
-        raise Http404("no such participant")
+def outlier_scan(request, scan_id: int):
+    """One scan of the queue: its images, every method's value on it, its verdict history and the form. The
+    images, the values and the scan a manual value attaches to are one scan, the one in the address."""
+    scan = scan_get(pk=scan_id)
+    if scan is None:
+        raise Http404("no such scan")
+    subject = scan.subject
     comparison_form = ComparisonForm(request.GET)
     if not comparison_form.is_valid():  # no verdict on a comparison the query does not name correctly
-        return render(request, "results/subject.html", {"subject": subject, "comparison_form": comparison_form},
-                      status=BAD_REQUEST)
+        return render(request, "results/subject.html", {"subject": subject, "scan": scan,
+                                                        "comparison_form": comparison_form}, status=BAD_REQUEST)
     comparison = comparison_form.comparison()
-    scan = review_scan(subject=subject)
     can_review = request.user.has_perm(REVIEW_PERMISSION)
     form, status = VerdictForm(request.POST or None), 200
     if request.method == "POST":
         if not can_review:
             raise PermissionDenied("recording outlier verdicts needs the rater role")
-        if form.is_valid() and _record(request, form, subject=subject, scan=scan, comparison=comparison):
-            return redirect(_subject_url(eid, comparison))
+        if form.is_valid() and _record(request, form, scan=scan, comparison=comparison):
+            return redirect(_scan_url(scan.pk, comparison))
         status = BAD_REQUEST
-    return render(request, "results/subject.html", _subject_context(subject, scan, comparison, form, can_review),
-                  status=status)
+    return render(request, "results/subject.html", _scan_context(scan, comparison, form, can_review), status=status)
 
 
-def _record(request, form: VerdictForm, *, subject, scan, comparison: Comparison) -> bool:
-    values = dict(subject_values(subject=subject, quantity=comparison.quantity))
+def _record(request, form: VerdictForm, *, scan, comparison: Comparison) -> bool:
+    values = dict(scan_values(scan=scan, quantity=comparison.quantity))
     try:
-        outlier_verdict_record(subject=subject, scan=scan, reviewer=request.user, quantity=comparison.quantity,
+        outlier_verdict_record(subject=scan.subject, scan=scan, reviewer=request.user, quantity=comparison.quantity,
                                method_a=comparison.a, method_b=comparison.b, value_a=values.get(comparison.a),
                                value_b=values.get(comparison.b), **form.cleaned_data)
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
         return False
-    messages.success(request, f"Verdict recorded for {subject.eid}.")
+    messages.success(request, f"Verdict recorded for {scan.subject.eid}, visit {scan.instance}.")
     return True
 
 
-def _subject_context(subject, scan, comparison: Comparison, form, can_review: bool) -> dict:
-    values = subject_values(subject=subject, quantity=comparison.quantity)
-    return {"subject": subject, "scan": scan, "comparison": comparison, "form": form, "can_review": can_review,
-            "images": scan_image_urls(scan) if scan else [], "history": verdict_history(subject=subject),
+def _scan_context(scan, comparison: Comparison, form, can_review: bool) -> dict:
+    values = scan_values(scan=scan, quantity=comparison.quantity)
+    return {"subject": scan.subject, "scan": scan, "visit": scan.visit, "comparison": comparison, "form": form,
+            "can_review": can_review, "images": scan_image_urls(scan), "history": verdict_history(scan=scan),
             "values": [(column_label(column), column, value) for column, value in values],
             "queue_url": reverse("results:outliers") + "?" + urlencode(comparison.as_query()),
             **_verdict_effects(comparison)}
+
+
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+def longitudinal_page(request):
+    """The cohort's change between the imaging visits, every quantity and method, and one in detail."""
+    form = LongitudinalForm(request.GET)
+    if not form.is_valid():
+        return render(request, "results/longitudinal.html", {"form": form}, status=BAD_REQUEST)
+    column = form.change_column()
+    context = longitudinal.longitudinal(column=column)
+    queue = None
+    if column is not None:
+        first = f"{column.column}@{longitudinal.FIRST}"
+        comparison = Comparison(a=first, b=column.column, quantity=column.quantity, dataset="repeat")
+        queue = reverse("results:outliers") + "?" + urlencode(comparison.as_query())
+        context["scan_link"] = _scan_url("000", comparison).replace("000", "SCAN", 1)
+    return render(request, "results/longitudinal.html", {
+        "form": form, "column": column, "queue_url": queue,
+        "participants": longitudinal.participants_with_both(limit=50), **context})
+
+
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+def participant(request, eid: int):
+    """One participant: both visits side by side (attributes, QC, images, every value with its provenance) and
+    what changed between them."""
+    subject = subject_get(eid=eid)
+    if subject is None:
+        raise Http404("no such participant")
+    visits = longitudinal.participant_visits(subject=subject)
+    for entry in visits:
+        for scan in entry["scans"]:
+            scan["images"] = scan_image_urls(scan["scan"])
+    return render(request, "results/participant.html", {
+        "subject": subject, "visits": visits, "changes": longitudinal.participant_changes(subject=subject),
+        "days": longitudinal.days_between(visits)})
 
 
 @permission_required(VIEW_PERMISSION, raise_exception=True)
@@ -145,7 +191,7 @@ def regression(request):
         data = form.cleaned_data
         columns = [data["dependent"], data["explanatory"], *data["covariates"], "sex"]
         try:
-            frame = subject_frame(columns=columns, quantity=Quantity.LIVER_FF)
+            frame = scan_frame(columns=columns, quantity=Quantity.LIVER_FF)
         except UnknownColumn as exc:
             form.add_error(None, str(exc))
         else:

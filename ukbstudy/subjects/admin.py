@@ -3,14 +3,14 @@ from django.db.models import Count
 
 from ukbstudy.audit.admin import ReadOnlyAdmin
 
-from .models import ImportBatch, Subject
+from .models import ImportBatch, Subject, Visit
 from .services.withdrawal import subjects_withdraw
 
 
 @admin.register(Subject)
 class SubjectAdmin(ReadOnlyAdmin):
-    list_display = ("eid", "sex", "age", "height_cm", "bmi", "centre", "n_scans", "withdrawn")
-    list_filter = ("withdrawn", "sex", "centre")
+    list_display = ("eid", "sex", "n_scans", "withdrawn")
+    list_filter = ("withdrawn", "sex")
     search_fields = ("=eid",)
     actions = ("withdraw",)
 
@@ -28,6 +28,14 @@ class SubjectAdmin(ReadOnlyAdmin):
 
     def has_withdraw_permission(self, request):
         return request.user.is_superuser
+
+
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyAdmin):
+    list_display = ("subject", "instance", "date", "age", "height_cm", "bmi", "centre")
+    list_filter = ("instance", "centre")
+    search_fields = ("=subject__eid",)
+    list_select_related = ("subject",)
 
 
 @admin.register(ImportBatch)

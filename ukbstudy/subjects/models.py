@@ -51,6 +51,7 @@ class ImportBatch(models.Model):
     class Kind(models.TextChoices):
         ARCHIVES = "archives", "UK Biobank archives (field 20201)"
         FIELDS = "fields", "Showcase fields CSV"
+        MEASUREMENTS = "measurements", "Measurements CSV (values a lab already has)"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     source = models.TextField(help_text="File or folder names given to the importer.")
@@ -68,7 +69,8 @@ class ImportBatch(models.Model):
 
 
 class Subject(models.Model):
-    """A UK Biobank participant, identified by the application-specific ``eid``."""
+    """A UK Biobank participant, identified by the application-specific ``eid``. What UK Biobank measures at
+    every visit (age, height, BMI, centre, date) lives on the participant's visits (``Visit``)."""
 
     class Sex(models.TextChoices):
         FEMALE = "F", "Female"
@@ -76,13 +78,6 @@ class Subject(models.Model):
 
     eid = models.PositiveIntegerField(unique=True, verbose_name="eid")
     sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
-    age = models.FloatField(null=True, blank=True, help_text="Age at the imaging visit (years, field 21003-2.0).")
-    height_cm = models.FloatField(null=True, blank=True, help_text="Standing height (cm, field 50-2.0).")
-    bmi = models.FloatField(null=True, blank=True, help_text="Body mass index (kg/m2, field 21001-2.0).")
-    centre = models.PositiveIntegerField(
-        null=True, blank=True, choices=sorted(ukb_fields.CENTRE_NAMES.items()),
-        help_text="Assessment centre (field 54-2.0).",
-    )
     withdrawn = models.BooleanField(default=False, db_index=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -97,3 +92,43 @@ class Subject(models.Model):
 
     def __str__(self) -> str:
         return str(self.eid)
+
+
+class Visit(models.Model):
+    """One imaging visit of a participant (UK Biobank instance 2, or 3 for the repeat imaging visit) and
+    what UK Biobank measured at it. Scans, and through them QC decisions and measurements, hang off a visit.
+
+    A visit is created by the showcase import (when the basket has a value of that instance) or by the
+    archive import (a scan of that instance); attributes stay empty until a basket gives them."""
+
+    class Instance(models.IntegerChoices):
+        FIRST_IMAGING = 2, "First imaging visit"
+        REPEAT_IMAGING = 3, "Repeat imaging visit"
+
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="visits")
+    instance = models.PositiveSmallIntegerField(choices=Instance.choices)
+    date = models.DateField(null=True, blank=True, help_text="Date of attending the centre (field 53).")
+    age = models.FloatField(null=True, blank=True, help_text="Age at the visit (years, field 21003).")
+    height_cm = models.FloatField(null=True, blank=True, help_text="Standing height (cm, field 50).")
+    bmi = models.FloatField(null=True, blank=True, help_text="Body mass index (kg/m2, field 21001).")
+    centre = models.PositiveIntegerField(
+        null=True, blank=True, choices=sorted(ukb_fields.CENTRE_NAMES.items()),
+        help_text="Assessment centre (field 54).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = active_manager()
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["subject__eid", "instance"]
+        base_manager_name = "all_objects"
+        constraints = [models.UniqueConstraint(fields=["subject", "instance"], name="visit_unique_per_instance")]
+
+    def __str__(self) -> str:
+        return f"{self.subject.eid} instance {self.instance}"
+
+
+# What a visit holds, by the catalogue's key: the showcase import and the frames read these names.
+VISIT_ATTRIBUTES = {"date": "date", "age": "age", "height": "height_cm", "bmi": "bmi", "centre": "centre"}

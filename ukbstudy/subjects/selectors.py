@@ -6,13 +6,23 @@ the results.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from .models import Subject
+from .models import Subject, Visit
 
 
 def subject_list() -> QuerySet:
-    return Subject.objects.all()
+    """Participants with their visits (in instance order)."""
+    return Subject.objects.prefetch_related(Prefetch("visits", queryset=Visit.objects.order_by("instance")))
+
+
+def visit_list() -> QuerySet:
+    """Visits with their participant and the ids of their scans."""
+    from ukbstudy.imaging.models import Scan  # imaging builds on subjects
+
+    return Visit.objects.select_related("subject").prefetch_related(
+        Prefetch("scans", queryset=Scan.objects.order_by("field_id", "array_index", "pk"))).order_by(
+        "subject__eid", "instance")
 
 
 def subject_get(*, eid: int) -> Subject | None:

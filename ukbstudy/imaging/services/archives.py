@@ -31,7 +31,7 @@ from django.db import IntegrityError, transaction
 from ml.ukb import protocol
 from ml.ukb.archive import ArchiveError, ArchiveLimits, parse_archive_name, sha256_of
 from ml.ukb.inventory import ArchiveInventory, inventory_archive
-from ukbstudy.subjects.models import ImportBatch, Subject
+from ukbstudy.subjects.models import ImportBatch, Subject, Visit
 
 from ..models import Scan
 from .archive_files import ArchiveFileError, scan_archive_file
@@ -326,8 +326,10 @@ def _create_scan(path: Path, sha: str, stored: Path, inventory: ArchiveInventory
     state = hashed or stored.stat()
     with transaction.atomic():
         subject, _ = Subject.all_objects.get_or_create(eid=inventory.eid)
+        visit, _ = Visit.all_objects.get_or_create(subject=subject, instance=inventory.instance)
         return Scan.objects.create(
-            subject=subject, field_id=inventory.field, instance=inventory.instance, array_index=inventory.array,
+            subject=subject, visit=visit, field_id=inventory.field, instance=inventory.instance,
+            array_index=inventory.array,
             archive_sha256=sha, archive_path=_recorded_path(stored, in_place), archive_in_place=in_place,
             archive_name=path.name, archive_bytes=state.st_size, archive_mtime_ns=state.st_mtime_ns,
             study_date=_parse_dicom_date(inventory.study_date), study_uid=inventory.study_uid[:64],

@@ -6,7 +6,9 @@
   training;
 - ``B``: QC-passed scans of the first imaging visit whose subject has none: inference;
 - ``C``: a seeded random subset of B (1,000 by default): network against atlas;
-- ``all``: every processed scan of the first imaging visit, whatever its QC.
+- ``all``: every processed scan of the first imaging visit, whatever its QC;
+- ``repeat``: every processed scan of the repeat imaging visit (instance 3) whose participant has a processed
+  scan of the first imaging visit too: the scans whose change between visits can be reviewed.
 
 QC-passed means processed (a network input exists) and the newest visual QC verdict is pass. C is drawn by
 ranking B's subjects on a hash of (seed, eid), so a subject's membership only changes when B itself does.
@@ -27,7 +29,7 @@ from ukbstudy.showcase.models import ReferenceValue
 
 from . import DEFAULT_REFERENCE_FIELD
 
-DATASETS = ("A", "B", "C", "all")
+DATASETS = ("A", "B", "C", "all", "repeat")
 DEFAULT_C_SIZE = 1000
 
 
@@ -94,6 +96,10 @@ def dataset_scans(name: str, *, field: str = DEFAULT_REFERENCE_FIELD, seed: int 
     """The scans of dataset ``name`` (A, B, C or all), ordered by eid."""
     if name == "all":
         return processed_scans().select_related("subject").order_by("subject__eid")
+    if name == "repeat":
+        first = processed_scans().values("subject_id")
+        return processed_scans(instance=protocol.REPEAT_IMAGING_INSTANCE).filter(subject_id__in=first).select_related(
+            "subject").order_by("subject__eid")
     if name not in DATASETS:
         raise UnknownDataset(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     scans = _with_reference(qc_passed_scans(), field).select_related("subject").order_by("subject__eid")

@@ -1,9 +1,11 @@
 """The rows of a measurement export, for collaborators: reads only (``services.export_csv`` streams them as
 CSV and records the export).
 
-Long format: one row per measurement (eid, quantity, method, value, unit, model_version: the model version's
-id, model_version_name: its "name@version", job, created). Wide format: one row per subject, one column per
-quantity and method (the value a report would use: first visit, current model version, newest). Tidy format
+Long format: one row per measurement (eid, instance, scan: the scan's id, quantity, method, value, unit,
+model_version: the model version's id, model_version_name: its "name@version", job, created). Wide format: one
+row per scan, i.e. per participant and visit (eid, instance, scan), one column per quantity and method (the
+value a report would use: current model version, else the newest). Cross-validation out-of-fold values never
+share a column with a trained model's: they are ``quantity:network_oof``. Tidy format
 (the collaborator file): one row per scan, i.e. per participant and visit (eid, instance), one column per
 quantity and method (the current model version's value, or the one without a model version), and on request
 the newest QC verdict, the reference values and the DXA covariates of that visit under their catalogue keys
@@ -35,8 +37,10 @@ from ukbstudy.showcase.models import CovariateValue, ReferenceValue
 from ..models import Export, Measurement
 from .measurements import in_preference_order, measurements_with_version_name
 
-LONG_COLUMNS = ["eid", "quantity", "method", "value", "unit", "model_version", "model_version_name", "job",
-                "created"]
+LONG_COLUMNS = ["eid", "instance", "scan", "quantity", "method", "value", "unit", "model_version",
+                "model_version_name", "job", "created"]
+OUT_OF_FOLD = Case(When(details__has_key="out_of_fold", then=Value("_oof")), default=Value(""),
+                   output_field=CharField())  # the suffix of a method's out-of-fold column (frames.OUT_OF_FOLD)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FETCH = 5000  # rows per database round trip
 
@@ -134,30 +138,30 @@ def export_rows(*, format: str, filters: ExportFilters) -> Iterator[list]:
 def long_rows(filters: ExportFilters) -> Iterator[list]:
     yield LONG_COLUMNS
     rows = measurements_with_version_name(_measurements(filters)).order_by(
-        "subject__eid", "quantity", "method", "created_at", "pk").annotate(created=IsoUtc("created_at")).values_list(
-        "subject__eid", "quantity", "method", "value", "unit", "model_version_id", "model_version_name", "job_id",
-        "created")
-    for eid, quantity, method, value, unit, version, version_name, job, created in rows.iterator(chunk_size=FETCH):
-        yield [eid, _text(quantity), _text(method), value, _text(unit), version or "", _text(version_name),
-               job or "", created]
+        "subject__eid", "scan__instance", "scan__array_index", "scan_id", "quantity", "method", "created_at", "pk"
+    ).annotate(created=IsoUtc("created_at")).values_list(
+        "subject__eid", "scan__instance", "scan_id", "quantity", "method", "value", "unit", "model_version_id",
+        "model_version_name", "job_id", "created")
+    for (eid, instance, scan, quantity, method, value, unit, version, version_name, job,
+         created) in rows.iterator(chunk_size=FETCH):
+        yield [eid, instance, scan, _text(quantity), _text(method), value, _text(unit), version or "",
+               _text(version_name), job or "", created]
 
 
 def wide_rows(filters: ExportFilters) -> Iterator[list]:
-    """One row per subject; columns ``quantity:method`` in sorted order, empty where a subject has none."""
-    measurements = _measurements(filters)
-    columns = sorted({f"{q}:{m}" for q, m in measurements.order_by().values_list("quantity", "method").distinct()})
-    yield ["eid", *map(_text, columns)]
-    ordered = in_preference_order(measurements, subject_key="subject__eid")
-    current_eid, values = None, {}
-    for eid, quantity, method, value in ordered.values_list("subject__eid", "quantity", "method", "value").iterator(
-            chunk_size=FETCH):
-        if eid != current_eid and current_eid is not None:
-            yield [current_eid, *(values.get(c) for c in columns)]
-            values = {}
-        current_eid = eid
-        values[f"{quantity}:{method}"] = value  # later rows win (in_preference_order)
-    if current_eid is not None:
-        yield [current_eid, *(values.get(c) for c in columns)]
+    """One row per scan (eid, instance, scan); columns ``quantity:method`` in sorted order (out-of-fold values
+    under ``quantity:network_oof``), empty where a scan has none."""
+    measurements = _measurements(filters).annotate(oof=OUT_OF_FOLD)
+    columns = sorted({f"{q}:{m}{oof}" for q, m, oof in measurements.order_by().values_list(
+        "quantity", "method", "oof").distinct()})
+    yield ["eid", "instance", "scan", *map(_text, columns)]
+    ordered = in_preference_order(measurements, subject_key="subject__eid").order_by(
+        *MEASUREMENT_SCAN_ORDER, "version_rank", "created_at", "pk")
+    rows = ordered.values_list(*MEASUREMENT_SCAN_ORDER, "quantity", "method", "oof", "value")
+    for (eid, instance, _, scan), group in itertools.groupby(rows.iterator(chunk_size=FETCH),
+                                                            key=itemgetter(0, 1, 2, 3)):
+        values = {f"{q}:{m}{oof}": value for *_, q, m, oof, value in group}  # later rows win (in_preference_order)
+        yield [eid, instance, scan, *(values.get(c) for c in columns)]
 
 
 def fixed(value: float | None, unit: str) -> str | float:
@@ -177,8 +181,9 @@ def tidy_rows(filters: ExportFilters) -> Iterator[list]:
     ``qc_status`` if asked for (the newest verdict, empty when not reviewed), one ``quantity:method`` column
     per exported pair, then the reference and covariate keys asked for, read at the scan's instance
     (``22402-3.0`` for a repeat visit's liver PDFF). Cells are empty where there is no value."""
-    measurements = _tidy_measurements(filters)
-    columns = sorted({f"{q}:{m}" for q, m in measurements.order_by().values_list("quantity", "method").distinct()})
+    measurements = _tidy_measurements(filters).annotate(oof=OUT_OF_FOLD)
+    columns = sorted({f"{q}:{m}{oof}" for q, m, oof in measurements.order_by().values_list(
+        "quantity", "method", "oof").distinct()})
     with_qc = "qc_status" in filters.include
     specs = [spec for group, group_specs in SHOWCASE_GROUPS.items() if group in filters.include
              for spec in group_specs]
@@ -236,9 +241,9 @@ def _scan_values(measurements: QuerySet) -> Iterator[tuple[tuple, dict]]:
     versioned = Case(When(model_version__isnull=False, then=Value(1)), default=Value(0))
     rows = measurements.annotate(versioned=versioned).order_by(
         *MEASUREMENT_SCAN_ORDER, "versioned", "created_at", "pk").values_list(
-        *MEASUREMENT_SCAN_ORDER, "quantity", "method", "value", "unit")
+        *MEASUREMENT_SCAN_ORDER, "quantity", "method", "oof", "value", "unit")
     for key, group in itertools.groupby(rows.iterator(chunk_size=FETCH), key=itemgetter(0, 1, 2, 3)):
-        yield key, {f"{q}:{m}": fixed(value, unit) for *_, q, m, value, unit in group}  # later rows win
+        yield key, {f"{q}:{m}{oof}": fixed(value, unit) for *_, q, m, oof, value, unit in group}  # later rows win
 
 
 def _subject_showcase(specs: list[FieldSpec]) -> Iterator[tuple[int, dict]]:

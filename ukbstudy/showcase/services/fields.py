@@ -1,4 +1,5 @@
-"""Import of UK Biobank baskets (any header style): subject attributes, reference values and covariates.
+"""Import of UK Biobank baskets (any header style): subject attributes (sex), visit attributes (date, age,
+height, BMI, centre at each imaging visit), reference values and covariates.
 
 The file is validated as a whole first (``ml.ukb.showcase``) and then written in one transaction, so a
 bad file writes nothing. Writes are computed as differences against the database: importing the same
@@ -17,11 +18,11 @@ from django.utils import timezone
 from ml.ukb.archive import sha256_of
 from ml.ukb.fields import load_catalogue
 from ml.ukb.showcase import ParsedShowcase, ShowcaseError, ShowcaseRow, parse_showcase
-from ukbstudy.subjects.models import ImportBatch, Subject
+from ukbstudy.subjects.models import VISIT_ATTRIBUTES, ImportBatch, Subject, Visit
 
 from ..models import CovariateValue, ReferenceValue
 
-SUBJECT_ATTRIBUTES = {"sex": "sex", "age": "age", "height": "height_cm", "bmi": "bmi", "centre": "centre"}
+SUBJECT_ATTRIBUTES = {"sex": "sex"}
 
 
 @dataclass
@@ -29,6 +30,8 @@ class FieldsReport:
     rows: int = 0
     subjects_created: int = 0
     subjects_updated: int = 0
+    visits_created: int = 0
+    visits_updated: int = 0
     values_created: dict[str, int] = field(default_factory=lambda: {"reference": 0, "covariate": 0})
     values_updated: dict[str, int] = field(default_factory=lambda: {"reference": 0, "covariate": 0})
     values_unchanged: dict[str, int] = field(default_factory=lambda: {"reference": 0, "covariate": 0})
@@ -39,7 +42,8 @@ class FieldsReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.subjects_created or self.subjects_updated or sum(self.values_created.values())
+        return bool(self.subjects_created or self.subjects_updated or self.visits_created or self.visits_updated
+                    or sum(self.values_created.values())
                     or sum(self.values_updated.values()))
 
     def as_dict(self) -> dict:
@@ -60,6 +64,7 @@ def showcase_import_fields(*, path: str | Path, user=None) -> FieldsReport:
                             created_by=user)
         rows = [row for row in parsed.rows if not _withdrawn(row, subjects, report)]
         subjects = _write_subjects(rows, subjects, report)
+        _write_visits(rows, subjects, report)
         for model, target in ((ReferenceValue, "reference"), (CovariateValue, "covariate")):
             _write_values(model, target, rows, subjects, parsed, batch, report)
         if report.changed:
@@ -111,6 +116,37 @@ def _write_subjects(rows: list[ShowcaseRow], subjects: dict[int, Subject], repor
     if new:  # bulk_create sets primary keys on PostgreSQL and SQLite, but reload to be backend-neutral
         subjects.update(Subject.all_objects.in_bulk([s.eid for s in new], field_name="eid"))
     return subjects
+
+
+def _write_visits(rows: list[ShowcaseRow], subjects: dict[int, Subject], report: FieldsReport) -> None:
+    """Each row's visit attributes onto the participant's visit of that instance (created when missing)."""
+    wanted = {(subjects[row.eid].pk, instance): values for row in rows for instance, values in row.visits.items()
+              if values}
+    if not wanted:
+        return
+    existing = {(v.subject_id, v.instance): v for v in Visit.all_objects.filter(
+        subject_id__in={s for s, _ in wanted})}
+    create, update, fields_changed = [], [], set()
+    now = timezone.now()  # bulk_update does not apply auto_now
+    for (subject_id, instance), values in wanted.items():
+        visit = existing.get((subject_id, instance))
+        if visit is None:
+            create.append(Visit(subject_id=subject_id, instance=instance,
+                                **{VISIT_ATTRIBUTES[key]: value for key, value in values.items()}))
+            continue
+        differing = {VISIT_ATTRIBUTES[key]: value for key, value in values.items()
+                     if getattr(visit, VISIT_ATTRIBUTES[key]) != value}
+        for name, value in differing.items():
+            setattr(visit, name, value)
+        if differing:
+            visit.updated_at = now
+            update.append(visit)
+            fields_changed.update(differing)
+    Visit.all_objects.bulk_create(create, batch_size=1000)
+    if update:
+        Visit.all_objects.bulk_update(update, sorted(fields_changed) + ["updated_at"], batch_size=1000)
+    report.visits_created = len(create)
+    report.visits_updated = len(update)
 
 
 def _write_values(model, target: str, rows, subjects, parsed: ParsedShowcase, batch: ImportBatch,

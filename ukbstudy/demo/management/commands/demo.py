@@ -28,7 +28,7 @@ from django.db import connections
 from django.utils.module_loading import import_string
 
 from ml.synthetic import make_cohort
-from ml.synthetic.tables import SIMULATED_RATER
+from ml.synthetic.tables import GENERATOR_VERSION, SIMULATED_RATER
 from ukbstudy.accounts.services import user_create
 from ukbstudy.demo.progress import job_progress_lines
 from ukbstudy.imaging.models import Scan
@@ -41,6 +41,9 @@ from ukbstudy.showcase.services.fields import showcase_import_fields
 from ukbstudy.subjects.models import Subject
 
 LEFT_FOR_RATERS = 8
+# Participants with a repeat imaging visit (instance 3): enough pairs for the change statistics of
+# /results/longitudinal/ (UK Biobank's repeat imaging is heading for 60,000 of its 100,000).
+DEMO_REPEAT_FRACTION = 0.25
 STEPS = {  # each runs its capability on the demo cohort and prints a summary
     "liverfat": "ukbstudy.liverfat.demo.demo_step",
     "atlas": "ukbstudy.atlas.demo.demo_step",
@@ -177,12 +180,13 @@ class Command(BaseCommand):
                 self.stdout.write(f"(not enough data yet: {exc})")
 
     def _cohort(self, subjects: int, scale: float, seed: int) -> Path:
-        folder = Path(settings.DATA_DIR) / "demo" / f"cohort-n{subjects}-s{scale:g}-seed{seed}"
+        folder = (Path(settings.DATA_DIR) / "demo"
+                  / f"cohort-n{subjects}-s{scale:g}-seed{seed}-r{DEMO_REPEAT_FRACTION:g}-g{GENERATOR_VERSION}")
         if not folder.exists():
             self.stdout.write(f"writing a synthetic cohort of {subjects} subjects to {folder} ...")
             partial = folder.with_name(folder.name + ".partial")
             shutil.rmtree(partial, ignore_errors=True)  # left over from an interrupted run
-            make_cohort(partial, subjects, seed=seed, scale=scale)
+            make_cohort(partial, subjects, seed=seed, scale=scale, repeat_fraction=DEMO_REPEAT_FRACTION)
             partial.rename(folder)  # the cohort folder appears complete or not at all
         return folder
 

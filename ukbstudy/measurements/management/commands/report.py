@@ -1,4 +1,5 @@
-"""python manage.py report agreement|outliers|regression|three-way|paper ... : the papers' tables from stored values."""
+"""python manage.py report agreement|outliers|regression|three-way|paper|longitudinal ... : the papers' tables,
+and the change between imaging visits, from stored values."""
 
 import argparse
 from pathlib import Path
@@ -7,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ukbstudy.measurements.models import Quantity
 from ukbstudy.measurements.selectors.datasets import DEFAULT_C_SIZE
-from ukbstudy.measurements.selectors.frames import UnknownColumn, subject_frame
+from ukbstudy.measurements.selectors.frames import UnknownColumn, scan_frame
 
 
 class Command(BaseCommand):
@@ -16,6 +17,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=("text", "csv"), default="text")
         parser.add_argument("--quantity", default=Quantity.LIVER_FF.value, help="Quantity for bare method names.")
+        parser.add_argument("--instance", type=int, choices=(2, 3), default=2,
+                            help="Visit of agreement, outliers and regression: 2 first imaging visit, 3 repeat.")
         kinds = parser.add_subparsers(dest="kind", required=True)
         agreement = kinds.add_parser("agreement", help="Method agreement (liver fat paper, Table 1).")
         agreement.add_argument("--a", default="reference", help="Reference (ground truth) column.")
@@ -37,6 +40,12 @@ class Command(BaseCommand):
         three_way.add_argument("--field", default="22402-2.0", help="Reference field defining dataset A.")
         three_way.add_argument("--seed", type=int, default=0, help="Seed of dataset C's draw.")
         three_way.add_argument("-n", type=int, default=10, help="Outliers listed.")
+        longitudinal = kinds.add_parser(
+            "longitudinal", help="Change between the first and the repeat imaging visit of every quantity and "
+                                 "method (paired change, repeatability, ICC); with --column, that column's change "
+                                 "regressed on covariates and its implausible changes.")
+        longitudinal.add_argument("--column", help="A method (network, segmentation, ...) or reference, for "
+                                                   "--quantity.")
         paper = kinds.add_parser("paper", help="Every table of both papers the database can fill, each with its "
                                                "n and dataset, or a line saying why it cannot be filled.")
         paper.add_argument("--format", choices=("text", "csv"), default=argparse.SUPPRESS)
@@ -55,25 +64,25 @@ class Command(BaseCommand):
         except (UnknownColumn, AnalysisError) as exc:
             raise CommandError(str(exc)) from None
 
-    def _agreement(self, *, quantity, fmt, a, b, threshold, **options) -> str:
+    def _agreement(self, *, quantity, fmt, a, b, threshold, instance, **options) -> str:
         from analysis.reports import agreement_report
 
-        frame = subject_frame(columns=[a, *b], quantity=quantity)
+        frame = scan_frame(columns=[a, *b], quantity=quantity, instance=instance)
         return agreement_report(frame, [(a, other) for other in b], threshold=threshold, fmt=fmt)
 
-    def _outliers(self, *, quantity, fmt, a, b, n, **options) -> str:
+    def _outliers(self, *, quantity, fmt, a, b, n, instance, **options) -> str:
         from analysis.reports import outlier_report
 
-        return outlier_report(subject_frame(columns=[a, b], quantity=quantity), a, b, n=n, fmt=fmt)
+        return outlier_report(scan_frame(columns=[a, b], quantity=quantity, instance=instance), a, b, n=n, fmt=fmt)
 
-    def _regression(self, *, quantity, fmt, dependent, explanatory, model, rint, **options) -> str:
+    def _regression(self, *, quantity, fmt, dependent, explanatory, model, rint, instance, **options) -> str:
         from analysis.reports import regression_report, univariable_report
 
         models = [[c.strip() for c in m.split(",") if c.strip()] for m in model]
         if not explanatory and not models:
             raise CommandError("give --explanatory and/or --model")
         columns = [dependent, *explanatory, *(c for m in models for c in m), "sex"]
-        frame = subject_frame(columns=[c for c in columns if c != "sex"] + ["sex"], quantity=quantity)
+        frame = scan_frame(columns=[c for c in columns if c != "sex"] + ["sex"], quantity=quantity, instance=instance)
         parts = []
         if explanatory:
             parts.append(univariable_report(frame, [(dependent, x) for x in explanatory], fmt=fmt))
@@ -87,6 +96,23 @@ class Command(BaseCommand):
         from ukbstudy.atlas.selectors import three_way_tables_from_db
 
         return render_three_way(three_way_tables_from_db(field=field, seed=seed, n_outliers=n), fmt)
+
+    def _longitudinal(self, *, quantity, fmt, column, **options) -> str:
+        from analysis.tables import render
+        from ukbstudy.results import longitudinal
+
+        summary = longitudinal.change_summary()
+        if summary is None:
+            return "no quantity has a value at both imaging visits of any participant yet\n"
+        parts = [render(summary, fmt)]
+        if column:
+            detail = longitudinal.change_detail(column=column, quantity=quantity)
+            if detail["message"]:
+                raise CommandError(detail["message"])
+            if detail["regression"] is not None:
+                parts.append(render(detail["regression"], fmt))
+            parts.append(render(detail["flagged_table"], fmt))
+        return "\n".join(parts)
 
     def _paper(self, *, fmt, field, seed, c_size, truth, **options) -> str:
         from ml.synthetic.tables import read_true_values

@@ -29,6 +29,7 @@ class Command(BaseCommand):
         same = report.values_unchanged
         self.stdout.write(
             f"{report.rows} rows: subjects {report.subjects_created} created, {report.subjects_updated} updated; "
+            f"visits {report.visits_created} created, {report.visits_updated} updated; "
             f"reference values {created['reference']} created, {updated['reference']} updated, "
             f"{same['reference']} unchanged; covariates {created['covariate']} created, "
             f"{updated['covariate']} updated, {same['covariate']} unchanged"
