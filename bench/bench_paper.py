@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from cohort import demo_pipeline  # noqa: E402  (bench/cohort.py: a script's folder is on its path)
+
 PUBLISHED = ROOT / "bench" / "papers" / "published.csv"
 C_SIZE = 100  # the atlas runs on 100 subjects of C (the paper: 1,000); the profile "paper" of the demo
 SECTION_KEYS = {"Liver fat paper": "liver", "Bone marrow paper": "marrow"}
@@ -68,25 +69,9 @@ def main() -> None:
 
 def run_pipeline(study: Path, args: argparse.Namespace) -> dict:
     """The demo pipeline with the paper profile, once per study folder; its timings."""
-    record = study / "pipeline.json"
-    if record.exists():
-        return json.loads(record.read_text())
-    study.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "manage.py", "demo", "--no-serve", "--profile", "paper", "--subjects",
-               str(args.subjects), "--scale", f"{args.scale:g}", "--seed", str(args.seed)]
-    print(f"running {' '.join(command)} (log: {study / 'pipeline.log'}) ...", flush=True)
-    started = time.perf_counter()
-    with (study / "pipeline.log").open("w") as log:
-        done = subprocess.run(command, cwd=ROOT, env={**os.environ, "UKBSTUDY_DATA_DIR": str(study)}, stdout=log,
-                              stderr=subprocess.STDOUT, check=False)
-    seconds = time.perf_counter() - started
-    if done.returncode:
-        sys.exit(f"the pipeline failed (exit {done.returncode}): see {study / 'pipeline.log'}")
-    steps = dict(re.findall(r"^\((\w+): (\d+) s\)$", (study / "pipeline.log").read_text(), re.MULTILINE))
-    result = {"subjects": args.subjects, "scale": args.scale, "seed": args.seed, "seconds": round(seconds),
-              "steps_s": {name: int(s) for name, s in steps.items()}}
-    record.write_text(json.dumps(result, indent=2) + "\n")
-    return result
+    return demo_pipeline(study, ["--profile", "paper", "--subjects", str(args.subjects), "--scale", f"{args.scale:g}",
+                                 "--seed", str(args.seed)],
+                         {"subjects": args.subjects, "scale": args.scale, "seed": args.seed})
 
 
 # --- looking up the app's cell for a published one ----------------------------------------------------------------

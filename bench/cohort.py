@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,3 +41,25 @@ def cached_cohort(args: argparse.Namespace) -> Path:
         make_cohort(cohort, args.subjects, seed=args.seed, scale=args.scale, repeat_fraction=0.0)
         print(f"  generated in {time.perf_counter() - started:.1f} s")
     return cohort
+
+
+def demo_pipeline(study: Path, demo_arguments: list[str], summary: dict) -> dict:
+    """``manage.py demo --no-serve`` with ``demo_arguments`` on a new study in ``study`` (SQLite, jobs
+    in-process), once per study folder: ``pipeline.json`` keeps ``summary``, the run's time and each step's."""
+    record = study / "pipeline.json"
+    if record.exists():
+        return json.loads(record.read_text())
+    study.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "manage.py", "demo", "--no-serve", *demo_arguments]
+    print(f"running {' '.join(command)} (log: {study / 'pipeline.log'}) ...", flush=True)
+    started = time.perf_counter()
+    with (study / "pipeline.log").open("w") as log:
+        done = subprocess.run(command, cwd=ROOT, env={**os.environ, "UKBSTUDY_DATA_DIR": str(study)}, stdout=log,
+                              stderr=subprocess.STDOUT, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        sys.exit(f"the pipeline failed (exit {done.returncode}): see {study / 'pipeline.log'}")
+    steps = dict(re.findall(r"^\((\w+): (\d+) s\)$", (study / "pipeline.log").read_text(), re.MULTILINE))
+    result = {**summary, "seconds": round(seconds), "steps_s": {name: int(s) for name, s in steps.items()}}
+    record.write_text(json.dumps(result, indent=2) + "\n")
+    return result

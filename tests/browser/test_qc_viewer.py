@@ -228,8 +228,8 @@ def test_the_eid_search_finds_a_participant_or_says_there_is_none(wide_page, liv
     page.fill("#nav-eid", str(scans[1].subject.eid))
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.url.endswith(f"/results/outliers/{scans[1].subject.eid}/")
-    expect(page.locator("#subject-title")).to_have_text(f"Subject {scans[1].subject.eid}")
+    assert page.url.endswith(f"/results/participants/{scans[1].subject.eid}/")
+    expect(page.locator("#participant-title")).to_have_text(f"Participant {scans[1].subject.eid}")
     page.fill("#nav-eid", "4242")
     with page.expect_navigation():
         page.keyboard.press("Enter")

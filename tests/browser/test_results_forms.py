@@ -73,7 +73,7 @@ def test_a_bad_parameter_is_a_visible_error_and_nothing_is_drawn(viewer_page, li
 
     response = page.goto(f"{live_server.url}/results/outliers/?n=abc")
     assert response.status == 400
-    expect(page.locator("#form-errors")).to_contain_text("Subjects (given “abc”): Enter a whole number.")
+    expect(page.locator("#form-errors")).to_contain_text("Scans (given “abc”): Enter a whole number.")
     assert page.locator("#outliers").count() == 0
 
 

@@ -102,7 +102,7 @@ def test_each_row_links_to_the_participants_page_and_shows_the_slab_with_the_mas
     scan = slab_scan(media_root)
     segmentation(media_root, model_version, scan)
     page = viewer().get("/marrow/").content.decode()
-    assert '<a href="/results/outliers/1234567/">1234567</a>' in page
+    assert '<a href="/results/participants/1234567/">1234567</a>' in page
     assert f'<img src="{overlay_url(scan)}" loading="lazy"' in page
 
 

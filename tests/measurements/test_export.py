@@ -1,4 +1,5 @@
-"""CSV exports: long and wide, streamed, admins only, withdrawn left out, formulas escaped, recorded."""
+"""CSV exports: long and wide (one row per scan: participant and visit), streamed, admins only, withdrawn left out,
+formulas escaped, recorded."""
 
 import csv
 import io
@@ -44,14 +45,15 @@ def read(response) -> list[list[str]]:
 
 def test_long_export_lists_every_measurement_with_provenance(values):
     rows = read(client_for("admin").get("/exports/measurements.csv?layout=long"))
-    assert rows[0] == ["eid", "quantity", "method", "value", "unit", "model_version", "model_version_name", "job",
-                       "created"]
-    assert [r[:4] for r in rows[1:]] == [["3000001", "bmff_spine", "segmentation", "55.0"],
-                                         ["3000001", "liver_ff", "manual", "-1.5"],
-                                         ["3000001", "liver_ff", "network", "4.25"]]
+    assert rows[0] == ["eid", "instance", "scan", "quantity", "method", "value", "unit", "model_version",
+                       "model_version_name", "job", "created"]
+    scan = str(values.pk)
+    assert [r[:6] for r in rows[1:]] == [["3000001", "2", scan, "bmff_spine", "segmentation", "55.0"],
+                                         ["3000001", "2", scan, "liver_ff", "manual", "-1.5"],
+                                         ["3000001", "2", scan, "liver_ff", "network", "4.25"]]
     version = ModelVersion.objects.get()
-    assert rows[3][5:7] == [str(version.pk), "'=cmd|' /C calc'!A0@1"]  # name escaped: a spreadsheet shows text
-    assert rows[2][5:8] == ["", "", ""]  # a manual value has no model version and no job
+    assert rows[3][7:9] == [str(version.pk), "'=cmd|' /C calc'!A0@1"]  # name escaped: a spreadsheet shows text
+    assert rows[2][7:10] == ["", "", ""]  # a manual value has no model version and no job
 
 
 def test_the_csv_and_the_api_name_a_value_s_model_version_and_job_alike(values):
@@ -68,9 +70,32 @@ def test_the_csv_and_the_api_name_a_value_s_model_version_and_job_alike(values):
     assert api["network"]["model_version_name"] == "=cmd|' /C calc'!A0@1"
 
 
-def test_wide_export_has_one_row_per_subject(values):
+def test_wide_export_has_one_row_per_scan(values):
     rows = read(client_for("admin").get("/exports/measurements.csv?layout=wide&quantity=liver_ff"))
-    assert rows == [["eid", "liver_ff:manual", "liver_ff:network"], ["3000001", "-1.5", "4.25"]]
+    assert rows == [["eid", "instance", "scan", "liver_ff:manual", "liver_ff:network"],
+                    ["3000001", "2", str(values.pk), "-1.5", "4.25"]]
+    assert Export.Format.WIDE.label == "Wide (one row per participant and visit)"
+
+
+def test_two_visits_are_two_wide_rows_and_out_of_fold_values_have_their_own_column(values):
+    first = values
+    repeat = make_scan(first.subject, instance=3)
+    measurement_record(scan=repeat, quantity="liver_ff", method="network", value=6.5,
+                       model_version=ModelVersion.objects.get())
+    cv = ModelVersion.objects.create(task="liver_ff_regression", name="resnet18", version="cv-job1")
+    measurement_record(scan=first, quantity="liver_ff", method="network", value=3.75, model_version=cv,
+                       details={"dataset": "A", "fold": 2, "out_of_fold": True})
+    admin = client_for("admin")
+    wide = read(admin.get("/exports/measurements.csv?layout=wide&quantity=liver_ff"))
+    assert wide == [["eid", "instance", "scan", "liver_ff:manual", "liver_ff:network", "liver_ff:network_oof"],
+                    ["3000001", "2", str(first.pk), "-1.5", "4.25", "3.75"],  # the trained model's and the fold's
+                    ["3000001", "3", str(repeat.pk), "", "6.5", ""]]  # the repeat visit: its own scan's value only
+    long = read(admin.get("/exports/measurements.csv?layout=long&quantity=liver_ff&method=network"))
+    assert [r[:6] for r in long[1:]] == [["3000001", "2", str(first.pk), "liver_ff", "network", "4.25"],
+                                         ["3000001", "2", str(first.pk), "liver_ff", "network", "3.75"],
+                                         ["3000001", "3", str(repeat.pk), "liver_ff", "network", "6.5"]]
+    tidy = read(admin.get(f"/exports/measurements.csv?layout=tidy&quantity=liver_ff&model_version={cv.pk}"))
+    assert tidy == [["eid", "instance", "liver_ff:network_oof"], ["3000001", "2", "3.75"], ["3000001", "3", ""]]
 
 
 def test_exports_are_for_admins_and_are_recorded(values):
@@ -87,7 +112,9 @@ def test_exports_are_for_admins_and_are_recorded(values):
 def test_the_command_writes_a_file(values, tmp_path):
     out = tmp_path / "m.csv"
     call_command("export_measurements", "--format", "wide", "--out", str(out))
-    assert out.read_text().splitlines()[0] == "eid,bmff_spine:segmentation,liver_ff:manual,liver_ff:network"
+    lines = out.read_text().splitlines()
+    assert lines[0] == "eid,instance,scan,bmff_spine:segmentation,liver_ff:manual,liver_ff:network"
+    assert lines[1:] == [f"3000001,2,{values.pk},55.0,-1.5,4.25"]
     assert Export.objects.get().channel == "command"
 
 

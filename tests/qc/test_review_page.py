@@ -110,7 +110,8 @@ def test_the_eid_search_goes_to_the_participants_page():
     _, client = login("viewer")
     subject = make_subject(eid=1234567)
     response = client.get("/qc/search/", {"eid": " 1234567 "})
-    assert response.status_code == 302 and response["Location"] == f"/results/outliers/{subject.eid}/"
+    assert response.status_code == 302 and response["Location"] == f"/results/participants/{subject.eid}/"
+    assert f"Participant {subject.eid}</h1>" in client.get(response["Location"]).content.decode()
 
 
 def test_the_eid_search_says_when_no_participant_has_that_eid():

@@ -66,10 +66,13 @@ def test_axes_carry_units(scans, viewer):
     assert plots["violin"]["layout"]["yaxis"]["title"]["text"] == "Reference 22402-2.0 (%)"
     age = figures(viewer.get("/results/", {"column": "age"}).content.decode())
     assert age["histogram"]["layout"]["xaxis"]["title"]["text"].endswith("(years)")
-    compare = figures(viewer.get("/results/compare/").content.decode())
+    compare = figures(viewer.get("/results/compare/").content.decode())  # default b: network_oof on dataset A
     assert compare["scatter"]["layout"]["xaxis"]["title"]["text"] == "Reference 22402-2.0 (%)"
-    assert compare["scatter"]["layout"]["yaxis"]["title"]["text"] == "Regression network (%)"
+    assert compare["scatter"]["layout"]["yaxis"]["title"]["text"] == "Network, cross-validation out-of-fold (%)"
     assert compare["bland-altman"]["layout"]["yaxis"]["title"]["text"].endswith("(percentage points)")
+    on_b = figures(viewer.get("/results/compare/", {"a": "atlas", "b": "network", "dataset": "B"}).content.decode())
+    assert on_b["scatter"]["layout"]["xaxis"]["title"]["text"] == "Multi-atlas (%)"
+    assert on_b["scatter"]["layout"]["yaxis"]["title"]["text"] == "Regression network (%)"
 
 
 def test_a_group_test_that_cannot_run_names_each_groups_count_beside_a_two_group_legend(scans, viewer):

@@ -33,25 +33,25 @@ def test_a_compare_deep_link_shows_the_defaults_it_was_computed_with(scans, view
     response = viewer.get("/results/compare/?threshold=10")
     page = response.content.decode()
     assert response.status_code == 200
-    assert selected(page, "a") == ["reference"] and selected(page, "b") == ["network"]
+    assert selected(page, "a") == ["reference"] and selected(page, "b") == ["network_oof"]
     assert selected(page, "quantity") == ["liver_ff"] and selected(page, "dataset") == ["A"]
     assert number(page, "threshold") == "10"
-    assert "<td>Reference 22402-2.0 vs Regression network</td>" in page
+    assert "<td>Reference 22402-2.0 vs Network, cross-validation out-of-fold</td>" in page
     assert "threshold at 10 (value above threshold = positive)" in page
 
 
 def test_a_compare_link_without_parameters_shows_every_default(scans, viewer):
     page = viewer.get("/results/compare/").content.decode()
-    assert selected(page, "b") == ["network"] and number(page, "threshold") == "5.5"
+    assert selected(page, "b") == ["network_oof"] and number(page, "threshold") == "5.5"
     assert "threshold at 5.5" in page
 
 
 def test_an_outlier_deep_link_shows_the_defaults_it_was_computed_with(scans, viewer):
     page = viewer.get("/results/outliers/?n=3").content.decode()
-    assert selected(page, "a") == ["reference"] and selected(page, "b") == ["network"]
+    assert selected(page, "a") == ["reference"] and selected(page, "b") == ["network_oof"]
     assert selected(page, "dataset") == ["A"] and selected(page, "review") == ["all"]
     assert number(page, "n") == "3"
-    assert len(re.findall(r'<a href="/results/outliers/\d+/', page)) == 3
+    assert len(re.findall(r'<a href="/results/outliers/scans/\d+/\?a=reference&amp;b=network_oof', page)) == 3
 
 
 def test_a_regression_deep_link_shows_the_defaults_it_was_fitted_with(scans, viewer):
@@ -82,7 +82,7 @@ BAD_PARAMETERS = [
     ("/results/compare/?a=bogus&dataset=Z", "Dataset: Select a valid choice. Z is not one of the available choices."),
     ("/results/compare/?quantity=nope", "Quantity: Select a valid choice. nope is not one of the available choices."),
     ("/results/compare/?a=network&b=network", "choose two different methods"),
-    ("/results/outliers/?n=abc", "Subjects (given “abc”): Enter a whole number."),
+    ("/results/outliers/?n=abc", "Scans (given “abc”): Enter a whole number."),
     ("/results/outliers/?n=0", "Ensure this value is greater than or equal to 1."),
     ("/results/outliers/?review=maybe", "Show: Select a valid choice. maybe is not one of the available choices."),
     ("/results/outliers/?quantity=nope", "Select a valid choice. nope is not one of the available choices."),
@@ -123,8 +123,7 @@ def test_the_regression_csv_of_a_bad_query_is_the_error_page_not_a_download(scan
 
 
 def test_the_review_page_refuses_a_comparison_it_cannot_name(scans, viewer):
-    eid = scans[0].subject.eid
-    response = viewer.get(f"/results/outliers/{eid}/?a=bogus")
+    response = viewer.get(f"/results/outliers/scans/{scans[0].pk}/?a=bogus")
     page = response.content.decode()
     assert response.status_code == 400 and "bogus is not one of the available choices" in page
     assert 'id="verdict-form"' not in page
@@ -135,7 +134,7 @@ def test_a_verdict_on_a_comparison_the_query_cannot_name_is_not_recorded(scans):
 
     client = Client()
     client.force_login(user_create(username="rae", password="pw-long-enough-1", role="rater"))
-    response = client.post(f"/results/outliers/{scans[0].subject.eid}/?b=reference", {"verdict": "network_wrong"})
+    response = client.post(f"/results/outliers/scans/{scans[0].pk}/?b=reference", {"verdict": "network_wrong"})
     assert response.status_code == 400 and not OutlierVerdict.objects.exists()
 
 

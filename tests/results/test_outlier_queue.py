@@ -1,5 +1,5 @@
-"""The outlier queue keeps reviewed subjects, with their verdict, filterable by review state, says what a verdict
-does, and says why it is empty when it is."""
+"""The outlier queue ranks scans (a participant's visit) and keeps reviewed ones, with their verdict, filterable by
+review state, says what a verdict does, and says why it is empty when it is."""
 
 import re
 
@@ -9,7 +9,7 @@ from tests.results.cohort import build_cohort
 from ukbstudy.results.services import outlier_verdict_record
 
 pytestmark = pytest.mark.django_db
-QUEUE = "/results/outliers/?a=reference&b=network&quantity=liver_ff&dataset=A&n=5"
+QUEUE = "/results/outliers/?a=reference&b=network_oof&quantity=liver_ff&dataset=A&n=5"
 
 
 @pytest.fixture
@@ -18,17 +18,19 @@ def scans(rater):
 
 
 def listed(page: str) -> list[int]:
-    return [int(eid) for eid in re.findall(r'<a href="/results/outliers/(\d+)/', page)]
+    """The queue's scan ids, in rank order (each row links to its scan's review page)."""
+    return [int(pk) for pk in re.findall(r'<a href="/results/outliers/scans/(\d+)/', page)]
 
 
-def row_of(page: str, eid: int) -> str:
-    return re.search(rf'<tr[^>]*><td>\d+</td><td><a href="/results/outliers/{eid}/.*?</tr>', page, re.S).group(0)
+def row_of(page: str, scan_id: int) -> str:
+    return re.search(rf'<tr[^>]*><td>\d+</td><td><a href="/results/outliers/scans/{scan_id}/.*?</tr>', page,
+                     re.S).group(0)
 
 
-def review(subject_eid: int, verdict: str, scans, rater, **columns) -> None:
-    scan = next(s for s in scans if s.subject.eid == subject_eid)
+def review(scan_id: int, verdict: str, scans, rater, **columns) -> None:
+    scan = next(s for s in scans if s.pk == scan_id)
     outlier_verdict_record(subject=scan.subject, scan=scan, reviewer=rater, verdict=verdict,
-                           **({"method_a": "reference", "method_b": "network"} | columns))
+                           **({"method_a": "reference", "method_b": "network_oof"} | columns))
 
 
 def test_a_reference_implausible_verdict_keeps_the_subject_in_the_queue_marked_as_out_of_dataset_a(
@@ -40,6 +42,8 @@ def test_a_reference_implausible_verdict_keeps_the_subject_in_the_queue_marked_a
     assert listed(page) == before  # 5 -> 5: nobody vanished
     row = row_of(page, before[0])
     assert "Reference implausible" in row and "left dataset A" in row
+    reviewed = next(s for s in scans if s.pk == before[0])
+    assert f">{reviewed.subject.eid}</a></td><td>2</td>" in row  # the row names the participant and the visit
     assert page.count("left dataset A</span>") == 1
     compare = viewer.get("/results/compare/?dataset=A").content.decode()
     assert "Dataset A (liver_ff): 9 subjects" in compare  # the verdict did take it out of dataset A
@@ -54,15 +58,15 @@ def test_the_queue_filters_by_review_state(scans, viewer, rater):
     assert listed(viewer.get(QUEUE + "&review=reference_implausible").content.decode()) == [first]
     assert listed(viewer.get(QUEUE + "&review=network_wrong").content.decode()) == [second]
     page = viewer.get(QUEUE).content.decode()
-    assert "10 subjects: 8 unreviewed, 1 reference implausible, 1 network wrong." in page
+    assert "10 scans: 8 unreviewed, 1 reference implausible, 1 network wrong." in page
 
 
 def test_a_newer_verdict_brings_the_subject_back_into_dataset_a_and_the_mark_goes(scans, viewer, rater):
-    eid = listed(viewer.get(QUEUE).content.decode())[0]
-    review(eid, "reference_implausible", scans, rater)
-    review(eid, "both_plausible", scans, rater)
+    scan_id = listed(viewer.get(QUEUE).content.decode())[0]
+    review(scan_id, "reference_implausible", scans, rater)
+    review(scan_id, "both_plausible", scans, rater)
     page = viewer.get(QUEUE).content.decode()
-    assert "Both plausible" in row_of(page, eid) and "left dataset A</span>" not in page
+    assert "Both plausible" in row_of(page, scan_id) and "left dataset A</span>" not in page
 
 
 def test_the_page_says_which_verdicts_take_a_subject_out_of_dataset_a(scans, viewer):
@@ -80,22 +84,22 @@ def test_the_page_says_which_verdicts_take_a_subject_out_of_dataset_a(scans, vie
 def test_an_empty_filter_says_why_the_queue_is_empty(scans, viewer):
     page = viewer.get(QUEUE + "&review=needs_manual").content.decode()
     assert '<table id="outliers">' not in page
-    assert "None of the 10 subjects of dataset A has the verdict “Needs manual measurement”" in page
+    assert "None of the 10 scans of dataset A has the verdict “Needs manual measurement”" in page
 
 
 def test_a_fully_reviewed_queue_says_so(scans, viewer, rater):
-    for eid in listed(viewer.get(QUEUE.replace("n=5", "n=20")).content.decode()):
-        review(eid, "both_plausible", scans, rater)
+    for scan_id in listed(viewer.get(QUEUE.replace("n=5", "n=20")).content.decode()):
+        review(scan_id, "both_plausible", scans, rater)
     page = viewer.get(QUEUE + "&review=unreviewed").content.decode()
-    assert "Every one of the 10 subjects of dataset A has a verdict on this comparison." in page
+    assert "Every one of the 10 scans of dataset A has a verdict on this comparison." in page
 
 
 def test_a_dataset_without_both_values_says_why_nothing_is_ranked(scans, viewer):
     page = viewer.get(QUEUE.replace("dataset=A", "dataset=B")).content.decode()
     assert '<table id="outliers">' not in page and 'id="queue-empty"' in page
-    assert "has both a Reference 22402-2.0 and a Regression network value" in page
+    assert "has both a Reference 22402-2.0 and a Network, cross-validation out-of-fold value" in page
 
 
 def test_an_empty_study_says_the_dataset_has_no_subjects(viewer):
     page = viewer.get(QUEUE).content.decode()
-    assert "Dataset A (QC-passed scans of the first imaging visit with a 22402-2.0 value) has no subjects yet." in page
+    assert "Dataset A (QC-passed scans of the first imaging visit with a 22402-2.0 value) has no scans yet." in page

@@ -1,7 +1,9 @@
 """Results pages: every page renders its figures and the statistics engine's tables; viewers may look."""
 
+import base64
 import re
 
+import numpy as np
 import pytest
 from django.test import Client
 
@@ -15,6 +17,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def scans(rater):
     return build_cohort(rater)
+
+
+def array(values) -> np.ndarray:
+    """A figure's array: a list, or a base64 typed array ({dtype, bdata, shape}) as plotly.py sends NumPy arrays."""
+    if isinstance(values, dict):
+        shape = [int(n) for n in str(values.get("shape", -1)).split(",")]
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).reshape(shape)
+    return np.asarray(values)
 
 
 def test_the_dashboard_shows_counts_coverage_and_distributions_with_tables(scans, viewer):
@@ -38,17 +48,21 @@ def test_the_dashboard_says_when_a_variable_has_no_values(scans, viewer):
 
 
 def test_the_comparison_page_shows_table_1_and_three_plots_from_the_engine(scans, viewer):
-    page = viewer.get("/results/compare/", {"a": "reference", "b": "network", "dataset": "A",
+    page = viewer.get("/results/compare/", {"a": "reference", "b": "network_oof", "dataset": "A",
                                             "quantity": "liver_ff", "threshold": "5.5"}).content.decode()
-    frame = scan_frame(columns=["reference", "network"])
-    expected = agreement(frame["reference"], frame["network"], 5.5)
+    frame = scan_frame(columns=["reference", "network_oof"])
+    expected = agreement(frame["reference"], frame["network_oof"], 5.5)
     assert expected.n == 30
     assert f"<td>{expected.mae:.2f}</td>" in page and f"<td>{expected.r2:.3f}</td>" in page
     plots = figures(page)
     assert set(plots) == {"scatter", "bland-altman", "roc"}
     lines = [shape["y0"] for shape in plots["bland-altman"]["layout"]["shapes"]]
     assert lines == pytest.approx([expected.bias, expected.loa_lower, expected.loa_upper])  # from analysis
-    assert 'data-link="/results/outliers/EID/?a=reference' in page
+    assert 'data-link="/results/outliers/scans/SCAN/?a=reference&amp;b=network_oof' in page
+    compared = frame.dropna().astype({"scan": int, "eid": int})
+    pairs = sorted(map(list, zip(compared["scan"], compared["eid"], strict=True)))
+    for key in ("scatter", "bland-altman"):  # each point carries its scan id (the link) and eid (the hover)
+        assert sorted(array(plots[key]["data"][0]["customdata"]).tolist()) == pairs, key
 
 
 def test_the_comparison_of_one_method_with_itself_is_refused(scans, viewer):
@@ -64,12 +78,12 @@ def test_dataset_b_without_a_reference_says_why_there_is_no_comparison(scans, vi
 
 
 def test_the_outlier_queue_ranks_as_the_engine_does(scans, viewer):
-    page = viewer.get("/results/outliers/", {"a": "reference", "b": "network", "dataset": "A",
+    page = viewer.get("/results/outliers/", {"a": "reference", "b": "network_oof", "dataset": "A",
                                              "quantity": "liver_ff", "n": "5"}).content.decode()
-    frame = scan_frame(columns=["reference", "network"]).dropna()
-    ranking = top_disagreements(frame["reference"], frame["network"], ids=list(frame["eid"]), n=5)
-    listed = [int(eid) for eid in re.findall(r'<a href="/results/outliers/(\d+)/', page)]
-    assert listed == [row.id for row in ranking.rows]
+    frame = scan_frame(columns=["reference", "network_oof"]).dropna()
+    ranking = top_disagreements(frame["reference"], frame["network_oof"], ids=list(frame["scan"]), n=5)
+    listed = [int(pk) for pk in re.findall(r'<a href="/results/outliers/scans/(\d+)/', page)]
+    assert listed == [row.id for row in ranking.rows] and len(listed) == 5
     assert page.count("not reviewed") == 5
 
 

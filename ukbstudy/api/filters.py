@@ -11,7 +11,8 @@ from django_filters.fields import IsoDateTimeField, RangeField
 from django_filters.widgets import DateRangeWidget
 
 from ukbstudy.imaging.models import Scan
-from ukbstudy.measurements.models import Measurement, Method, ModelVersion, Quantity, method_label
+from ukbstudy.measurements.models import Measurement, Method, ModelVersion, Quantity
+from ukbstudy.measurements.selectors.measurements import method_choices
 from ukbstudy.qc.models import QCDecision, Reason, Verdict
 from ukbstudy.subjects.models import Subject, Visit
 
@@ -133,14 +134,6 @@ class QCDecisionFilter(StudyFilterSet):
     class Meta:
         model = QCDecision
         fields = ["eid", "rater", "verdict", "reason", "decided"]
-
-
-def method_choices() -> list[tuple[str, str]]:
-    """The app's methods and every other label stored (values a lab imported, e.g. ``imported``); called per
-    request (and never by the schema generator, which then documents a plain string)."""
-    stored = (Measurement.objects.exclude(method__in=Method.values).order_by("method")
-              .values_list("method", flat=True).distinct())
-    return [*Method.choices, *((token, method_label(token)) for token in stored)]
 
 
 class MeasurementFilter(StudyFilterSet):

@@ -133,12 +133,14 @@ class QCImportReportSerializer(serializers.Serializer):
 
 class MeasurementSerializer(serializers.ModelSerializer):
     eid = serializers.IntegerField(source="subject.eid", read_only=True)
+    instance = serializers.IntegerField(source="scan.instance", read_only=True,
+                                        help_text="The scan's visit: 2 first imaging visit, 3 repeat.")
     model_version_name = serializers.CharField(read_only=True, allow_null=True,
                                                help_text='The model version as "name@version"; null without one.')
 
     class Meta:
         model = Measurement
-        fields = ["id", "eid", "scan", "quantity", "method", "value", "unit", "model_version",
+        fields = ["id", "eid", "instance", "scan", "quantity", "method", "value", "unit", "model_version",
                   "model_version_name", "job", "details", "created_at"]
         read_only_fields = fields
 

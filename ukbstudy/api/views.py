@@ -228,7 +228,7 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Study
     @action(detail=False, methods=["get"], url_path="export", renderer_classes=[CSVRenderer], pagination_class=None,
             filterset_class=None)
     def export(self, request):
-        """Long (one row per measurement), wide (one row per subject) or tidy (one row per participant and
+        """Long (one row per measurement), wide (one row per participant and visit) or tidy (one row per participant and
         visit, with the columns asked for in ``include``), streamed; withdrawn left out."""
         return streamed_export(request, channel="api")
 

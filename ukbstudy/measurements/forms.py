@@ -2,8 +2,9 @@
 
 from django import forms
 
-from .models import Export, Method, Quantity
+from .models import Export, Quantity
 from .selectors.exports import INCLUDE, SHOWCASE_GROUPS
+from .selectors.measurements import method_choices
 
 LAYOUT_CHOICES = Export.Format.choices
 INCLUDE_LABELS = {
@@ -22,5 +23,5 @@ class ExportForm(forms.Form):
         label="Beside the measurements (tidy layout)")
     quantity = forms.MultipleChoiceField(choices=Quantity.choices, required=False,
                                          widget=forms.CheckboxSelectMultiple, help_text="None ticked: all.")
-    method = forms.MultipleChoiceField(choices=Method.choices, required=False, widget=forms.CheckboxSelectMultiple,
+    method = forms.MultipleChoiceField(choices=method_choices, required=False, widget=forms.CheckboxSelectMultiple,
                                        help_text="None ticked: all.")

@@ -109,7 +109,7 @@ class Measurement(models.Model):
         base_manager_name = "all_objects"
         indexes = [
             # A column of the results pages and reports: one quantity by one method, per subject (covering the
-            # coverage counts and subject_frame's filter).
+            # coverage counts and scan_frame's filter).
             models.Index(fields=["quantity", "method", "subject"], name="measurement_quantity_method"),
         ]
         constraints = [

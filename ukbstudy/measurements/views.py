@@ -11,8 +11,9 @@ from django.utils.dateparse import parse_datetime
 from ukbstudy.accounts.roles import role_of
 
 from .forms import ExportForm
-from .models import Export, Method, Quantity
+from .models import Export, Quantity
 from .selectors.exports import INCLUDE, LAYOUTS, TIDY, ExportFilters
+from .selectors.measurements import method_choices
 from .services import export_csv
 
 
@@ -32,7 +33,8 @@ def filters_from(params) -> ExportFilters:
     version = params.get("model_version", "")
     if version and not (version.isdigit() and int(version) < 2**63):
         raise ValueError(f"model_version: {version!r} is not a model version id")
-    for name, known in (("quantity", Quantity.values), ("method", Method.values), ("include", INCLUDE)):
+    methods = [token for token, _ in method_choices()]
+    for name, known in (("quantity", Quantity.values), ("method", methods), ("include", INCLUDE)):
         unknown = [value for value in params.getlist(name) if value not in known]
         if unknown:
             raise ValueError(f"{name}: {unknown[0]!r} is not one of {', '.join(known)}")

@@ -8,16 +8,16 @@ import numpy as np
 
 from analysis.tables import render_text
 from ukbstudy.measurements.models import Method, Quantity
+from ukbstudy.subjects.models import Subject
 
 from . import pages
-from .selectors import Comparison, cohort_counts, coverage, qc_status_counts
+from .selectors import Comparison, coverage, qc_status_counts
 
 
 def demo_step(*, stdout, cohort_dir: pathlib.Path) -> None:
     """Cohort counts, QC status, coverage, and what the comparison and outlier pages show for the first
     method pair that has values (reference vs network, else reference vs atlas, else network vs atlas)."""
-    counts = cohort_counts()
-    subjects = sum(n for _, _, n in counts["centre"])
+    subjects = Subject.objects.count()
     status = ", ".join(f"{n} {s}" for s, n in qc_status_counts())
     stdout.write(f"\n== Cohort results ({cohort_dir.name}): {subjects} subjects; processed scans by QC status: "
                  f"{status or 'none'}")
@@ -60,7 +60,7 @@ def _print_longitudinal(stdout, cohort_dir: pathlib.Path) -> None:
 
     summary = change_summary()
     stdout.write(f"\n== Change between the imaging visits: {len(participants_with_both())} participants with a "
-                 "scan at both")
+                 "QC-passed scan at both")
     if summary is None:
         stdout.write("no quantity measured at both visits yet")
         return

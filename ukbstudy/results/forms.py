@@ -94,7 +94,7 @@ class CompareForm(ComparisonForm):
 
 
 class OutlierQueueForm(ComparisonForm):
-    n = forms.IntegerField(label="Subjects", initial=20, min_value=1, max_value=500)
+    n = forms.IntegerField(label="Scans", initial=20, min_value=1, max_value=500)
     review = forms.ChoiceField(label="Show", choices=REVIEW_CHOICES, initial="all")
 
 

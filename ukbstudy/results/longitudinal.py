@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.db.models import Q, QuerySet
 
 from analysis import AnalysisError
 from analysis.tables import Table, change_table, coefficient_table
 from ml.ukb import protocol
 from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.models import Measurement, Method, Quantity, method_label
+from ukbstudy.measurements.selectors.datasets import dataset_scans, qc_passed_scans
 from ukbstudy.measurements.selectors.frames import scan_frame
 from ukbstudy.measurements.selectors.measurements import measurements_with_version_name
 from ukbstudy.qc.selectors import scans_with_qc_status
@@ -64,19 +66,26 @@ def change_columns() -> list[ChangeColumn]:
     return columns
 
 
+def paired_scans() -> QuerySet:
+    """The scans the change is measured on: QC-passed scans of both imaging visits (``qc_passed_scans``), as
+    dataset ``repeat`` and its first-visit partners."""
+    return Scan.objects.filter(Q(pk__in=qc_passed_scans(instance=FIRST).values("pk"))
+                               | Q(pk__in=qc_passed_scans(instance=REPEAT).values("pk")))
+
+
 def change_frame(*, column: str, quantity: str = Quantity.LIVER_FF) -> pd.DataFrame:
-    """One row per participant with a neck-to-knee scan at both imaging visits (the first scan of each visit):
-    eid, scan_2, scan_3, first and second (the column's value at each visit), change (second - first), days
-    between the visits (dates of attending, field 53, else the scans' study dates), sex, age and BMI at the
-    first visit and the change of BMI."""
-    frame = scan_frame(columns=[column, "sex", "age", "bmi"], quantity=quantity, instance=None)
+    """One row per participant with a QC-passed neck-to-knee scan at both imaging visits (the first such scan
+    of each visit): eid, scan_2, scan_3, first and second (the column's value at each visit), change (second -
+    first), days between the visits (dates of attending, field 53, else the scans' study dates), sex, age and
+    BMI at the first visit and the change of BMI."""
+    frame = scan_frame(columns=[column, "sex", "age", "bmi"], quantity=quantity, instance=None,
+                       scans=paired_scans())
     frame = frame.drop_duplicates(["eid", "instance"])  # the first scan of a visit (scan_frame's order)
     dates = dict(Scan.objects.filter(pk__in=frame["scan"].tolist()).values_list("pk", "visit__date"))
     study_dates = dict(Scan.objects.filter(pk__in=frame["scan"].tolist()).values_list("pk", "study_date"))
     frame["date"] = frame["scan"].map(lambda pk: dates.get(pk) or study_dates.get(pk))
-    first = frame[frame["instance"] == FIRST].set_index("eid")
-    second = frame[frame["instance"] == REPEAT].set_index("eid")
-    both = first.join(second, how="inner", lsuffix="_2", rsuffix="_3")
+    both = frame[frame["instance"] == FIRST].merge(frame[frame["instance"] == REPEAT], on="eid",
+                                                   suffixes=("_2", "_3")).set_index("eid")
     paired = pd.DataFrame({
         "eid": both.index.astype(int), "scan_2": both["scan_2"].astype(int).to_numpy(),
         "scan_3": both["scan_3"].astype(int).to_numpy(), "first": both[f"{column}_2"].to_numpy(dtype=float),
@@ -126,9 +135,9 @@ def change_summary() -> Table | None:
 
 
 def participants_with_both(limit: int | None = None) -> list[int]:
-    """eids of participants with a neck-to-knee scan at both imaging visits, in eid order (the first ``limit``)."""
-    both = Scan.objects.filter(field_id=protocol.FIELD_ID, instance=REPEAT, subject__scans__instance=FIRST)
-    eids = both.order_by("subject__eid").values_list("subject__eid", flat=True).distinct()
+    """eids of participants with a QC-passed neck-to-knee scan at both imaging visits (dataset ``repeat``), in
+    eid order (the first ``limit``)."""
+    eids = dataset_scans("repeat").order_by("subject__eid").values_list("subject__eid", flat=True).distinct()
     return list(eids[:limit] if limit else eids)
 
 
@@ -213,15 +222,15 @@ def participant_visits(*, subject: Subject) -> list[dict]:
 
 
 def participant_changes(*, subject: Subject) -> list[dict]:
-    """Per quantity and method measured at both visits, the values (as reports use them), the change and the
-    days between the visits."""
+    """Per quantity and method with a value at both visits, the values (as reports use them, whatever the
+    scans' QC: the page shows each scan's QC status) and the change."""
     rows = []
     for column in change_columns():
         frame = scan_frame(columns=[column.column], quantity=column.quantity, instance=None,
                            scans=Scan.objects.filter(subject=subject)).drop_duplicates("instance")
         values = dict(zip(frame["instance"], frame[column.column], strict=True))
         first, second = values.get(FIRST, np.nan), values.get(REPEAT, np.nan)
-        if not (np.isnan(first) and np.isnan(second)):
+        if not (np.isnan(first) or np.isnan(second)):
             rows.append({"label": column.label, "first": None if np.isnan(first) else first,
                          "second": None if np.isnan(second) else second,
                          "change": None if np.isnan(first) or np.isnan(second) else second - first})

@@ -44,13 +44,13 @@ AGE_BANDS = ([0, 50, 60, 70, np.inf], ["<50", "50-59", "60-69", "70+"])
 BMI_CLASSES = ([0, 25, 30, np.inf], ["<25", "25-30", ">=30"])
 BANDS = {"age_band": AGE_BANDS[1], "bmi_class": BMI_CLASSES[1]}
 QC_STATUS_NAMES = dict(Verdict.choices) | {"unreviewed": "Not reviewed"}
-REVIEW_CHOICES = [("all", "All subjects"), ("unreviewed", "Unreviewed"), *OutlierVerdict.Verdict.choices]
+REVIEW_CHOICES = [("all", "All scans"), ("unreviewed", "Unreviewed"), *OutlierVerdict.Verdict.choices]
 DATASET_MEANINGS = {  # as ukbstudy.measurements.selectors.datasets defines them
     "A": "QC-passed scans of the first imaging visit with a {field} value",
     "B": "QC-passed scans of the first imaging visit without a {field} value",
     "C": "a seeded random subset of dataset B",
     "all": "every processed scan of the first imaging visit",
-    "repeat": "processed scans of the repeat imaging visit whose participant has a first imaging scan",
+    "repeat": "QC-passed scans of the repeat imaging visit whose participant has a QC-passed first imaging scan",
 }
 EXCLUDING_VERDICTS = (OutlierVerdict.Verdict.REFERENCE_IMPLAUSIBLE,)  # as datasets.excluded_reference_subject_ids
 
@@ -301,18 +301,18 @@ def _review_mask(verdicts: pd.Series, review: str) -> pd.Series:
 
 
 def _empty_queue_message(comparison: Comparison, review: str, n_dataset: int, n_chosen: int) -> str:
-    """Why the queue is empty: no subject in the dataset, none that the filter selects, or none with both values."""
+    """Why the queue is empty: no scan in the dataset, none that the filter selects, or none with both values."""
     where = f"dataset {comparison.dataset}"
     if n_dataset == 0:
         meaning = DATASET_MEANINGS[comparison.dataset].format(field=comparison.field)
-        return f"Dataset {comparison.dataset} ({meaning}) has no subjects yet."
+        return f"Dataset {comparison.dataset} ({meaning}) has no scans yet."
     if n_chosen == 0 and review == "unreviewed":
-        return f"Every one of the {n_dataset} subjects of {where} has a verdict on this comparison."
+        return f"Every one of the {n_dataset} scans of {where} has a verdict on this comparison."
     if n_chosen == 0:
         verdict = OutlierVerdict.Verdict(review).label
-        return f"None of the {n_dataset} subjects of {where} has the verdict “{verdict}” on this comparison."
+        return f"None of the {n_dataset} scans of {where} has the verdict “{verdict}” on this comparison."
     a, b = column_label(comparison.a), column_label(comparison.b)
-    return (f"None of the {n_chosen} subjects of {where} shown here has both a {a} and a {b} value "
+    return (f"None of the {n_chosen} scans of {where} shown here has both a {a} and a {b} value "
             f"({comparison.quantity}): nothing to rank.")
 
 

@@ -264,9 +264,10 @@ def verdict_history(*, scan: Scan) -> QuerySet:
     return OutlierVerdict.objects.filter(scan=scan).select_related("reviewer", "scan").order_by("-created_at", "-id")
 
 
-def scan_values(*, scan: Scan, quantity: str) -> list[tuple[str, float]]:
-    """The scan's value in every comparison column, chosen as scan_frame chooses (one frame row)."""
-    columns = [column for column, _ in comparison_columns()
+def scan_values(*, scan: Scan, quantity: str, also: Iterable[str] = ()) -> list[tuple[str, float]]:
+    """The scan's value in every comparison column and in the columns ``also`` names (a comparison's own, such
+    as ``network@2``), chosen as scan_frame chooses (one frame row)."""
+    columns = [column for column in dict.fromkeys([*(c for c, _ in comparison_columns()), *also])
                if quantity == Quantity.LIVER_FF or frame_column(column).kind != "reference"]
     row = scan_frame(columns=columns, quantity=quantity, instance=None, scans=Scan.objects.filter(pk=scan.pk))
     if row.empty:

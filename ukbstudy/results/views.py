@@ -123,7 +123,7 @@ def outlier_scan(request, scan_id: int):
 
 
 def _record(request, form: VerdictForm, *, scan, comparison: Comparison) -> bool:
-    values = dict(scan_values(scan=scan, quantity=comparison.quantity))
+    values = dict(scan_values(scan=scan, quantity=comparison.quantity, also=(comparison.a, comparison.b)))
     try:
         outlier_verdict_record(subject=scan.subject, scan=scan, reviewer=request.user, quantity=comparison.quantity,
                                method_a=comparison.a, method_b=comparison.b, value_a=values.get(comparison.a),
@@ -137,7 +137,7 @@ def _record(request, form: VerdictForm, *, scan, comparison: Comparison) -> bool
 
 
 def _scan_context(scan, comparison: Comparison, form, can_review: bool) -> dict:
-    values = scan_values(scan=scan, quantity=comparison.quantity)
+    values = scan_values(scan=scan, quantity=comparison.quantity, also=(comparison.a, comparison.b))
     return {"subject": scan.subject, "scan": scan, "visit": scan.visit, "comparison": comparison, "form": form,
             "can_review": can_review, "images": scan_image_urls(scan), "history": verdict_history(scan=scan),
             "values": [(column_label(column), column, value) for column, value in values],

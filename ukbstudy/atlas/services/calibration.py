@@ -4,7 +4,7 @@ Design (how raw and corrected values are told apart): each (template set, correc
 ``ModelVersion`` of task ``liver_ff_atlas`` (name ``multi-atlas``, version ``<set>-<correction>``, config holding
 the templates, the registration settings, slope, intercept, n and reference field). Its measurements
 (method ``atlas``, quantity ``liver_ff``) hold the *corrected* value, with the raw readout in
-``details["raw"]``; the newest version is current, so ``subject_frame(columns=["atlas"])`` yields
+``details["raw"]``; the newest version is current, so ``scan_frame(columns=["atlas"])`` yields
 corrected values. Raw readouts also stay in ``AtlasReadout`` per scan and template set.
 """
 

@@ -1,8 +1,8 @@
 """Reads for measurements, one module per question asked of them:
 
 - ``measurements``: the measurement rows themselves (the API's list, each value's preference order);
-- ``frames``: one row per subject with the columns a report asks for;
-- ``datasets``: the liver fat paper's datasets A, B, C and all (built on the QC selectors);
+- ``frames``: one row per scan (participant and visit) with the columns a report asks for;
+- ``datasets``: the liver fat paper's datasets A, B, C and all, and ``repeat`` (built on the QC selectors);
 - ``exports``: the rows of a measurement export (``services.export_csv`` streams and records them).
 
 Import from the module that defines a name; this package defines only the constant they share.

@@ -7,8 +7,8 @@
 - ``B``: QC-passed scans of the first imaging visit whose subject has none: inference;
 - ``C``: a seeded random subset of B (1,000 by default): network against atlas;
 - ``all``: every processed scan of the first imaging visit, whatever its QC;
-- ``repeat``: every processed scan of the repeat imaging visit (instance 3) whose participant has a processed
-  scan of the first imaging visit too: the scans whose change between visits can be reviewed.
+- ``repeat``: QC-passed scans of the repeat imaging visit (instance 3) whose participant has a QC-passed scan
+  of the first imaging visit too: the scans whose change between visits is measured and reviewed.
 
 QC-passed means processed (a network input exists) and the newest visual QC verdict is pass. C is drawn by
 ranking B's subjects on a hash of (seed, eid), so a subject's membership only changes when B itself does.
@@ -97,8 +97,8 @@ def dataset_scans(name: str, *, field: str = DEFAULT_REFERENCE_FIELD, seed: int 
     if name == "all":
         return processed_scans().select_related("subject").order_by("subject__eid")
     if name == "repeat":
-        first = processed_scans().values("subject_id")
-        return processed_scans(instance=protocol.REPEAT_IMAGING_INSTANCE).filter(subject_id__in=first).select_related(
+        first = qc_passed_scans().values("subject_id")
+        return qc_passed_scans(instance=protocol.REPEAT_IMAGING_INSTANCE).filter(subject_id__in=first).select_related(
             "subject").order_by("subject__eid")
     if name not in DATASETS:
         raise UnknownDataset(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")

@@ -33,7 +33,7 @@ from ukbstudy.showcase.models import CovariateValue, ReferenceValue
 
 from ..models import Measurement, Method, Quantity
 from . import DEFAULT_REFERENCE_FIELD
-from .measurements import in_preference_order
+from .measurements import in_preference_order, method_choices
 
 # Frame column -> the scan's path to it.
 ATTRIBUTES = {"sex": "subject__sex", "age": "visit__age", "height": "visit__height_cm", "bmi": "visit__bmi",
@@ -110,8 +110,7 @@ def frame_column(text: str, *, quantity: str = Quantity.LIVER_FF) -> FrameColumn
 
 def known_methods() -> list[str]:
     """The app's methods, then any other label stored (values imported with ``import_measurements``)."""
-    stored = Measurement.all_objects.order_by().values_list("method", flat=True).distinct()
-    return list(Method.values) + sorted(set(stored) - set(Method.values))
+    return [token for token, _ in method_choices()]
 
 
 def scan_frame(*, columns: Sequence[str], quantity: str = Quantity.LIVER_FF,
@@ -120,7 +119,8 @@ def scan_frame(*, columns: Sequence[str], quantity: str = Quantity.LIVER_FF,
     row per neck-to-knee scan of ``instance`` (every visit with None), or of ``scans`` when given, in eid and
     instance order."""
     parsed = [frame_column(c, quantity=quantity) for c in dict.fromkeys(columns)]
-    rows = (scans if scans is not None else Scan.objects.filter(field_id=protocol.FIELD_ID))
+    rows = (scans.filter(subject__withdrawn=False) if scans is not None
+            else Scan.objects.filter(field_id=protocol.FIELD_ID))
     if instance is not None:
         rows = rows.filter(instance=instance)
     paths = {c.text: ATTRIBUTES[c.text] for c in parsed if c.kind == "attribute"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Case, CharField, QuerySet, Value, When
 from django.db.models.functions import Concat
 
-from ..models import Measurement
+from ..models import Measurement, Method, method_label
 
 # "name@version" of a measurement's model version (None without one): the API's and the CSV's
 # ``model_version_name``, made by the database so both read it the same way.
@@ -21,7 +21,7 @@ def measurements_with_version_name(measurements: QuerySet) -> QuerySet:
 
 def measurement_list() -> QuerySet:
     """Every measurement of a participant who has not withdrawn, with its subject and model version name."""
-    return measurements_with_version_name(Measurement.objects.select_related("subject"))
+    return measurements_with_version_name(Measurement.objects.select_related("subject", "scan"))
 
 
 def in_preference_order(measurements: QuerySet, subject_key: str = "subject_id") -> QuerySet:
@@ -32,3 +32,11 @@ def in_preference_order(measurements: QuerySet, subject_key: str = "subject_id")
                         When(model_version__isnull=False, then=Value(1)), default=Value(0))
     return measurements.annotate(version_rank=version_rank).order_by(
         subject_key, "-scan__instance", "version_rank", "created_at", "pk")
+
+
+def method_choices() -> list[tuple[str, str]]:
+    """(token, label) of the app's methods, then of every other label stored (values a lab imported with
+    ``import_measurements``, e.g. ``imported``), in that order."""
+    stored = (Measurement.all_objects.exclude(method__in=Method.values).order_by("method")
+              .values_list("method", flat=True).distinct())
+    return [*Method.choices, *((token, method_label(token)) for token in stored)]

@@ -55,6 +55,7 @@ STEPS = {  # each runs its capability on the demo cohort and prints a summary
 # segmentations and the segmentation benchmark's training), for bench/bench_paper.py.
 PROFILES = {
     "demo": {},
+    "longitudinal": {"liverfat": {"folds": 10, "overrides": {"downsample": 1}}},
     "paper": {"liverfat": {"folds": 10, "overrides": {}}, "atlas": {"c_subjects": 100},
               "marrow": {"manual": 75, "config": {"iterations": 300, "batch_size": 4, "base_channels": 8}}},
 }
@@ -67,6 +68,8 @@ class Command(BaseCommand):
         parser.add_argument("--subjects", type=int, default=40)
         parser.add_argument("--scale", type=float, default=0.5)
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--repeat-fraction", type=float, default=DEMO_REPEAT_FRACTION,
+                            help="Share of participants with a repeat imaging visit (instance 3).")
         parser.add_argument("--addrport", default="127.0.0.1:8000")
         parser.add_argument("--no-serve", action="store_true", help="Stop after the pipeline.")
         parser.add_argument("--skip", action="append", default=[], choices=sorted(STEPS),
@@ -74,10 +77,10 @@ class Command(BaseCommand):
         parser.add_argument("--profile", choices=sorted(PROFILES), default="demo",
                             help="Step sizes: demo (minutes on a laptop) or paper (the papers' sizes; longer).")
 
-    def handle(self, *args, subjects, scale, seed, addrport, no_serve, skip, profile, **options):
+    def handle(self, *args, subjects, scale, seed, repeat_fraction, addrport, no_serve, skip, profile, **options):
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
-        cohort = self._cohort(subjects, scale, seed)
+        cohort = self._cohort(subjects, scale, seed, repeat_fraction)
         with job_progress_lines(self._say):
             self._import(cohort)
             self._preprocess()
@@ -179,14 +182,14 @@ class Command(BaseCommand):
             except CommandError as exc:
                 self.stdout.write(f"(not enough data yet: {exc})")
 
-    def _cohort(self, subjects: int, scale: float, seed: int) -> Path:
+    def _cohort(self, subjects: int, scale: float, seed: int, repeat_fraction: float) -> Path:
         folder = (Path(settings.DATA_DIR) / "demo"
-                  / f"cohort-n{subjects}-s{scale:g}-seed{seed}-r{DEMO_REPEAT_FRACTION:g}-g{GENERATOR_VERSION}")
+                  / f"cohort-n{subjects}-s{scale:g}-seed{seed}-r{repeat_fraction:g}-g{GENERATOR_VERSION}")
         if not folder.exists():
             self.stdout.write(f"writing a synthetic cohort of {subjects} subjects to {folder} ...")
             partial = folder.with_name(folder.name + ".partial")
             shutil.rmtree(partial, ignore_errors=True)  # left over from an interrupted run
-            make_cohort(partial, subjects, seed=seed, scale=scale, repeat_fraction=DEMO_REPEAT_FRACTION)
+            make_cohort(partial, subjects, seed=seed, scale=scale, repeat_fraction=repeat_fraction)
             partial.rename(folder)  # the cohort folder appears complete or not at all
         return folder
 

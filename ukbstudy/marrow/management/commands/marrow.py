@@ -44,6 +44,8 @@ class Command(BaseCommand):
         train.add_argument("--seed", type=int, default=0)
         segment = sub.add_parser("segment", help="Segment processed scans with the current model.")
         segment.add_argument("--eid", type=int, nargs="+")
+        segment.add_argument("--instance", type=int, choices=(2, 3), default=2,
+                             help="The visit's scans: 2 first imaging visit (default), 3 repeat.")
         sub.add_parser("report", help="Held-out Dice (baseline beside attention model) and status counts.")
 
     def handle(self, *args, action, **options):
@@ -74,8 +76,9 @@ class Command(BaseCommand):
         if self._finished(job):
             self.stdout.write("\n".join(dice_lines()))
 
-    def _segment(self, eid: list[int] | None, **_):
-        scans = processed_scans().filter(subject__eid__in=eid) if eid else processed_scans()
+    def _segment(self, eid: list[int] | None, instance: int, **_):
+        scans = processed_scans(instance=instance)
+        scans = scans.filter(subject__eid__in=eid) if eid else scans
         try:
             job = marrow_segment_start(scans=scans)
         except NoModel as exc:

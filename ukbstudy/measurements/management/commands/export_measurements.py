@@ -11,7 +11,7 @@ from ukbstudy.measurements.services import export_csv
 
 
 class Command(BaseCommand):
-    help = ("Write measurements as CSV (long: one row per measurement; wide: one row per subject; tidy: one row "
+    help = ("Write measurements as CSV (long: one row per measurement; wide: one row per participant and visit; tidy: one row "
             "per participant and visit, for collaborators, with --include columns beside the measurements).")
 
     def add_arguments(self, parser):
