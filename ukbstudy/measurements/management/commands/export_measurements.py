@@ -11,8 +11,9 @@ from ukbstudy.measurements.services import export_csv
 
 
 class Command(BaseCommand):
-    help = ("Write measurements as CSV (long: one row per measurement; wide: one row per participant and visit; tidy: one row "
-            "per participant and visit, for collaborators, with --include columns beside the measurements).")
+    help = ("Write measurements as CSV (long: one row per measurement; wide: one row per participant and visit; "
+            "tidy: one row per participant and visit, for collaborators, with --include columns beside the "
+            "measurements).")
 
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=LAYOUTS, default=Export.Format.LONG)
