@@ -44,7 +44,8 @@ def test_the_tables_follow_the_papers_layout_with_outliers_carrying_all_three_va
 
 @pytest.fixture
 def stored(db, rater):
-    """Ten subjects in A (reference, network, atlas) and ten in C (network, atlas), as stored measurements."""
+    """Ten subjects in A (reference, network, atlas) and ten in C (network, atlas), as stored measurements: the
+    network's values on A out-of-fold, as cross-validation writes them."""
     a, c = frames(n=10)
     batch = ImportBatch.objects.create(kind=ImportBatch.Kind.FIELDS, source="test")
     version = ModelVersion.objects.create(task="liver_ff_atlas", name="multi-atlas", version="t", is_current=True)
@@ -55,7 +56,9 @@ def stored(db, rater):
             if not np.isnan(row.reference):
                 ReferenceValue.objects.create(subject=scan.subject, field="22402-2.0", value=row.reference,
                                               import_batch=batch)
-            measurement_record(scan=scan, quantity="liver_ff", method="network", value=row.network)
+            out_of_fold = {"out_of_fold": True, "fold": row.Index % 5} if frame is a else {}
+            measurement_record(scan=scan, quantity="liver_ff", method="network", value=row.network,
+                               details=out_of_fold)
             measurement_record(scan=scan, quantity="liver_ff", method="atlas", value=row.atlas, model_version=version,
                                details={"raw": row.atlas})
     return a
