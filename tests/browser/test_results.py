@@ -71,17 +71,17 @@ def test_a_reviewer_records_an_outlier_verdict_from_the_queue(admin_page):
     page = admin_page
     page.click("text=Outlier review")
     first = page.locator("#outliers tbody tr").first
-    eid = int(first.locator("a").inner_text())
+    eid, scan = int(first.locator("a").inner_text()), int(first.get_attribute("data-scan"))
     first.locator("a").click()
-    expect(page.locator("#subject-title")).to_have_text(f"Subject {eid}")
+    expect(page.locator("#subject-title")).to_have_text(f"Participant {eid}, visit 2")
     page.check("input[value=reference_implausible]")
     page.fill("#id_manual_value", "3.75")
     page.fill("#id_note", "=reference from another subject?")
     page.click("text=Record verdict")
     expect(page.locator("#verdict-history li").first).to_contain_text("Reference implausible")
     verdict = OutlierVerdict.objects.get()
-    assert (verdict.subject.eid, verdict.verdict, verdict.manual_value, verdict.reviewer.username) == (
-        eid, "reference_implausible", 3.75, "ada")
+    assert (verdict.subject.eid, verdict.scan_id, verdict.verdict, verdict.manual_value,
+            verdict.reviewer.username) == (eid, scan, "reference_implausible", 3.75, "ada")
     assert verdict.note == "=reference from another subject?"
     page.click("text=back to the queue")  # dataset A: the implausible reference has left it, yet stays listed
     reviewed = page.locator("#outliers tbody tr", has_text=str(eid))
@@ -105,8 +105,12 @@ def test_an_admin_downloads_measurements_whose_rows_match_the_database(admin_pag
     rows = list(csv.DictReader(io.StringIO(download(page, "#export-long"))))
     stored = Measurement.objects.select_related("subject")
     assert len(rows) == stored.count() == 120
-    assert {(int(r["eid"]), r["quantity"], r["method"], float(r["value"])) for r in rows} == {
-        (m.subject.eid, m.quantity, m.method, m.value) for m in stored}
+    assert {(int(r["eid"]), int(r["instance"]), int(r["scan"]), r["quantity"], r["method"], float(r["value"]))
+            for r in rows} == {(m.subject.eid, 2, m.scan_id, m.quantity, m.method, m.value) for m in stored}
     wide = list(csv.DictReader(io.StringIO(download(page, "#export-wide"))))
-    network = {m.subject.eid: m.value for m in stored.filter(quantity="liver_ff", method="network")}
-    assert {int(r["eid"]): float(r["liver_ff:network"]) for r in wide} == network and len(network) == 40
+    network = stored.filter(quantity="liver_ff", method="network")
+    trained = {m.scan_id: m.value for m in network if "out_of_fold" not in m.details}  # inference on B
+    out_of_fold = {m.scan_id: m.value for m in network if "out_of_fold" in m.details}  # cross-validation on A
+    assert {int(r["scan"]): float(r["liver_ff:network"]) for r in wide if r["liver_ff:network"]} == trained
+    assert {int(r["scan"]): float(r["liver_ff:network_oof"]) for r in wide if r["liver_ff:network_oof"]} == out_of_fold
+    assert len(trained) + len(out_of_fold) == len(wide) == 40

@@ -35,17 +35,17 @@ def test_a_deep_links_form_shows_what_was_computed_and_computes_the_same_again(v
     page = viewer_page
     page.goto(f"{live_server.url}/results/compare/?threshold=10")
     expect(page.locator("#id_a")).to_have_value("reference")
-    expect(page.locator("#id_b")).to_have_value("network")
+    expect(page.locator("#id_b")).to_have_value("network_oof")
     expect(page.locator("#id_threshold")).to_have_value("10")
     comparison = page.locator(".result-table tbody td").first
-    expect(comparison).to_have_text("Reference 22402-2.0 vs Regression network")
+    expect(comparison).to_have_text("Reference 22402-2.0 vs Network, cross-validation out-of-fold")
     page.click("text=Compare")
-    expect(page).to_have_url(f"{live_server.url}/results/compare/?a=reference&b=network&quantity=liver_ff"
+    expect(page).to_have_url(f"{live_server.url}/results/compare/?a=reference&b=network_oof&quantity=liver_ff"
                              "&dataset=A&threshold=10")
-    expect(comparison).to_have_text("Reference 22402-2.0 vs Regression network")  # never reference vs itself
+    expect(comparison).to_have_text("Reference 22402-2.0 vs Network, cross-validation out-of-fold")  # never reference vs itself
 
     page.goto(f"{live_server.url}/results/outliers/?n=3")
-    expect(page.locator("#id_b")).to_have_value("network")
+    expect(page.locator("#id_b")).to_have_value("network_oof")
     expect(page.locator("#id_n")).to_have_value("3")
     expect(page.locator("#id_review")).to_have_value("all")
     ranked = page.locator("#outliers tbody tr").all_inner_texts()

@@ -93,7 +93,9 @@ def test_an_admin_reads_and_downloads_the_three_way_comparison(login, rater):
         if index < 12:
             ReferenceValue.objects.create(subject=scan.subject, field="22402-2.0", value=truth + 0.2 * (index % 3),
                                           import_batch=batch)
-        measurement_record(scan=scan, quantity="liver_ff", method="network", value=truth + 0.3 * (index % 4 - 1.5))
+        out_of_fold = {"out_of_fold": True, "fold": index % 4} if index < 12 else {}  # cross-validation on A
+        measurement_record(scan=scan, quantity="liver_ff", method="network", value=truth + 0.3 * (index % 4 - 1.5),
+                           details=out_of_fold)
         measurement_record(scan=scan, quantity="liver_ff", method="atlas", value=truth - 0.25 * (index % 5 - 2),
                            model_version=atlas, details={"raw": truth})
     page = login("admin", "/atlas/three-way/")
