@@ -56,7 +56,8 @@ def test_a_viewer_follows_the_implausible_change_to_the_participant_and_the_queu
     page = login("viewer", "/results/longitudinal/")
     first, second, outlier = pairs["first"], pairs["second"], pairs["outlier"]
     change = second - first
-    expect(page.locator("#pairs-count")).to_have_text(f"{N} participants with a QC-passed scan at both visits (dataset repeat).")
+    expect(page.locator("#pairs-count")).to_have_text(
+        f"{N} participants with a QC-passed scan at both visits (dataset repeat).")
     summary = cells(page.locator("#change-summary tbody tr", has_text=LABEL))
     assert summary[1] == str(N)
     assert float(summary[4]) == pytest.approx(change.mean(), abs=0.006)

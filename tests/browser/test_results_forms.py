@@ -42,7 +42,8 @@ def test_a_deep_links_form_shows_what_was_computed_and_computes_the_same_again(v
     page.click("text=Compare")
     expect(page).to_have_url(f"{live_server.url}/results/compare/?a=reference&b=network_oof&quantity=liver_ff"
                              "&dataset=A&threshold=10")
-    expect(comparison).to_have_text("Reference 22402-2.0 vs Network, cross-validation out-of-fold")  # never reference vs itself
+    # never reference vs itself
+    expect(comparison).to_have_text("Reference 22402-2.0 vs Network, cross-validation out-of-fold")
 
     page.goto(f"{live_server.url}/results/outliers/?n=3")
     expect(page.locator("#id_b")).to_have_value("network_oof")
