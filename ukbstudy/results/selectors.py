@@ -17,10 +17,10 @@ from django.db.models import Case, Count, Max, Min, QuerySet, Value, When
 from ml.ukb import protocol
 from ml.ukb.fields import CATALOGUE, CENTRE_NAMES, FIELD_BY_KEY, FIELDS, basket_field, parse_column
 from ukbstudy.imaging.models import Scan
-from ukbstudy.measurements.models import Measurement, Method, Quantity
+from ukbstudy.measurements.models import Measurement, Method, Quantity, method_label
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.measurements.selectors.datasets import dataset_scans, excluded_reference_subject_ids, qc_passed_scans
-from ukbstudy.measurements.selectors.frames import frame_column, scan_frame
+from ukbstudy.measurements.selectors.frames import UnknownColumn, frame_column, scan_frame
 from ukbstudy.qc.models import QCDecision, Reason, Verdict
 from ukbstudy.qc.selectors import scans_with_qc_status
 from ukbstudy.showcase.models import CovariateValue, ReferenceValue
@@ -35,19 +35,19 @@ REFERENCE_FIELDS = tuple(spec for spec in FIELDS if spec.kind == "reference")
 
 
 def column_label(column: str) -> str:
-    """A readable name for a scan_frame column ('network' -> 'Network', 'reference:22436-2.0' -> ...,
-    'network@2' -> 'Network, first imaging visit')."""
-    base, at, visit = column.rpartition("@")
-    if at and visit.isdigit() and int(visit) in VISIT_NAMES:
-        return f"{column_label(base)}, {VISIT_NAMES[int(visit)].lower()}"
-    name, _, qualifier = column.partition(":")
-    if name == "reference":
-        field = qualifier or DEFAULT_REFERENCE_FIELD
-        return f"Reference {field}"
-    if name in Method.values:
-        return f"{Method(name).label}" + (f" ({qualifier})" if qualifier else "")
-    if name == f"{Method.NETWORK}_oof":
-        return "Network, cross-validation out-of-fold" + (f" ({qualifier})" if qualifier else "")
+    """A readable name for a scan_frame column ('network' -> 'Regression network', 'reference:22436-2.0' ->
+    'Reference 22436-2.0', 'network@2' -> 'Regression network, first imaging visit')."""
+    try:
+        parsed = frame_column(column)
+    except UnknownColumn:
+        return column
+    if parsed.kind == "method" and parsed.at_instance is not None or parsed.kind != "method" and "@" in column:
+        return f"{column_label(column.rpartition('@')[0])}, {VISIT_NAMES[int(column.rpartition('@')[2])].lower()}"
+    if parsed.kind == "reference":
+        return "Reference " + (DEFAULT_REFERENCE_FIELD if column == "reference" else column.partition(":")[2])
+    if parsed.kind == "method":
+        name = "Network, cross-validation out-of-fold" if parsed.out_of_fold else method_label(parsed.method)
+        return name + (f" ({parsed.quantity})" if ":" in column else "")
     if column in FIELD_BY_KEY:
         return FIELD_BY_KEY[column].label
     return _field_label(column) or (column.capitalize() if column.islower() else column)
@@ -57,10 +57,13 @@ def column_unit(column: str) -> str:
     """The unit a column's values are stored in ('%' for every fat fraction, 'years' for age; '' if none).
 
     Every reference field and every method measures a fat fraction (liver PDFF or bone marrow FF), in %."""
-    name = column.partition(":")[0].partition("@")[0]
-    if name == "reference" or name in Method.values or name == f"{Method.NETWORK}_oof":
+    try:
+        parsed = frame_column(column)
+    except UnknownColumn:
+        return ""
+    if parsed.kind in ("reference", "method"):
         return "%"
-    spec = FIELD_BY_KEY.get(column)
+    spec = FIELD_BY_KEY.get(column.partition("@")[0])
     return spec.unit if spec else ""
 
 

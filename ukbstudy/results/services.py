@@ -7,9 +7,10 @@ import math
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ml.ukb.protocol import FIRST_IMAGING_INSTANCE
 from ukbstudy.imaging.models import Scan
 from ukbstudy.measurements.models import Measurement, Method, Quantity
-from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
+from ukbstudy.measurements.selectors.frames import UnknownColumn, frame_column
 from ukbstudy.measurements.services import measurement_record
 from ukbstudy.subjects.models import Subject
 
@@ -17,11 +18,15 @@ from .models import OutlierVerdict
 
 
 def reference_field_of(*columns: str) -> str:
-    """The reference field a comparison involves ('' when neither column is a reference)."""
+    """The reference field instance a comparison involves, e.g. "22402-2.0" ('' when neither column is a
+    reference); a reference read at the row's visit is the first imaging visit's (the datasets' visit)."""
     for column in columns:
-        name, _, qualifier = column.partition(":")
-        if name == "reference":
-            return qualifier or DEFAULT_REFERENCE_FIELD
+        try:
+            parsed = frame_column(column)
+        except UnknownColumn:
+            continue
+        if parsed.kind == "reference":
+            return parsed.field_at(FIRST_IMAGING_INSTANCE)
     return ""
 
 
