@@ -16,15 +16,12 @@ withdrawn participants are skipped and counted.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import logging
 import math
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from operator import itemgetter
 from pathlib import Path
 from typing import IO
 
@@ -33,6 +30,7 @@ from django.db import transaction
 from ml.ukb import protocol
 from ml.ukb.showcase import EID_PATTERN, MAX_EID, MAX_REPORTED_ERRORS, NUMBER_PATTERN
 from ukbstudy.imaging.models import Scan
+from ukbstudy.subjects import csv_files
 from ukbstudy.subjects.models import ImportBatch, Subject
 
 from .models import METHOD_TOKEN_PATTERN, Measurement, Method, Quantity
@@ -103,10 +101,12 @@ def measurements_import(*, path_or_file: str | Path | IO, imported_by=None) -> M
     """Import the measurements CSV (a path or an open file); raises MeasurementImportError, writing nothing,
     on any problem in the file."""
     source, text = _read(path_or_file)
-    rows, problems = _parse(text)
+    rows, problems = csv_files.parse_rows(text, columns=COLUMNS, required=REQUIRED_COLUMNS, row=_parse_row,
+                                          what="measurements", error=MeasurementImportError,
+                                          unknown_hint="; remove other columns")
     problems += _duplicates(rows)
     scans, withdrawn = _resolve(rows, problems)
-    _raise_if_any(problems)
+    csv_files.raise_if_any(problems, error=MeasurementImportError)
     report = MeasurementImportReport(rows=len(rows))
     rows = [row for row in rows if row.eid not in withdrawn]
     report.withdrawn_skipped = report.rows - len(rows)
@@ -121,70 +121,15 @@ def measurements_import(*, path_or_file: str | Path | IO, imported_by=None) -> M
 # Reading and checking cells ------------------------------------------------------------------------------
 
 def _read(path_or_file: str | Path | IO) -> tuple[_Source, str]:
-    if hasattr(path_or_file, "read"):
-        name, data = getattr(path_or_file, "name", None) or "upload", path_or_file.read()
-    else:
-        try:
-            name, data = str(path_or_file), Path(path_or_file).read_bytes()
-        except OSError as exc:
-            raise MeasurementImportError([f"cannot read {path_or_file}: {exc.strerror}"]) from None
+    name, data = csv_files.read_file(path_or_file, error=MeasurementImportError)
     data = data.encode() if isinstance(data, str) else data
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise MeasurementImportError([f"the file is not UTF-8 text (byte {exc.start})"]) from None
+    text = csv_files.decode(data, error=MeasurementImportError)
     return _Source(name=str(name), sha256=hashlib.sha256(data).hexdigest()), text
 
 
-def _raise_if_any(problems: list[tuple[int, str]]) -> None:
-    """Problems are (line, message); they are reported in line order."""
-    if problems:
-        raise MeasurementImportError([message for _, message in sorted(problems, key=itemgetter(0))])
-
-
-def _parse(text: str) -> tuple[list[_Row], list[tuple[int, str]]]:
-    """The rows whose cells are all valid, and a problem for every bad cell of the others."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows, problems = [], []
-    try:
-        columns = _header(next(reader, []))
-        end = reader.line_num
-        for cells in reader:
-            line, end = end + 1, reader.line_num
-            if any(cell.strip() for cell in cells):
-                rows.append(_parse_row(line, columns, cells, problems))
-    except csv.Error as exc:
-        raise MeasurementImportError([f"line {reader.line_num}: {exc}"]) from None
-    if not rows:
-        problems.append((1, "the file has no measurements"))
-    return [row for row in rows if row is not None], problems
-
-
-def _header(cells: list[str]) -> list[str]:
-    columns = [cell.strip().lower() for cell in cells]
-    if not any(columns):
-        raise MeasurementImportError([f"line 1: the file has no header (expected {','.join(COLUMNS)})"])
-    errors = [f"line 1, column {name or '(empty)'}: unknown column (expected {', '.join(COLUMNS)}; remove "
-              "other columns)" for name in columns if name not in COLUMNS]
-    errors += [f"line 1, column {name}: given twice" for name in sorted(set(columns)) if columns.count(name) > 1]
-    errors += [f"line 1: column {name} is missing" for name in REQUIRED_COLUMNS if name not in columns]
-    if errors:
-        raise MeasurementImportError(errors)
-    return columns
-
-
-def _parse_row(line: int, columns: list[str], cells: list[str], problems: list) -> _Row | None:
-    if len(cells) > len(columns):
-        problems.append((line, f"line {line}: {len(cells)} cells but the header has {len(columns)} columns"))
-        return None
-    raw = dict.fromkeys(COLUMNS, "") | {name: cell.strip() for name, cell in zip(columns, cells, strict=False)}
-    values, bad = {}, len(problems)
-    for name in COLUMNS:
-        try:
-            values[name] = _CELLS[name](raw[name])
-        except ValueError as exc:
-            problems.append((line, f"line {line}, column {name}: {exc}"))
-    return _Row(line=line, **values) if len(problems) == bad else None
+def _parse_row(line: int, header: list[str], cells: list[str], problems: list) -> _Row | None:
+    values = csv_files.parse_cells(line, header, cells, problems, columns=COLUMNS, parsers=_CELLS)
+    return None if values is None else _Row(line=line, **values)
 
 
 def _required(value: str) -> str:

@@ -19,14 +19,11 @@ is never rewritten). Rows of withdrawn participants are skipped.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from operator import itemgetter
 from pathlib import Path
 from typing import IO
 
@@ -36,6 +33,7 @@ from django.utils import timezone
 
 from ml.ukb import protocol
 from ukbstudy.imaging.models import Scan
+from ukbstudy.subjects import csv_files
 from ukbstudy.subjects.models import Subject
 
 from .models import CONFIDENCE_RANGE, QCDecision, Reason, Verdict
@@ -87,9 +85,12 @@ def qc_decisions_import(*, path_or_file: str | Path | IO, imported_by=None) -> Q
 
     The rows are past decisions, so review locks (which guard live reviewing) do not stop them; a rater
     holding one of these scans simply finds its rating count updated when they save."""
-    rows, problems = _parse(_read_text(path_or_file))
+    _, data = csv_files.read_file(path_or_file, error=QCImportError)
+    text = csv_files.decode(data, error=QCImportError)
+    rows, problems = csv_files.parse_rows(text, columns=COLUMNS, required=REQUIRED_COLUMNS, row=_parse_row,
+                                          what="decisions", error=QCImportError)
     scans, raters, withdrawn = _resolve(rows, problems)
-    _raise_if_any(problems)
+    csv_files.raise_if_any(problems, error=QCImportError)
     report = QCImportReport(rows=len(rows), imported_by=imported_by.get_username() if imported_by else "")
     rows = [row for row in rows if row.eid not in withdrawn]
     report.withdrawn_skipped = report.rows - len(rows)
@@ -104,73 +105,11 @@ def qc_decisions_import(*, path_or_file: str | Path | IO, imported_by=None) -> Q
     return report
 
 
-# Reading and checking cells ------------------------------------------------------------------------------
+# Checking cells ------------------------------------------------------------------------------------------
 
-def _read_text(path_or_file: str | Path | IO) -> str:
-    if hasattr(path_or_file, "read"):
-        data = path_or_file.read()
-    else:
-        try:
-            data = Path(path_or_file).read_bytes()
-        except OSError as exc:
-            raise QCImportError([f"cannot read {path_or_file}: {exc.strerror}"]) from None
-    if isinstance(data, str):
-        return data
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise QCImportError([f"the file is not UTF-8 text (byte {exc.start})"]) from None
-
-
-def _raise_if_any(problems: list[tuple[int, str]]) -> None:
-    """Problems are (line, message); they are reported in line order."""
-    if problems:
-        raise QCImportError([message for _, message in sorted(problems, key=itemgetter(0))])
-
-
-def _parse(text: str) -> tuple[list[_Row], list[tuple[int, str]]]:
-    """The rows whose cells are all valid, and a problem for every bad cell of the others."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows, problems = [], []
-    try:
-        columns = _header(next(reader, []))
-        end = reader.line_num
-        for cells in reader:
-            line, end = end + 1, reader.line_num
-            if any(cell.strip() for cell in cells):
-                rows.append(_parse_row(line, columns, cells, problems))
-    except csv.Error as exc:
-        raise QCImportError([f"line {reader.line_num}: {exc}"]) from None
-    if not rows:
-        problems.append((1, "the file has no decisions"))
-    return [row for row in rows if row is not None], problems
-
-
-def _header(cells: list[str]) -> list[str]:
-    columns = [cell.strip().lower() for cell in cells]
-    if not any(columns):
-        raise QCImportError([f"line 1: the file has no header (expected {','.join(COLUMNS)})"])
-    errors = [f"line 1, column {name or '(empty)'}: unknown column (expected {', '.join(COLUMNS)})"
-              for name in columns if name not in COLUMNS]
-    errors += [f"line 1, column {name}: given twice" for name in sorted(set(columns)) if columns.count(name) > 1]
-    errors += [f"line 1: column {name} is missing" for name in REQUIRED_COLUMNS if name not in columns]
-    if errors:
-        raise QCImportError(errors)
-    return columns
-
-
-def _parse_row(line: int, columns: list[str], cells: list[str], problems: list) -> _Row | None:
-    if len(cells) > len(columns):
-        problems.append((line, f"line {line}: {len(cells)} cells but the header has {len(columns)} columns"))
-        return None
-    raw = dict.fromkeys(COLUMNS, "") | {name: cell.strip() for name, cell in zip(columns, cells, strict=False)}
-    values, bad = {}, len(problems)
-    for name in COLUMNS:
-        try:
-            values[name] = _CELLS[name](raw[name])
-        except ValueError as exc:
-            problems.append((line, f"line {line}, column {name}: {exc}"))
-    if len(problems) > bad:
+def _parse_row(line: int, header: list[str], cells: list[str], problems: list) -> _Row | None:
+    values = csv_files.parse_cells(line, header, cells, problems, columns=COLUMNS, parsers=_CELLS)
+    if values is None:
         return None
     broken = qc_decision_problems(verdict=values["verdict"], reason=values["reason"])  # before any history
     if broken:
@@ -298,7 +237,7 @@ def _plan(rows: list[_Row], scans: dict, raters: dict, *, now: datetime, report:
     new, problems = [], []
     for scan_id, scan_rows in by_scan.items():
         new += _replay(scan_id, scan_rows, recorded.get(scan_id, []), raters, now, report, problems)
-    _raise_if_any(problems)
+    csv_files.raise_if_any(problems, error=QCImportError)
     return new
 
 
