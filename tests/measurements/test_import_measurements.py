@@ -116,6 +116,14 @@ def test_the_app_methods_are_refused_with_a_label_to_use_instead(tmp_path, cohor
             measurements_import(path_or_file=write(tmp_path, text))
 
 
+def test_labels_that_name_another_report_column_are_refused(tmp_path, cohort):
+    for method in ("network_oof", "lab_oof", "reference", "age", "bmd_spine", "eid"):
+        text = f"eid,instance,quantity,method,value\n1000001,2,liver_ff,{method},4\n"
+        with pytest.raises(MeasurementImportError, match="names another column of reports and exports"):
+            measurements_import(path_or_file=write(tmp_path, text))
+    assert not Measurement.all_objects.exists()
+
+
 def test_a_duplicate_row_names_both_lines(tmp_path, cohort):
     text = GOOD + "1000001,2,liver_ff,imported,4.5,%\n"
     with pytest.raises(MeasurementImportError) as caught:

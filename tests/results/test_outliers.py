@@ -171,3 +171,15 @@ def test_two_visits_of_a_participant_are_reviewed_separately(scans):
     assert Measurement.objects.get(scan=repeat, method="manual").value == 7.75  # untouched by the other visit
     assert [v.verdict for v in verdict_history(scan=repeat)] == ["network_wrong"]
     assert [v.verdict for v in verdict_history(scan=first)] == ["both_plausible"]
+
+
+def test_a_verdict_on_the_repeat_visits_reference_names_that_visits_field(rater):
+    subject = make_subject()
+    scans = {instance: make_scan(subject, instance, processing_state="processed") for instance in (2, 3)}
+    record = {"subject": subject, "reviewer": rater, "verdict": "reference_implausible", "method_b": "reference"}
+    on_repeat = outlier_verdict_record(scan=scans[3], method_a="reference@2", **record)
+    on_first = outlier_verdict_record(scan=scans[2], method_a="network_oof", **record)
+    fixed = outlier_verdict_record(scan=scans[3], method_a="network", **{**record, "method_b": "reference:22436-2.0"})
+    # the reference read at the reviewed scan's visit: 22402-3.0 is not the first visit's 22402-2.0
+    assert (on_repeat.reference_field, on_first.reference_field, fixed.reference_field) == (
+        "22402-3.0", "22402-2.0", "22436-2.0")

@@ -9,14 +9,15 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from ukbstudy.imaging.models import Scan
+from ukbstudy.showcase.models import CovariateValue
 from ukbstudy.subjects.models import Subject, Visit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# The state before visits: the migrations that need them (subjects.0007, imaging.0004, measurements.0007 and
-# 0008, which depend on subjects.0007) are unapplied; every other app stays at its leaf.
+# The state before visits: the migrations that need them (subjects.0007, imaging.0004, showcase.0004,
+# measurements.0007 and 0008, which depend on subjects.0007) are unapplied; every other app stays at its leaf.
 BEFORE = [("subjects", "0006_scans_and_showcase_values_moved"), ("imaging", "0003_scan_archive_in_place"),
-          ("measurements", "0006_export_format_tidy")]
+          ("measurements", "0006_export_format_tidy"), ("showcase", "0003_value_field")]
 MOVED = ("age", "height_cm", "bmi", "centre")
 
 
@@ -66,8 +67,16 @@ def test_attributes_move_to_the_first_visit_and_scans_get_their_visits(before_vi
     gone = OldSubject.objects.create(eid=1009, sex="F", age=70.0, withdrawn=True)
     ids = {"2": old_scan(apps, both, 2, batch).pk, "3": old_scan(apps, both, 3, batch).pk,
            "repeat_only": old_scan(apps, repeat_only, 3, batch).pk, "gone": old_scan(apps, gone, 2, batch).pk}
+    # Before visits, the repeat visit's age and BMI of a basket were kept as covariates.
+    OldCovariate = apps.get_model("showcase", "CovariateValue")
+    for field, value in (("21003-3.0", 63.0), ("21001-3.0", 25.1), ("23204-2.0", 1.2)):
+        OldCovariate.objects.create(subject=repeat_only, field=field, value=value, import_batch=batch)
 
     migrate(None)
+
+    moved = Visit.all_objects.get(subject__eid=1002, instance=3)
+    assert (moved.age, moved.bmi, moved.height_cm) == (63.0, 25.1, None)
+    assert list(CovariateValue.all_objects.values_list("field", flat=True)) == ["23204-2.0"]  # the others moved
 
     first = Visit.all_objects.get(subject__eid=1001, instance=2)
     assert (first.age, first.height_cm, first.bmi, first.centre, first.date) == (61.0, 170.5, 24.3, 11026, None)
@@ -76,7 +85,7 @@ def test_attributes_move_to_the_first_visit_and_scans_get_their_visits(before_vi
     assert Scan.all_objects.get(pk=ids["2"]).visit_id == first.pk
     assert Scan.all_objects.get(pk=ids["3"]).visit_id == second.pk
     only = Scan.all_objects.get(pk=ids["repeat_only"])
-    assert (only.visit.subject.eid, only.visit.instance, only.visit.age) == (1002, 3, None)
+    assert (only.visit.subject.eid, only.visit.instance, only.visit.age) == (1002, 3, 63.0)
     assert list(Visit.all_objects.filter(subject__eid=1002).values_list("instance", flat=True)) == [3]
     assert not Visit.all_objects.filter(subject__eid=1003).exists()
     assert Visit.all_objects.get(subject__eid=1009, instance=2).age == 70.0  # a withdrawn participant's too

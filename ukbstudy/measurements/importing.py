@@ -28,12 +28,14 @@ from typing import IO
 from django.db import transaction
 
 from ml.ukb import protocol
+from ml.ukb.fields import FIELD_BY_KEY
 from ml.ukb.showcase import EID_PATTERN, MAX_EID, MAX_REPORTED_ERRORS, NUMBER_PATTERN
 from ukbstudy.imaging.models import Scan
 from ukbstudy.subjects import csv_files
 from ukbstudy.subjects.models import ImportBatch, Subject
 
 from .models import METHOD_TOKEN_PATTERN, Measurement, Method, Quantity
+from .selectors.frames import ATTRIBUTES, OUT_OF_FOLD
 
 logger = logging.getLogger(__name__)
 
@@ -156,10 +158,18 @@ def _quantity(value: str) -> str:
     return value.lower()
 
 
+# Column names of scan_frame a label would be read as (or hidden behind).
+RESERVED_LABELS = frozenset({*ATTRIBUTES, "reference", "scan", "eid", "instance", *FIELD_BY_KEY})
+
+
 def _method(value: str) -> str:
     if _required(value) in Method.values:
         raise ValueError(f"{value!r} is one of the app's own methods (its values carry a model version, a run or "
                          f"a reviewer); choose another label, such as {SUGGESTED_METHOD!r}")
+    if value.endswith(OUT_OF_FOLD) or value in RESERVED_LABELS:
+        raise ValueError(f"{value!r} names another column of reports and exports (a visit attribute, the "
+                         f"reference, a covariate or an out-of-fold column, ..._oof); choose another label, such "
+                         f"as {SUGGESTED_METHOD!r}")
     if not _METHOD.match(value):
         raise ValueError(f"{value!r} is not a method label (lowercase letters, digits and _, a letter first, at "
                          f"most 16 characters, e.g. {SUGGESTED_METHOD!r})")

@@ -81,9 +81,9 @@ def change_frame(*, column: str, quantity: str = Quantity.LIVER_FF) -> pd.DataFr
     frame = scan_frame(columns=[column, "sex", "age", "bmi"], quantity=quantity, instance=None,
                        scans=paired_scans())
     frame = frame.drop_duplicates(["eid", "instance"])  # the first scan of a visit (scan_frame's order)
-    dates = dict(Scan.objects.filter(pk__in=frame["scan"].tolist()).values_list("pk", "visit__date"))
-    study_dates = dict(Scan.objects.filter(pk__in=frame["scan"].tolist()).values_list("pk", "study_date"))
-    frame["date"] = frame["scan"].map(lambda pk: dates.get(pk) or study_dates.get(pk))
+    dates = {pk: visit_date or study_date for pk, visit_date, study_date in paired_scans().values_list(
+        "pk", "visit__date", "study_date")}
+    frame["date"] = frame["scan"].map(dates)
     both = frame[frame["instance"] == FIRST].merge(frame[frame["instance"] == REPEAT], on="eid",
                                                    suffixes=("_2", "_3")).set_index("eid")
     paired = pd.DataFrame({
@@ -224,16 +224,22 @@ def participant_visits(*, subject: Subject) -> list[dict]:
 def participant_changes(*, subject: Subject) -> list[dict]:
     """Per quantity and method with a value at both visits, the values (as reports use them, whatever the
     scans' QC: the page shows each scan's QC status) and the change."""
+    measured = set(Measurement.objects.filter(subject=subject).order_by().values_list("quantity", "method"))
+    columns = {f"{method}:{quantity}": f"{dict(Quantity.choices)[quantity]}, {method_label(method).lower()}"
+               for quantity, method in sorted(measured, key=lambda pair: (Quantity.values.index(pair[0]), pair[1]))}
+    if ReferenceValue.objects.filter(subject=subject, field=f"22402-{REPEAT}.0").exists():
+        columns = {"reference": "Liver PDFF reference (field 22402)", **columns}
+    if not columns:
+        return []
+    frame = scan_frame(columns=list(columns), instance=None, scans=Scan.objects.filter(subject=subject))
+    by_visit = frame.drop_duplicates("instance").set_index("instance")  # the first scan of each visit
+    if FIRST not in by_visit.index or REPEAT not in by_visit.index:
+        return []
     rows = []
-    for column in change_columns():
-        frame = scan_frame(columns=[column.column], quantity=column.quantity, instance=None,
-                           scans=Scan.objects.filter(subject=subject)).drop_duplicates("instance")
-        values = dict(zip(frame["instance"], frame[column.column], strict=True))
-        first, second = values.get(FIRST, np.nan), values.get(REPEAT, np.nan)
+    for column, label in columns.items():
+        first, second = by_visit.at[FIRST, column], by_visit.at[REPEAT, column]
         if not (np.isnan(first) or np.isnan(second)):
-            rows.append({"label": column.label, "first": None if np.isnan(first) else first,
-                         "second": None if np.isnan(second) else second,
-                         "change": None if np.isnan(first) or np.isnan(second) else second - first})
+            rows.append({"label": label, "first": first, "second": second, "change": second - first})
     return rows
 
 

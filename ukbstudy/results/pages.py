@@ -323,7 +323,7 @@ def regression(frame: pd.DataFrame, *, dependent: str, explanatory: str, covaria
                transform: str) -> dict:
     """Univariable ``dependent ~ explanatory * sex`` table and the cumulative model sequence: Model 1 is
     explanatory + sex, each next model adds the next covariate (BMFF paper Tables 5-8)."""
-    labels = {column: column_label(column) for column in frame.columns}
+    labels = {column: column_label(column) for column in frame.columns if column not in ("scan", "eid", "instance")}
     tables, messages = [], []
     try:
         tables.append(univariable_table(univariable_family(frame, [(dependent, explanatory)], labels=labels)))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
-from django.db.models import Case, Count, Max, Min, QuerySet, Value, When
+from django.db.models import Case, Count, Max, Min, Q, QuerySet, Value, When
 
 from ml.ukb import protocol
 from ml.ukb.fields import CATALOGUE, CENTRE_NAMES, FIELD_BY_KEY, FIELDS, basket_field, parse_column
@@ -21,6 +21,7 @@ from ukbstudy.measurements.models import Measurement, Method, Quantity, method_l
 from ukbstudy.measurements.selectors import DEFAULT_REFERENCE_FIELD
 from ukbstudy.measurements.selectors.datasets import dataset_scans, excluded_reference_subject_ids, qc_passed_scans
 from ukbstudy.measurements.selectors.frames import UnknownColumn, frame_column, scan_frame
+from ukbstudy.measurements.selectors.measurements import method_choices
 from ukbstudy.qc.models import QCDecision, Reason, Verdict
 from ukbstudy.qc.selectors import scans_with_qc_status
 from ukbstudy.showcase.models import CovariateValue, ReferenceValue
@@ -85,8 +86,7 @@ def comparison_columns() -> list[tuple[str, str]]:
     """Columns two methods can be compared on: reference fields, then measurement methods."""
     references = [("reference" if f"{spec.field}-2.0" == DEFAULT_REFERENCE_FIELD else f"reference:{spec.field}-2.0",
                    f"Reference {spec.field}-2.0 ({spec.name})") for spec in REFERENCE_FIELDS]
-    return references + [(method, label) for method, label in Method.choices] + [
-        (f"{Method.NETWORK}_oof", column_label(f"{Method.NETWORK}_oof"))]
+    return references + method_choices() + [(f"{Method.NETWORK}_oof", column_label(f"{Method.NETWORK}_oof"))]
 
 
 def visit_columns() -> list[tuple[str, str]]:
@@ -103,8 +103,8 @@ def regression_columns() -> list[tuple[str, str]]:
     subject = [(c, c.capitalize()) for c in ("age", "height", "bmi")]
     references = comparison_columns()[: len(REFERENCE_FIELDS)]
     measured = set(Measurement.all_objects.order_by().values_list("method", "quantity").distinct())
-    methods = [(f"{method}:{quantity}", f"{method_label} ({quantity})")
-               for quantity in Quantity.values for method, method_label in Method.choices
+    methods = [(f"{method}:{quantity}", f"{label} ({quantity})")
+               for quantity in Quantity.values for method, label in method_choices()
                if (method, quantity) in measured]
     covariates = [(spec.key, spec.label) for spec in FIELDS if spec.kind == "covariate"]
     return subject + references + methods + covariates + basket_covariates()
@@ -181,9 +181,10 @@ def coverage() -> tuple[list[str], list[tuple[str, list[int]]]]:
     references = dict(ReferenceValue.objects.values_list("field").annotate(n=Count("subject", distinct=True))
                       .order_by())
     fields = [f"{spec.field}-2.0" for spec in REFERENCE_FIELDS]
-    header = [f"reference {field}" for field in fields] + list(Method.values)
+    tokens = [token for token, _ in method_choices()]
+    header = [f"reference {field}" for field in fields] + tokens
     rows = [(quantity, [references.get(f, 0) if quantity == Quantity.LIVER_FF else 0 for f in fields]
-             + [methods.get((quantity, method), 0) for method in Method.values]) for quantity in Quantity.values]
+             + [methods.get((quantity, method), 0) for method in tokens]) for quantity in Quantity.values]
     return header, rows
 
 
@@ -218,9 +219,10 @@ class Comparison:
 def comparison_frame(comparison: Comparison, *, also: Iterable[int] = ()) -> pd.DataFrame:
     """scan, eid, instance and both columns for the dataset's scans, and the scans of ``also`` (scan ids)
     (rows with missing values kept: analysis counts them)."""
-    scans = set(dataset_scans(comparison.dataset, field=comparison.field).values_list("pk", flat=True))
+    scans = Scan.objects.filter(Q(pk__in=dataset_scans(comparison.dataset, field=comparison.field).values("pk"))
+                                | Q(pk__in=list(also)))
     return scan_frame(columns=[comparison.a, comparison.b], quantity=comparison.quantity, instance=None,
-                      scans=Scan.objects.filter(pk__in=scans | set(also))).reset_index(drop=True)
+                      scans=scans).reset_index(drop=True)
 
 
 def queue_frame(comparison: Comparison) -> pd.DataFrame:

@@ -17,17 +17,22 @@ from ukbstudy.subjects.models import Subject
 from .models import OutlierVerdict
 
 
-def reference_field_of(*columns: str) -> str:
+def reference_field_of(*columns: str, instance: int = FIRST_IMAGING_INSTANCE) -> str:
     """The reference field instance a comparison involves, e.g. "22402-2.0" ('' when neither column is a
-    reference); a reference read at the row's visit is the first imaging visit's (the datasets' visit)."""
+    reference): a reference read at the row's visit (preferred) is the field of ``instance``, the visit of the
+    scan reviewed (the first imaging visit for the datasets A, B, C); else the first column's fixed one."""
+    references = []
     for column in columns:
         try:
             parsed = frame_column(column)
         except UnknownColumn:
             continue
         if parsed.kind == "reference":
-            return parsed.field_at(FIRST_IMAGING_INSTANCE)
-    return ""
+            references.append(parsed)
+    if not references:
+        return ""
+    at_row = [parsed for parsed in references if parsed.instance is None]
+    return (at_row or references)[0].field_at(instance)
 
 
 @transaction.atomic
@@ -54,7 +59,8 @@ def outlier_verdict_record(*, subject: Subject, scan: Scan, reviewer, verdict: s
                                      reviewer=reviewer)
     return OutlierVerdict.objects.create(
         subject=subject, scan=scan, quantity=quantity, method_a=method_a, method_b=method_b,
-        reference_field=reference_field_of(method_a, method_b), value_a=_finite(value_a), value_b=_finite(value_b),
+        reference_field=reference_field_of(method_a, method_b, instance=scan.instance), value_a=_finite(value_a),
+        value_b=_finite(value_b),
         verdict=verdict, note=note, manual_value=manual_value, manual_measurement=manual, reviewer=reviewer)
 
 

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.db import migrations, models
+from django.db.models import OuterRef, Subquery
 
 
 def link_visits(apps, schema_editor):
@@ -11,9 +12,8 @@ def link_visits(apps, schema_editor):
     existing = set(Visit.objects.values_list("subject_id", "instance"))
     Visit.objects.bulk_create([Visit(subject_id=s, instance=i) for s, i in sorted(pairs - existing)],
                               batch_size=5000)
-    visits = {(s, i): pk for pk, s, i in Visit.objects.values_list("pk", "subject_id", "instance")}
-    for (subject_id, instance) in pairs:
-        Scan.objects.filter(subject_id=subject_id, instance=instance).update(visit_id=visits[subject_id, instance])
+    Scan.objects.update(visit_id=Subquery(Visit.objects.filter(
+        subject_id=OuterRef("subject_id"), instance=OuterRef("instance")).values("pk")[:1]))
 
 
 class Migration(migrations.Migration):

@@ -97,14 +97,15 @@ def frame_column(text: str, *, quantity: str = Quantity.LIVER_FF) -> FrameColumn
         return FrameColumn(text, "covariate", field=parsed.field, instance=parsed.instance)
     else:
         method, out_of_fold = (name[: -len(OUT_OF_FOLD)], True) if name.endswith(OUT_OF_FOLD) else (name, False)
-        known = method in Method.values or (not out_of_fold and method in known_methods())
-        if known and (not out_of_fold or method == Method.NETWORK):
+        methods = Method.values if method in Method.values or out_of_fold else known_methods()
+        if method in methods and (not out_of_fold or method == Method.NETWORK):
             if qualifier and qualifier not in Quantity.values:
                 raise UnknownColumn(f"unknown quantity {qualifier!r} in column {text!r}: use one of "
                                     f"{', '.join(Quantity.values)}")
             return FrameColumn(text, "method", method=method, quantity=qualifier or quantity, out_of_fold=out_of_fold)
     raise UnknownColumn(f"unknown column {text!r}: use a visit attribute ({', '.join(ATTRIBUTES)}), "
-                        f"reference[:FIELD[-I.A]], a method ({', '.join(known_methods())})[:quantity], "
+                        f"reference[:FIELD[-I.A]], a method ({', '.join(Method.values)} or an imported label)"
+                        "[:quantity], "
                         "network_oof[:quantity], a covariate key or a field id")
 
 
@@ -140,20 +141,24 @@ def scan_frame(*, columns: Sequence[str], quantity: str = Quantity.LIVER_FF,
             frame[column.text] = frame["scan"].map(by_scan).astype(float)
         else:
             model = ReferenceValue if column.kind == "reference" else (CovariateValue, ReferenceValue)
-            by_key = _showcase(model, column, instances=frame["instance"].unique().tolist())
+            by_key = _showcase(model, column, instances=frame["instance"].unique().tolist(),
+                               subject_ids=frame["subject_id"].unique().tolist())
             keys = zip(frame["subject_id"], frame["instance"].map(column.field_at), strict=True)
             frame[column.text] = pd.Series([by_key.get(key) for key in keys], index=frame.index, dtype=float)
     return frame[[*KEYS, *(c.text for c in parsed)]]
 
 
-def _showcase(models, column: FrameColumn, *, instances: list[int]) -> dict[tuple[int, str], float]:
+def _showcase(models, column: FrameColumn, *, instances: list[int],
+             subject_ids: list[int]) -> dict[tuple[int, str], float]:
     """(subject id, field id) -> value for the fields ``column`` reads on rows of ``instances``; a covariate
     column given by field id is looked up among covariates, then reference values."""
     fields = {column.field_at(i) for i in instances}
     found: dict[tuple[int, str], float] = {}
     for model in reversed(models if isinstance(models, tuple) else (models,)):  # the first model wins
-        found.update(((s, f), v) for s, f, v in model.objects.filter(field__in=fields).values_list(
-            "subject_id", "field", "value"))
+        rows = model.objects.filter(field__in=fields)
+        if len(subject_ids) < 20_000:
+            rows = rows.filter(subject_id__in=subject_ids)
+        found.update(((s, f), v) for s, f, v in rows.values_list("subject_id", "field", "value"))
     return found
 
 

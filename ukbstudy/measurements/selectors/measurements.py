@@ -37,6 +37,6 @@ def in_preference_order(measurements: QuerySet, subject_key: str = "subject_id")
 def method_choices() -> list[tuple[str, str]]:
     """(token, label) of the app's methods, then of every other label stored (values a lab imported with
     ``import_measurements``, e.g. ``imported``), in that order."""
-    stored = (Measurement.all_objects.exclude(method__in=Method.values).order_by("method")
+    stored = (Measurement.objects.exclude(method__in=Method.values).order_by("method")
               .values_list("method", flat=True).distinct())
     return [*Method.choices, *((token, method_label(token)) for token in stored)]
