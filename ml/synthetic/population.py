@@ -14,8 +14,8 @@ milliseconds. Distributions follow the UK Biobank imaging cohort as the two pape
   across regions;
 - a share of participants comes back for a repeat imaging visit (instance 3) 700-1100 days later, older by
   the interval, with a drifted BMI and height and a true change of liver PDFF and BMFF (see
-  ``_repeat_visit``); its showcase columns (``53-3.0``, ``21003-3.0``, ..., ``22402-3.0``) are in
-  ``Subject.showcase_repeat``.
+  ``_repeat_visit``); its showcase columns (``53-3.0``, ``21003-3.0``, ``50-3.0``, ``21001-3.0``,
+  ``54-3.0``: the visit fields the showcase schema holds at instance 3) are in ``Subject.showcase_repeat``.
 
 Every draw comes from a named stream (``seeding.stream``). The repeat visit's values come from streams of
 their own, so the first visit (its showcase values, truth and images) is the same as in generator
@@ -47,7 +47,7 @@ BMFF_SHARED = 0.6  # loading of the common marrow factor: regions correlate at a
 IMAGING_CENTRES = (11025, 11026, 11027)  # Cheadle, Reading, Newcastle (field 54 coding 10)
 SHOWCASE_KEYS = tuple(spec.key for spec in FIELDS)
 _FIRST_VISIT = date(2014, 5, 1)
-REFERENCE_22402_SHARE = 0.15  # of the participants at a visit (first or repeat) with a dedicated liver MRI
+REFERENCE_22402_SHARE = 0.15  # of the participants at the first imaging visit with a dedicated liver MRI
 
 # The repeat imaging visit (instance 3), 700-1100 days after the first; changes are given for 2.5 years and
 # scaled with the interval (means linearly, standard deviations with its square root, as for a random walk).
@@ -95,8 +95,8 @@ class Subject:
     liver_ff_true: float  # % at the first imaging visit
     bmff: dict[str, float]
     showcase: dict[str, float | int | date | None]  # the showcase at the first imaging visit (instance 2)
-    # The showcase columns of the repeat imaging visit (instance 3): date, age, height, bmi, centre and
-    # liver_pdff_22402 (None = missing); empty without a repeat visit.
+    # The showcase columns of the repeat imaging visit (instance 3): date, age, height, bmi, centre; empty
+    # without a repeat visit.
     showcase_repeat: dict[str, float | int | date | None] = field(default_factory=dict)
 
 
@@ -299,7 +299,7 @@ def _liver_change(rng: np.random.Generator, liver: float, bmi_change: float, sd_
 
 def _with_visit_columns(seed: int, subjects: list[Subject], visits: list[Visit]) -> Population:
     """Fill in the showcase columns that come from the visits (the first visit's date; the repeat visit's
-    date, age, height, BMI, centre and field 22402) and point the visits at the completed subjects."""
+    date, age, height, BMI and centre) and point the visits at the completed subjects."""
     by_eid: dict[int, dict[int, Visit]] = {}
     for visit in visits:
         by_eid.setdefault(visit.subject.eid, {})[visit.instance] = visit
@@ -314,18 +314,16 @@ def _with_visit_columns(seed: int, subjects: list[Subject], visits: list[Visit])
 
 
 def _repeat_columns(seed: int, visit: Visit) -> dict[str, float | int | date | None]:
-    """The repeat visit's showcase columns: what was measured at it, the centre (usually the first one) and,
-    for the same share as at the first visit and with the same noise, the liver PDFF field 22402."""
+    """The repeat visit's showcase columns: what was measured at it and the centre (usually the first one).
+    No liver PDFF reference: the showcase holds fields 22402 and 22436 at instance 2 only (its schema's
+    ``instance_max``)."""
     subject = visit.subject
     rng = stream(seed, "repeat showcase", subject.eid)
     centre = int(subject.showcase["centre"])
     if rng.random() < CENTRE_CHANGE:
         centre = int(rng.choice([c for c in REPEAT_CENTRES if c != centre]))
-    references = stream(seed, "references", subject.eid, 3)
-    has_22402 = references.random() < REFERENCE_22402_SHARE
-    pdff = float(_pdff_22402(references, np.array([visit.liver_ff_true]))[0])
     return {"date": visit.acquired.date(), "age": int(visit.age_true), "height": visit.height_cm,
-            "bmi": visit.bmi_true, "centre": centre, "liver_pdff_22402": pdff if has_22402 else None}
+            "bmi": visit.bmi_true, "centre": centre}
 
 
 def _table_offset(rng: np.random.Generator) -> float:

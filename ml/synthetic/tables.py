@@ -22,15 +22,18 @@ GROUND_TRUTH_COLUMNS = ("eid", "instance", "archive", "sex", "liver_ff_true", "l
                         "bmff_femoral_head", "bmff_total_hip", "bmff_diaphysis", "faults", "fault_detail",
                         "labels_dir", "days_since_first", "age_true", "bmi_true")
 REPEAT_INSTANCE = 3
-REPEATED_REFERENCE_KEYS = ("liver_pdff_22402",)  # reference fields the repeat visit has as well
 
 
 def _instances(spec: FieldSpec) -> tuple[int, ...]:
     """The instances the cohort writes for a field: the subject's instance, both imaging visits for what is
-    measured per visit (and for 22402), else the first imaging visit."""
+    measured per visit, else the first imaging visit. A repeat visit's column is written only for a field
+    the showcase schema holds at instance 3 (``instance_max``: the liver PDFF fields 22402 and 22436 have
+    instance 2 only)."""
     if spec.subject_instance is not None:
         return (spec.subject_instance,)
-    return VISIT_INSTANCES if spec.kind == "visit" or spec.key in REPEATED_REFERENCE_KEYS else (2,)
+    if spec.kind == "visit" and (load_fields()[spec.field].instance_max or 0) >= REPEAT_INSTANCE:
+        return VISIT_INSTANCES
+    return (2,)
 
 
 def showcase_columns(style: HeaderStyle = UKBCONV_CSV) -> list[tuple[str, int, str, float]]:

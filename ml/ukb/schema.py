@@ -42,6 +42,7 @@ class ShowcaseField:
     encoding: int  # 0: not coded
     instanced: bool
     arrayed: bool
+    instance_max: int | None = None  # the highest instance the showcase holds for the field (None: not given)
 
     @property
     def value_type_name(self) -> str:
@@ -87,7 +88,8 @@ def _field_row(row: dict[str, str]) -> ShowcaseField:
         field=int(row["field_id"]), title=row["title"].strip(), value_type=int(row["value_type"]),
         units=(row.get("units") or "").strip(), main_category=int(row.get("main_category") or 0),
         encoding=int(row.get("encoding_id") or 0), instanced=row.get("instanced", "0") not in ("0", ""),
-        arrayed=row.get("arrayed", "0") not in ("0", ""))
+        arrayed=row.get("arrayed", "0") not in ("0", ""),
+        instance_max=int(row["instance_max"]) if (row.get("instance_max") or "").strip().isdigit() else None)
 
 
 @lru_cache(maxsize=32)
