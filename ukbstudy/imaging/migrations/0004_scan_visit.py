@@ -14,6 +14,8 @@ def link_visits(apps, schema_editor):
                               batch_size=5000)
     Scan.objects.update(visit_id=Subquery(Visit.objects.filter(
         subject_id=OuterRef("subject_id"), instance=OuterRef("instance")).values("pk")[:1]))
+    if schema_editor.connection.vendor == "postgresql":  # the foreign key checks now, not at the ALTER TABLE below
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):

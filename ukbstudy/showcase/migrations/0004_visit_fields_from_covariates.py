@@ -17,6 +17,8 @@ def covariates_to_visits(apps, schema_editor):
             setattr(visit, MOVED[field], value)
             visit.save(update_fields=[MOVED[field]])
     rows.delete()
+    if schema_editor.connection.vendor == "postgresql":  # the foreign key checks now, not at a later ALTER TABLE
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):

@@ -10,6 +10,13 @@ CENTRES = [(11025, "Cheadle (imaging)"), (11026, "Reading (imaging)"), (11027, "
 MOVED = ("age", "height_cm", "bmi", "centre")
 
 
+def fire_deferred_checks(schema_editor):
+    """PostgreSQL defers foreign key checks to the end of the migration's transaction; a later ALTER TABLE of
+    a table with rows written here would fail ("pending trigger events"), so they run now."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def visits_from_subjects(apps, schema_editor):
     Subject = apps.get_model("subjects", "Subject")
     Visit = apps.get_model("subjects", "Visit")
@@ -22,6 +29,7 @@ def visits_from_subjects(apps, schema_editor):
             Visit.objects.bulk_create(batch)
             batch = []
     Visit.objects.bulk_create(batch)
+    fire_deferred_checks(schema_editor)
 
 
 def subjects_from_visits(apps, schema_editor):
@@ -29,6 +37,7 @@ def subjects_from_visits(apps, schema_editor):
     Visit = apps.get_model("subjects", "Visit")
     for visit in Visit.objects.filter(instance=2).iterator(chunk_size=5000):
         Subject.objects.filter(pk=visit.subject_id).update(**{name: getattr(visit, name) for name in MOVED})
+    fire_deferred_checks(schema_editor)
 
 
 class Migration(migrations.Migration):
