@@ -100,10 +100,7 @@ def _write_subjects(rows: list[ShowcaseRow], subjects: dict[int, Subject], repor
     changed, fields_changed = [], set()
     for row in rows:
         subject = subjects[row.eid]
-        differing = {SUBJECT_ATTRIBUTES[key]: value for key, value in row.subject.items()
-                     if getattr(subject, SUBJECT_ATTRIBUTES[key]) != value}
-        for name, value in differing.items():
-            setattr(subject, name, value)
+        differing = _assign(subject, row.subject, SUBJECT_ATTRIBUTES)
         if differing and subject.pk is not None:
             subject.updated_at = timezone.now()  # bulk_update does not apply auto_now
             changed.append(subject)
@@ -116,6 +113,15 @@ def _write_subjects(rows: list[ShowcaseRow], subjects: dict[int, Subject], repor
     if new:  # bulk_create sets primary keys on PostgreSQL and SQLite, but reload to be backend-neutral
         subjects.update(Subject.all_objects.in_bulk([s.eid for s in new], field_name="eid"))
     return subjects
+
+
+def _assign(row, values: dict[str, object], names: dict[str, str]) -> set[str]:
+    """Set on ``row`` the ``values`` (by catalogue key; ``names`` maps a key to the model field) that differ
+    from what it holds; the model fields changed."""
+    differing = {names[key]: value for key, value in values.items() if getattr(row, names[key]) != value}
+    for name, value in differing.items():
+        setattr(row, name, value)
+    return set(differing)
 
 
 def _write_visits(rows: list[ShowcaseRow], subjects: dict[int, Subject], report: FieldsReport) -> None:
@@ -134,10 +140,7 @@ def _write_visits(rows: list[ShowcaseRow], subjects: dict[int, Subject], report:
             create.append(Visit(subject_id=subject_id, instance=instance,
                                 **{VISIT_ATTRIBUTES[key]: value for key, value in values.items()}))
             continue
-        differing = {VISIT_ATTRIBUTES[key]: value for key, value in values.items()
-                     if getattr(visit, VISIT_ATTRIBUTES[key]) != value}
-        for name, value in differing.items():
-            setattr(visit, name, value)
+        differing = _assign(visit, values, VISIT_ATTRIBUTES)
         if differing:
             visit.updated_at = now
             update.append(visit)
