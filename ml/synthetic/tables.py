@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -137,17 +137,12 @@ def read_true_values(path: Path, *, instance: int = 2) -> dict[str, dict[int, fl
     ``{column: {eid: value}}`` for :data:`TRUE_VALUE_COLUMNS` (the liver PDFF the reference fields measure, and
     each marrow region's BMFF). Raises ValueError naming the file, line and column of a missing or bad value."""
     values: dict[str, dict[int, float]] = {column: {} for column in TRUE_VALUE_COLUMNS}
-    with Path(path).open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        absent = [c for c in ("eid", "instance", *TRUE_VALUE_COLUMNS) if c not in (reader.fieldnames or ())]
-        if absent:
-            raise ValueError(f"{path}: not a ground truth file (no column {', '.join(absent)})")
-        for line, row in enumerate(reader, start=2):
-            if _number(path, line, row, "instance", int) != instance:
-                continue
-            eid = _number(path, line, row, "eid", int)
-            for column in TRUE_VALUE_COLUMNS:
-                values[column][eid] = _number(path, line, row, column, float)
+    for line, row in _truth_rows(path):
+        if _number(path, line, row, "instance", int) != instance:
+            continue
+        eid = _number(path, line, row, "eid", int)
+        for column in TRUE_VALUE_COLUMNS:
+            values[column][eid] = _number(path, line, row, column, float)
     return values
 
 
@@ -157,24 +152,29 @@ def read_true_changes(path: Path) -> dict[str, dict[int, float]]:
     :data:`TRUE_VALUE_COLUMNS`, for the participants with both visits. Raises ValueError naming the file,
     line and column of a missing or bad value, or the lines of a visit given twice."""
     visits: dict[int, dict[int, tuple[int, dict[str, float]]]] = {2: {}, REPEAT_INSTANCE: {}}
+    for line, row in _truth_rows(path):
+        instance = _number(path, line, row, "instance", int)
+        if instance not in visits:
+            continue
+        eid = _number(path, line, row, "eid", int)
+        if eid in visits[instance]:
+            raise ValueError(f"{path}, line {line}: eid {eid} instance {instance} again "
+                             f"(first on line {visits[instance][eid][0]})")
+        visits[instance][eid] = (line, {c: _number(path, line, row, c, float) for c in TRUE_VALUE_COLUMNS})
+    first, repeat = visits[2], visits[REPEAT_INSTANCE]
+    both = [eid for eid in repeat if eid in first]
+    return {column: {eid: round(repeat[eid][1][column] - first[eid][1][column], 9) for eid in both}
+            for column in TRUE_VALUE_COLUMNS}  # rounded: the file's decimals, without float residue
+
+
+def _truth_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, row) of a cohort's ``ground_truth.csv``; ValueError when a column the readers need is absent."""
     with Path(path).open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         absent = [c for c in ("eid", "instance", *TRUE_VALUE_COLUMNS) if c not in (reader.fieldnames or ())]
         if absent:
             raise ValueError(f"{path}: not a ground truth file (no column {', '.join(absent)})")
-        for line, row in enumerate(reader, start=2):
-            instance = _number(path, line, row, "instance", int)
-            if instance not in visits:
-                continue
-            eid = _number(path, line, row, "eid", int)
-            if eid in visits[instance]:
-                raise ValueError(f"{path}, line {line}: eid {eid} instance {instance} again "
-                                 f"(first on line {visits[instance][eid][0]})")
-            visits[instance][eid] = (line, {c: _number(path, line, row, c, float) for c in TRUE_VALUE_COLUMNS})
-    first, repeat = visits[2], visits[REPEAT_INSTANCE]
-    both = [eid for eid in repeat if eid in first]
-    return {column: {eid: round(repeat[eid][1][column] - first[eid][1][column], 9) for eid in both}
-            for column in TRUE_VALUE_COLUMNS}  # rounded: the file's decimals, without float residue
+        yield from enumerate(reader, start=2)
 
 
 def _number(path: Path, line: int, row: Mapping[str, str], column: str, kind: type) -> float:
