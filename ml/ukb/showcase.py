@@ -20,6 +20,7 @@ from pathlib import Path
 from .fields import CENTRE_NAMES, SEX_CODES, SEX_MEANINGS, VISIT_INSTANCES, Column, FieldSpec, basket_field
 from .headers import HeaderStyle, detect_style
 from .ranges import range_problem
+from .schema import load_fields
 
 MAX_REPORTED_ERRORS = 50
 CODED_SUBJECT_KEYS = ("sex", "centre")  # coded: read as codes or meanings, at the subject's or a visit's instance
@@ -129,6 +130,9 @@ def _read_header(header: list[str], style: HeaderStyle, catalogue: dict[int, Fie
             continue
         seen[column.text] = name
         spec, why = basket_field(column.field, catalogue)
+        beyond = _beyond_schema(column)
+        if spec and beyond:
+            spec, why = None, beyond
         known = KnownColumn(name, column, spec) if spec else None
         if known and known.target == "covariate" and spec.key in CODED_SUBJECT_KEYS + DATE_KEYS:
             kept = (f"instance {spec.subject_instance}" if spec.kind == "subject"
@@ -140,6 +144,15 @@ def _read_header(header: list[str], style: HeaderStyle, catalogue: dict[int, Fie
         else:
             columns.append((index, known))
     return eid_index, columns, unnamed, unknown, errors
+
+
+def _beyond_schema(column: Column) -> str:
+    """Why a column's instance cannot be (the showcase schema holds the field at fewer instances), or ''."""
+    entry = load_fields().get(column.field)
+    if entry is None or entry.instance_max is None or column.instance <= entry.instance_max:
+        return ""
+    return (f"field {column.field} ({entry.title}) has no instance {column.instance} in the showcase schema: "
+            f"its instances go up to {entry.instance_max}")
 
 
 def _read_rows(reader, eid_index: int, columns, unnamed: list[int], width: int, style: HeaderStyle,

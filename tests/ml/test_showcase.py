@@ -53,6 +53,19 @@ def test_unknown_columns_are_reported_not_dropped_silently(tmp_path):
     assert parsed.rows[0].visits == {}
 
 
+def test_an_instance_the_showcase_schema_does_not_hold_is_reported_not_imported(tmp_path):
+    # The schema (fmrib-unpack's copy) holds liver PDFF 22402 and 22436 at instance 2 only, DXA 23204 up to 3.
+    parsed = parse_showcase(write(tmp_path, "eid,22402-2.0,22402-3.0,22436-3.0,23204-3.0\n"
+                                            "1000001,4.5,6.5,7.0,1.1\n"), CATALOGUE)
+    assert parsed.unknown_columns == [
+        "22402-3.0 (field 22402 (Proton density fat fraction (PDFF)) has no instance 3 in the showcase schema: "
+        "its instances go up to 2)",
+        "22436-3.0 (field 22436 (10P Liver PDFF (proton density fat fraction)) has no instance 3 in the showcase "
+        "schema: its instances go up to 2)",
+    ]
+    assert parsed.rows[0].reference == {"22402-2.0": 4.5} and parsed.rows[0].covariate == {"23204-3.0": 1.1}
+
+
 def test_every_bad_cell_is_named_by_line_and_column(tmp_path):
     path = write(tmp_path, "eid,22402-2.0,31-0.0\n1000001,3.1,0\n1000002,high,1\n1000003,2.0,7\nabc,1,1\n")
     with pytest.raises(ShowcaseError) as excinfo:
