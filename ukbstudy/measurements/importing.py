@@ -215,13 +215,14 @@ def _duplicates(rows: list[_Row]) -> list[tuple[int, str]]:
 def _resolve(rows: list[_Row], problems: list) -> tuple[dict[tuple[int, int], tuple[int, int]], set[int]]:
     """(eid, instance) -> (scan id, subject id) of visits with exactly one scan, and the withdrawn eids; a
     problem for every row whose participant is unknown or whose visit has no scan, or several."""
-    eids = {row.eid for row in rows}
-    subjects = dict(Subject.all_objects.filter(eid__in=eids).values_list("eid", "withdrawn"))
+    subjects: dict[int, bool] = {}
     found: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for eid, instance, scan_id, subject_id in Scan.all_objects.filter(
-            subject__eid__in=eids, field_id=protocol.FIELD_ID).values_list("subject__eid", "instance", "pk",
-                                                                          "subject_id"):
-        found.setdefault((eid, instance), []).append((scan_id, subject_id))
+    for eids in _chunks({row.eid for row in rows}):
+        subjects.update(Subject.all_objects.filter(eid__in=eids).values_list("eid", "withdrawn"))
+        for eid, instance, scan_id, subject_id in Scan.all_objects.filter(
+                subject__eid__in=eids, field_id=protocol.FIELD_ID).values_list("subject__eid", "instance", "pk",
+                                                                              "subject_id"):
+            found.setdefault((eid, instance), []).append((scan_id, subject_id))
     for row in rows:
         if row.eid not in subjects:
             problems.append((row.line, f"line {row.line}, column eid: no participant with eid {row.eid} in the study "
@@ -230,6 +231,13 @@ def _resolve(rows: list[_Row], problems: list) -> tuple[dict[tuple[int, int], tu
             problems.extend(_scan_problem(row, len(found.get((row.eid, row.instance), []))))
     return ({key: scans[0] for key, scans in found.items() if len(scans) == 1},
             {eid for eid, withdrawn in subjects.items() if withdrawn})
+
+
+def _chunks(values: set[int], size: int = 5000):
+    """``values`` in ascending order, ``size`` at a time: id lists every database takes in one query."""
+    ordered = sorted(values)
+    for start in range(0, len(ordered), size):
+        yield ordered[start:start + size]
 
 
 def _scan_problem(row: _Row, scans: int) -> list[tuple[int, str]]:
@@ -248,11 +256,13 @@ def _scan_problem(row: _Row, scans: int) -> list[tuple[int, str]]:
 def _write(rows: list[_Row], scans: dict, *, source: _Source, imported_by, report: MeasurementImportReport) -> None:
     """Create or update each row's value, all under one new batch; nothing (no batch) when every value is
     already stored as given. Runs inside the import's transaction."""
-    scan_ids = sorted({scans[(row.eid, row.instance)][0] for row in rows})
-    # Locked, so two imports of the same file at once take turns instead of meeting the unique constraint.
-    list(Scan.all_objects.select_for_update().filter(pk__in=scan_ids).values_list("pk", flat=True))
-    existing = {(m.scan_id, m.quantity, m.method): m for m in Measurement.all_objects.filter(
-        scan_id__in=scan_ids, model_version__isnull=True, method__in={row.method for row in rows})}
+    methods = {row.method for row in rows}
+    existing = {}
+    for scan_ids in _chunks({scans[(row.eid, row.instance)][0] for row in rows}):
+        # Locked, so two imports of the same file at once take turns instead of meeting the unique constraint.
+        list(Scan.all_objects.select_for_update().filter(pk__in=scan_ids).values_list("pk", flat=True))
+        existing.update({(m.scan_id, m.quantity, m.method): m for m in Measurement.all_objects.filter(
+            scan_id__in=scan_ids, model_version__isnull=True, method__in=methods)})
     create, update = [], []
     for row in rows:
         scan_id, subject_id = scans[(row.eid, row.instance)]
