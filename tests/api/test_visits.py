@@ -127,3 +127,28 @@ def test_a_withdrawn_participants_scans_never_show_among_a_visits_scans(client_a
     scans = {row["id"]: row["eid"] for row in results(client, "/api/scans/")}
     for row in results(client, "/api/visits/"):
         assert all(scans[pk] == row["eid"] for pk in row["scans"])
+
+
+def test_the_change_between_the_visits_is_read_per_participant_with_the_cohorts_statistics(client_as, rater):
+    from analysis.longitudinal import paired_change
+    from ukbstudy.measurements.services import measurement_record
+    from ukbstudy.qc.services import qc_decision_record
+
+    first, second = [3.0, 5.0, 8.0, 12.0], [4.0, 5.5, 10.0, 12.5]
+    for index, values in enumerate(zip(first, second, strict=True)):
+        subject = make_subject(eid=2001 + index)
+        for instance, value in zip((2, 3), values, strict=True):
+            scan = make_scan(subject, instance, processing_state="processed")
+            qc_decision_record(scan=scan, rater=rater, verdict="pass")
+            measurement_record(scan=scan, quantity="liver_ff", method="network", value=value)
+    response = client_as("viewer").get("/api/visits/changes/", {"column": "network"})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert [(p["eid"], p["first"], p["second"], p["change"]) for p in body["pairs"]] == [
+        (2001 + i, a, b, b - a) for i, (a, b) in enumerate(zip(first, second, strict=True))]
+    expected = paired_change(first, second)
+    assert body["change"]["n"] == 4 and body["change"]["mean_change"] == pytest.approx(expected.mean_change)
+    assert body["repeatability"]["rc"] > 0
+    assert client_as("viewer").get("/api/visits/changes/", {"column": "bogus"}).status_code == 400
+    assert client_as("viewer").get("/api/visits/changes/", {"column": "age"}).status_code == 400
+    assert client_as("viewer").get("/api/visits/changes/", {"quantity": "x"}).status_code == 400

@@ -8,7 +8,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ukbstudy.imaging.models import Scan
-from ukbstudy.measurements.models import Measurement
+from ukbstudy.measurements.models import Measurement, Quantity
+from ukbstudy.measurements.selectors.frames import UnknownColumn, frame_column
 from ukbstudy.qc.models import CONFIDENCE_RANGE, SECONDS_SPENT_CAP, QCDecision, Reason, Verdict
 from ukbstudy.subjects.models import Subject, Visit
 
@@ -161,3 +162,40 @@ class MeasurementImportReportSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send as 'Authorization: Token <token>'.")
+
+
+class ChangeQuerySerializer(serializers.Serializer):
+    """Which quantity and column the change between the imaging visits is read for."""
+
+    quantity = serializers.ChoiceField(choices=Quantity.choices, default=Quantity.LIVER_FF)
+    column = serializers.CharField(default="network", max_length=64,
+                                   help_text="A method (network, segmentation, an imported label, ...) or reference.")
+
+    def validate_column(self, value: str) -> str:
+        try:
+            column = frame_column(value)
+        except UnknownColumn as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        if column.kind not in ("method", "reference") or "@" in value:
+            raise serializers.ValidationError("the change is read for a method or the reference, at both visits")
+        return value
+
+
+class ChangePairSerializer(serializers.Serializer):
+    eid = serializers.IntegerField()
+    scan_2 = serializers.IntegerField(help_text="The first imaging visit's scan.")
+    scan_3 = serializers.IntegerField(help_text="The repeat imaging visit's scan.")
+    first = serializers.FloatField(allow_null=True)
+    second = serializers.FloatField(allow_null=True)
+    change = serializers.FloatField(allow_null=True, help_text="second - first (percentage points).")
+    days = serializers.FloatField(allow_null=True, help_text="Days between the visits.")
+
+
+class ChangesSerializer(serializers.Serializer):
+    quantity = serializers.CharField()
+    column = serializers.CharField()
+    change = serializers.DictField(help_text="Paired change: n, mean_change, ci_low, ci_high, p, wilcoxon_p, ... "
+                                             "(analysis.longitudinal.PairedChange; null where not computable).")
+    repeatability = serializers.DictField(help_text="rc, within_sd, wcv, icc_a1, icc_c1, bias, loa_lower, loa_upper, "
+                                                    "... (analysis.longitudinal.Repeatability).")
+    pairs = ChangePairSerializer(many=True, help_text="Participants with a QC-passed scan at both visits.")

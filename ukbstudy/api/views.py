@@ -31,6 +31,7 @@ from ukbstudy.accounts.lockout import lockout_json
 from ukbstudy.imaging.models import Scan
 from ukbstudy.imaging.selectors import scan_list
 from ukbstudy.measurements.importing import MeasurementImportError, measurements_import
+from ukbstudy.measurements.models import Measurement
 from ukbstudy.measurements.selectors.exports import INCLUDE, LAYOUTS
 from ukbstudy.measurements.selectors.measurements import measurement_list
 from ukbstudy.measurements.views import streamed_export
@@ -103,9 +104,24 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSe
     serializer_class = serializers.VisitSerializer
     filterset_class = filters.VisitFilter
     lookup_value_regex = r"[0-9]+"
+    permission_models = {"changes": Measurement}  # measured values: the measurement view permission
 
     def get_queryset(self):
         return visit_list()
+
+    @extend_schema(parameters=[serializers.ChangeQuerySerializer], responses={
+        200: serializers.ChangesSerializer,
+        400: OpenApiResponse(description="An unknown quantity or column.")},
+        summary="The change between the first and the repeat imaging visit of one quantity and column")
+    @action(detail=False, methods=["get"], url_path="changes", filter_backends=[], pagination_class=None)
+    def changes(self, request):
+        """Per participant with a QC-passed scan at both visits, the column's value at each and the change, with
+        the cohort's paired change and repeatability (as /results/longitudinal/ shows them)."""
+        from ukbstudy.results.longitudinal import change_report  # the statistics engine loads when asked for
+
+        query = serializers.ChangeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(serializers.ChangesSerializer(change_report(**query.validated_data)).data)
 
 
 class ScanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, StudyViewSet):

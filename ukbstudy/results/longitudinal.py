@@ -100,6 +100,16 @@ def change_frame(*, column: str, quantity: str = Quantity.LIVER_FF) -> pd.DataFr
     return paired.sort_values("eid").reset_index(drop=True)
 
 
+def change_report(*, quantity: str, column: str) -> dict:
+    """The change of one quantity and column for the API: every pair, the paired change and the
+    repeatability (figures that cannot be computed are None)."""
+    frame = change_frame(column=column, quantity=quantity)
+    change, rep = _statistics(frame)
+    pairs = frame[["eid", "scan_2", "scan_3", "first", "second", "change", "days"]].astype(object)
+    return {"quantity": quantity, "column": column, "change": change.as_dict(), "repeatability": rep.as_dict(),
+            "pairs": pairs.where(pairs.notna(), None).to_dict("records")}
+
+
 def _statistics(frame: pd.DataFrame):
     from analysis.longitudinal import paired_change, repeatability
 
