@@ -1,8 +1,8 @@
 """python manage.py import_measurements CSV [--user USERNAME] : import values a lab already has."""
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from ukbstudy.accounts.commands import command_user
 from ukbstudy.measurements.importing import COLUMNS, MeasurementImportError, measurements_import
 
 
@@ -16,11 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Username recorded on the import batch as the one who imported it.")
 
     def handle(self, *args, csv, user, **options):
-        imported_by = None
-        if user:
-            imported_by = get_user_model().objects.filter(username=user).first()
-            if imported_by is None:
-                raise CommandError(f"no user named {user!r}")
+        imported_by = command_user(user)
         try:
             report = measurements_import(path_or_file=csv, imported_by=imported_by)
         except MeasurementImportError as exc:

@@ -1,8 +1,8 @@
 """python manage.py import_qc CSV [--user USERNAME] : import QC decisions kept in a spreadsheet."""
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from ukbstudy.accounts.commands import command_user
 from ukbstudy.qc.importing import COLUMNS, QCImportError, qc_decisions_import
 
 
@@ -15,11 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Username recorded in the log as the one who imported the file.")
 
     def handle(self, *args, csv, user, **options):
-        imported_by = None
-        if user:
-            imported_by = get_user_model().objects.filter(username=user).first()
-            if imported_by is None:
-                raise CommandError(f"no user named {user!r}")
+        imported_by = command_user(user)
         try:
             report = qc_decisions_import(path_or_file=csv, imported_by=imported_by)
         except QCImportError as exc:
