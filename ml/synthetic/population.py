@@ -6,8 +6,10 @@ milliseconds. Distributions follow the UK Biobank imaging cohort as the two pape
 
 - liver PDFF is right-skewed (median ~2.1 %, mean ~3.9 %, ~20 % above 5.5 %), a mixture of a healthy
   and a steatotic log-normal whose weight rises with BMI;
-- the body MRI shows a smooth non-linear function of the true PDFF (``liver_ff_image``) that the
-  atlas method's linear correction ``ref ~ 0.9 img - 0.8`` roughly inverts;
+- the body MRI's liver is generated with a fat fraction above the true PDFF (``liver_ff_image``: the T1
+  bias of magnitude Dixon) plus each subject's and visit's own bias (T2*, iron, shim); the rendered images add
+  the magnitude noise floor at low fat, and the atlas method's linear correction ``ref ~ 0.9 img - 0.8``
+  roughly inverts the sum;
 - field 22402 (~15 % of subjects) has ~1 % spurious outliers, the "wrong reference values" that the
   liver paper's outlier review found; 22436 (~25 %, partly the same people) has none;
 - BMFF rises with age, is higher in women at the spine and in men at the femur, and is correlated
@@ -130,10 +132,28 @@ class Population:
     visits: list[Visit]
 
 
+T1_GAIN = 1 / 0.9  # magnitude Dixon at a short TR over-weights fat (short T1), net of the fat spectrum's loss
+IMAGE_OFFSET_PP = 0.75  # what the T2* decay between the echoes adds on average; the noise floor adds the rest
+LIVER_BIAS_SD = (0.5, 0.3)  # pp, per subject (iron, T2*) and per visit (shim, breath-hold)
+
+
 def liver_ff_image(true_ff: np.ndarray | float) -> np.ndarray:
-    """Fat fraction the body MRI shows in the liver for a true PDFF (both %): smooth and non-linear."""
+    """The mean fat fraction the body MRI's liver parenchyma is generated with for a true PDFF (both %), before
+    a subject's and a visit's own bias (``_liver_bias``) and the magnitude noise floor that the rendered images
+    add at low fat. Together they follow the liver fat paper's fit of the reference on the body MRI,
+    ref = 0.9 x - 0.8 (``realism`` measures how closely)."""
     true_ff = np.asarray(true_ff, float)
-    return (true_ff + 0.8) / 0.9 + 0.5 * np.exp(-(((true_ff - 2.5) / 1.3) ** 2))
+    return T1_GAIN * true_ff + IMAGE_OFFSET_PP
+
+
+def _liver_bias(seed: int, eid: int, instance: int) -> float:
+    """A subject's own departure of image FF from PDFF (the same at both visits) plus a visit's."""
+    subject = stream(seed, "liver bias", eid).normal(0, LIVER_BIAS_SD[0])
+    return float(subject + stream(seed, "liver bias", eid, instance).normal(0, LIVER_BIAS_SD[1]))
+
+
+def _image_ff(seed: int, eid: int, instance: int, true_ff: float) -> float:
+    return max(float(liver_ff_image(true_ff)) + _liver_bias(seed, eid, instance), 0.0)
 
 
 def make_population(n_subjects: int, seed: int = 0, repeat_fraction: float = 0.05,
@@ -244,7 +264,7 @@ def _visits(seed: int, subjects: list[Subject], repeat_fraction: float, rates: d
 def _first_visit(seed: int, subject: Subject, rates: dict[str, float]) -> Visit:
     rng = stream(seed, "visit", subject.eid, 2)
     day = _FIRST_VISIT + timedelta(days=int(rng.integers(0, 2200)))
-    return Visit(subject, 2, subject.liver_ff_true, float(liver_ff_image(subject.liver_ff_true)),
+    return Visit(subject, 2, subject.liver_ff_true, _image_ff(seed, subject.eid, 2, subject.liver_ff_true),
                  dict(subject.bmff), _table_offset(rng), _clock(rng, day),
                  plan_faults(stream(seed, "faults", subject.eid, 2), rates),
                  days_since_first=0, age_true=_exact_age(seed, subject), bmi_true=subject.bmi,
@@ -278,7 +298,7 @@ def _repeat_visit(seed: int, first: Visit, rates: dict[str, float]) -> Visit:
         residual = BMFF_SHARED * shared + np.sqrt(1 - BMFF_SHARED**2) * change.standard_normal()
         drift = per_year * years + (0.15 * bmi_change if region == "spine" else 0.0)  # as in _bmff
         bmff[region] = float(np.clip(ff + drift + BMFF_CHANGE_SD * sd_scale * residual, 15.0, 97.0))
-    return Visit(subject, 3, liver, float(liver_ff_image(liver)), bmff, _table_offset(rng),
+    return Visit(subject, 3, liver, _image_ff(seed, subject.eid, 3, liver), bmff, _table_offset(rng),
                  _clock(rng, first.acquired.date() + timedelta(days=days)),
                  plan_faults(stream(seed, "faults", subject.eid, 3), rates),
                  days_since_first=days, age_true=first.age_true + years, bmi_true=bmi, height_cm=height)

@@ -42,10 +42,10 @@ from skimage.filters import threshold_otsu
 from ml.imaging.fusion import FusedGrid, fuse, fused_grid, resample_station
 from ml.imaging.maps import fractions
 from ml.imaging.volumes import StationVolume, load_stations
-from ml.synthetic.anatomy import liver_bounds, tissue_map
+from ml.synthetic.anatomy import tissue_map
 from ml.synthetic.geometry import Grid
 from ml.synthetic.population import Visit, make_population
-from ml.synthetic.scan import Scan, body_of
+from ml.synthetic.scan import Scan, body_of, station_body, true_liver_mask
 from ml.synthetic.skeleton import implant
 from ml.synthetic.tissues import REGION_STATION, REGION_TISSUE, Tissue
 from ml.ukb.inventory import inventory_archive
@@ -137,7 +137,8 @@ def _phantom(visit: Visit, seed: int):
 def _station_images(visit: Visit, seed: int, volumes: dict[int, StationVolume],
                     in_phase: dict[int, np.ndarray]) -> dict[int, StationImages]:
     body, metal = _phantom(visit, seed)
-    return {n: StationImages(v, in_phase[n], tissue_map(_grid(v), body, metal)) for n, v in volumes.items()}
+    return {n: StationImages(v, in_phase[n], tissue_map(_grid(v), station_body(body, visit, seed, n), metal))
+            for n, v in volumes.items()}
 
 
 def images_of_scan(scan: Scan, seed: int) -> VisitImages:
@@ -212,13 +213,7 @@ def label_dice(images: VisitImages, grid: FusedGrid) -> dict[str, float]:
             scores[region] = dice(images.labels[region], images.stations[station].tissue == REGION_TISSUE[region])
     label = images.labels.get("liver")
     if label is not None and label.shape == grid.shape:
-        body, metal = _phantom(images.visit, images.seed)
-        fused = Grid(grid.x, grid.y, grid.z, grid.spacing)
-        truth = np.zeros(grid.shape, bool)
-        box = fused.box(*liver_bounds(body))
-        if box is not None:
-            truth[box] = tissue_map(fused.sub(box), body, metal) == Tissue.LIVER
-        scores["liver"] = dice(label, truth)
+        scores["liver"] = dice(label, true_liver_mask(images.visit, images.seed, grid.scale)[0])
     return scores
 
 

@@ -4,9 +4,10 @@ Each tissue has a proton density (arbitrary units inside the 12-bit range; fat a
 600-900, air 0) and a fat fraction; water = PD (1 - FF) and fat = PD FF. The scanner acquires the
 in-phase (W + F) and opposed-phase (|W - F|) echoes as magnitude images with Rician noise, and the fat
 and water images are derived from them (half their sum and half their difference, assigned by which
-component dominates), as in two-point Dixon. Deriving F and W from the noisy echoes keeps their noise
-unbiased in tissue, so the fat fraction F / (F + W) inside a region matches the region's chosen value to
-within noise, while air and the low component still look like real magnitude noise.
+component dominates), as in two-point Dixon. The liver and the marrow vary inside (``texture``), and the
+scanner blurs, shades and scales each run before the noise (``scanner``). The minor component is a
+magnitude, so at low fat its noise floor lifts the fat fraction, as in real magnitude Dixon; elsewhere the
+fat fraction F / (F + W) of a region matches the region's chosen value to within noise and partial volume.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import numpy as np
 
 from ml.synthetic.body import Body
 from ml.synthetic.geometry import Grid
+from ml.synthetic.scanner import StationImaging, blur
+from ml.synthetic.texture import Texture, is_marrow, liver_voxels, marrow_offsets
 from ml.synthetic.tissues import Tissue
 
-NOISE_SD = 7.0  # about 1 % of the signal of tissue
 MAX_VALUE = 4095  # 12 bits stored
 
 # Proton density and fat fraction (%) of tissues that do not vary between visits.
@@ -75,12 +77,27 @@ def tissue_table(body: Body, liver_ff: float, bmff: dict[str, float]) -> TissueT
     return TissueTable(water=pd * (1 - ff), fat=pd * ff)
 
 
-def _bias_field(grid: Grid) -> np.ndarray:
-    """Mild smooth receive-coil shading, (1, rows, columns): brighter posteriorly, darker laterally."""
-    y = (grid.y - grid.y.mean()) / 200
-    x = grid.x / 250
-    field = 1 + 0.06 * y[:, None] - 0.08 * x[None, :] ** 2
-    return field.astype(np.float32)[None]
+def tissue_signal(tissue: np.ndarray, table: TissueTable, grid: Grid, texture: Texture,
+                  liver_origin: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Noise-free water and fat (float32 (z, y, x)) of a tissue volume: the table's values, with the liver and
+    the marrow textured (``texture``; the liver's texture is placed at ``liver_origin``)."""
+    water, fat = table.water[tissue], table.fat[tissue]
+    liver = np.nonzero(tissue == Tissue.LIVER)
+    if liver[0].size:
+        ox, oy, oz = liver_origin
+        mean_ff = 100 * float(table.fat[Tissue.LIVER] / max(table.fat[Tissue.LIVER] + table.water[Tissue.LIVER], 1e-6))
+        ff, pd = liver_voxels(texture.liver, mean_ff, float(table.fat[Tissue.LIVER] + table.water[Tissue.LIVER]),
+                              grid.x[liver[2]] - ox, grid.y[liver[1]] - oy, grid.z[liver[0]] - oz)
+        water[liver], fat[liver] = pd * (1 - ff / 100), pd * ff / 100
+    marrow = np.nonzero(is_marrow(tissue))
+    if marrow[0].size:
+        codes = tissue[marrow]
+        pd = table.water[codes] + table.fat[codes]
+        ff = table.fat[codes] / np.maximum(pd, 1e-6)
+        ff = np.clip(ff + marrow_offsets(texture.marrow, codes, grid.x[marrow[2]], grid.y[marrow[1]],
+                                         grid.z[marrow[0]]) / 100, 0.0, 1.0)
+        water[marrow], fat[marrow] = pd * (1 - ff), pd * ff
+    return water, fat
 
 
 def _rician(signal: np.ndarray, sd: float, rng: np.random.Generator) -> np.ndarray:
@@ -94,16 +111,18 @@ def _to_pixels(values: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(values), 0, MAX_VALUE).astype(np.uint16)
 
 
-def render(tissue: np.ndarray, table: TissueTable, grid: Grid, rng: np.random.Generator,
+def render(water: np.ndarray, fat: np.ndarray, grid: Grid, imaging: StationImaging, rng: np.random.Generator,
            noise_factor: float = 1.0, swap_fat_water: bool = False) -> dict[str, np.ndarray]:
-    """The four Dixon series (keys "in", "opp", "F", "W") of one acquisition, uint16 (z, y, x).
+    """The four Dixon series (keys "in", "opp", "F", "W") of one acquisition, uint16 (z, y, x), from the
+    noise-free water and fat: blurred by the point-spread function, shaded, scaled by the run's gain, and
+    acquired as magnitude echoes with Rician noise (``scanner``).
 
     ``swap_fat_water`` models the water-fat swap artefact: the fat and water images exchange content.
     """
-    bias = _bias_field(grid)
-    water = table.water[tissue] * bias
-    fat = table.fat[tissue] * bias
-    sd = NOISE_SD * noise_factor
+    shading = imaging.shading(grid)
+    water = blur(water) * shading
+    fat = blur(fat) * shading
+    sd = imaging.noise_sd * noise_factor
     in_phase = _rician(water + fat, sd, rng)
     opposed = _rician(np.abs(water - fat), sd, rng)
     major = (in_phase + opposed) / 2

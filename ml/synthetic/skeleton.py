@@ -36,6 +36,11 @@ DIAPHYSIS_Z = -805.0
 DIAPHYSIS_HALF_LENGTH = 25.0
 _SHAFT_Z = (-600.0, -960.0)
 _SHAFT_HALF_SPAN = 180.0  # the shaft widens quadratically over this distance from DIAPHYSIS_Z
+# Mid-shaft outer radius (female, male) and cortical thickness: a 22-24 mm shaft with a 6.8 mm cortex leaves a
+# marrow cavity of 4.2-5.2 mm radius (11-17 voxels of 2.23 mm per slice), thinning to 3.7 mm of cortex
+# towards the metaphyses.
+SHAFT_RADIUS_MM = {0: 11.0, 1: 12.0}
+SHAFT_CORTEX_MM = 6.8
 
 
 @dataclass(frozen=True)
@@ -149,12 +154,12 @@ def _shaft_slices(body: Body, side: int, z: np.ndarray) -> dict[str, np.ndarray]
     t = (z - _SHAFT_Z[0]) / (_SHAFT_Z[1] - _SHAFT_Z[0])
     u2 = ((z - DIAPHYSIS_Z) / _SHAFT_HALF_SPAN) ** 2
     inside = (t >= 0) & (t <= 1)
-    outer = np.where(inside, (13.5 if body.sex else 12.5) * np.sqrt(body.width) * (1 + 0.6 * u2), -1.0)
+    outer = np.where(inside, SHAFT_RADIUS_MM[body.sex] * np.sqrt(body.width) * (1 + 0.6 * u2), -1.0)
     return {
         "cx": side * ((hx * side + 44) * (1 - t) + knee.leg_centre[0] * t),
         "cy": (hy + 8) * (1 - t) + knee.centre_y[0] * t,
         "outer": outer,
-        "inner": np.where(inside, outer - (5.5 - 2.5 * np.minimum(u2, 1)), -1.0),
+        "inner": np.where(inside, outer - SHAFT_CORTEX_MM * (1 - 0.45 * np.minimum(u2, 1)), -1.0),
         "diaphysis": np.abs(z - DIAPHYSIS_Z) <= DIAPHYSIS_HALF_LENGTH,
     }
 

@@ -17,7 +17,7 @@ from ml.ukb.fields import FIELDS, SEX_CODES, VISIT_INSTANCES, Column, FieldSpec
 from ml.ukb.headers import UKBCONV_CSV, HeaderStyle, column_name
 from ml.ukb.schema import load_fields
 
-GENERATOR_VERSION = "2"  # 2: repeat visits with visit columns at instance 3 and a modelled true change
+GENERATOR_VERSION = "3"  # 2: repeat visits with a modelled true change; 3: harder images and rater labels
 GROUND_TRUTH_COLUMNS = ("eid", "instance", "archive", "sex", "liver_ff_true", "liver_ff_image", "bmff_spine",
                         "bmff_femoral_head", "bmff_total_hip", "bmff_diaphysis", "faults", "fault_detail",
                         "labels_dir", "days_since_first", "age_true", "bmi_true")

@@ -325,12 +325,17 @@ def test_liver_label_encloses_the_liver_fat_fraction(clean):
 @pytest.mark.parametrize("region, station", [("spine", 2), ("femoral_head", 4), ("total_hip", 4),
                                              ("diaphysis", 5)])
 def test_marrow_labels_enclose_their_fat_fraction(clean, region, station):
+    """The label sits on the region's marrow: its fat fraction is near the region's (9 mm voxels at this scale
+    blur the marrow with its cortex, which only lowers it) and well above that of the voxels around it."""
     for row in ground_truth(clean):
         series = station_series(read_archive(clean / "archives" / row["archive"]), station)
-        mask = zyx(label(clean, row, region))
+        mask = zyx(label(clean, row, region)) > 0
         assert mask.shape == series["F"].pixels.shape and mask.sum() > 0
-        ff = fat_fraction(series["F"].pixels, series["W"].pixels)[mask]
-        assert ff.mean() == pytest.approx(float(row[f"bmff_{region}"]), abs=1.5)
+        ff = 100 * fat_fraction(series["F"].pixels, series["W"].pixels)
+        ring = ndimage.binary_dilation(mask, iterations=2) & ~mask
+        truth = float(row[f"bmff_{region}"])
+        assert truth - 20 < ff[mask].mean() < truth + 2
+        assert ff[mask].mean() > ff[ring].mean() + 10
 
 
 @pytest.mark.parametrize("region, station", [("spine", 2), ("femoral_head", 4), ("diaphysis", 5)])
