@@ -331,7 +331,7 @@ def test_marrow_labels_enclose_their_fat_fraction(clean, region, station):
         series = station_series(read_archive(clean / "archives" / row["archive"]), station)
         mask = zyx(label(clean, row, region)) > 0
         assert mask.shape == series["F"].pixels.shape and mask.sum() > 0
-        ff = 100 * fat_fraction(series["F"].pixels, series["W"].pixels)
+        ff = fat_fraction(series["F"].pixels, series["W"].pixels)
         ring = ndimage.binary_dilation(mask, iterations=2) & ~mask
         truth = float(row[f"bmff_{region}"])
         assert truth - 20 < ff[mask].mean() < truth + 2
