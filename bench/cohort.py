@@ -30,10 +30,13 @@ def cohort_arguments(description: str) -> argparse.Namespace:
 
 
 def cached_cohort(args: argparse.Namespace) -> Path:
-    """The synthetic cohort for these arguments under bench/out/, written once (again if interrupted)."""
+    """The synthetic cohort for these arguments under bench/out/, written once (again if interrupted or made by
+    another generator version)."""
     from ml.synthetic import make_cohort
+    from ml.synthetic.tables import GENERATOR_VERSION
 
-    cohort = ROOT / "bench" / "out" / f"cohort-n{args.subjects}-s{args.scale:g}-seed{args.seed}"
+    name = f"cohort-n{args.subjects}-s{args.scale:g}-seed{args.seed}-g{GENERATOR_VERSION}"
+    cohort = ROOT / "bench" / "out" / name
     if not (cohort / "showcase.csv").exists():
         shutil.rmtree(cohort, ignore_errors=True)
         print(f"writing {args.subjects} synthetic subjects at scale {args.scale:g} to {cohort} ...")

@@ -33,7 +33,7 @@ _NONE = "no published figure"
 # Sources: [L] the liver fat paper (papers/000_...txt), [B] the BMFF paper (papers/004_...txt).
 _SNR = {1: (20.0, 45.0), 2: (26.0, 70.0), 3: (28.0, 66.0), 4: (26.0, 68.0), 5: (22.0, 57.0), 6: (24.0, 70.0)}
 FIGURES = (
-    # scanner.NOISE_SD = 14 per channel at 4.5 mm slices (station 1's 3.5 mm slices: noisier), muscle proton
+    # scanner.NOISE_SD = 14 per channel at 4.5 mm slices (station 1's 3 mm slices: noisier), muscle proton
     # density 650 under each station's coil shading and gain: cohort medians 31 (station 1) to 47.
     *(Figure(f"snr_station_{n}", f"SNR station {n} (in-phase, muscle / air)", _NONE, _SNR[n],
              note="cohort median; Rician-corrected noise SD") for n in range(1, 7)),
