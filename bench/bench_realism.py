@@ -2,9 +2,9 @@
 
 .venv/bin/python bench/bench_realism.py --subjects 6 --scale 1.0 [--seed 2024] [--folder DIR]
 
-Reuses (or writes once) the cached cohort under bench/out/ (``cohort-n{N}-s{S}-seed{SEED}-g{GENERATOR_VERSION}``), or measures the
-cohort in --folder; prints one table (figure | synthetic | published | note) and writes realism.json into
-the cohort folder. One core, no database.
+Reuses (or writes once) the cached cohort under bench/out/ (``cohort-n{N}-s{S}-seed{SEED}-g{VERSION}``, the
+generator's version), or measures the cohort in --folder; prints one table (figure | synthetic | published |
+note) and writes realism.json into the cohort folder. One core, no database.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
-from scipy import ndimage
 import pytest
+from scipy import ndimage
 
 from ml.imaging.maps import load_fraction
 from ml.imaging.network_input import HEIGHT, SAGITTAL_WIDTH
