@@ -45,8 +45,10 @@ def arguments() -> argparse.Namespace:
 
 def fault_cohort(args: argparse.Namespace) -> Path:
     from ml.synthetic import make_cohort
+    from ml.synthetic.tables import GENERATOR_VERSION
 
-    cohort = ROOT / "bench" / "out" / f"cohort-faults-n{args.fault_subjects}-s{args.scale:g}-seed{args.seed + 1}"
+    name = f"cohort-faults-n{args.fault_subjects}-s{args.scale:g}-seed{args.seed + 1}-g{GENERATOR_VERSION}"
+    cohort = ROOT / "bench" / "out" / name
     if not (cohort / "showcase.csv").exists():
         shutil.rmtree(cohort, ignore_errors=True)
         print(f"writing {args.fault_subjects} subjects with planted faults {FAULTS} to {cohort} ...")
