@@ -157,7 +157,7 @@ def evaluate(models: dict, subjects: dict[str, dict], title: str, timing: bool =
     """BMFF error of OK unflagged segmentations of fault-free subjects, every faulty subject's outcome, and
     seconds per subject for all regions (slabs already in memory: network, checks and BMFF)."""
     from ml.marrow.bmff import bmff
-    from ml.marrow.checks import Status, slab_neighbour_flags, spread_flags
+    from ml.marrow.checks import Status, neighbour_flags, spread_flags
     from ml.marrow.regions import REGIONS
 
     errors, lines, seconds, withheld = {r: [] for r in models}, [], [], 0
@@ -176,7 +176,7 @@ def evaluate(models: dict, subjects: dict[str, dict], title: str, timing: bool =
                 flags, hints = spread_flags(measured[region_name].spread, model.statistics)
                 result.flags += flags
                 result.hints += hints
-        for region_name, (flags, hints) in slab_neighbour_flags(dict(results)).items():
+        for region_name, (flags, hints) in neighbour_flags(dict(results)).items():
             results[region_name].flags += flags
             results[region_name].hints += hints
         for region_name, result in results.items():

@@ -7,11 +7,16 @@
    region cut by the slab's head or foot end when no training label ever was), otherwise OK.
 3. Flag: centre of mass more than 3 SD (on any axis) from the training labels' mean.
 4. Flag (``neighbour_failed``): another region on the same slab is Small, Empty or flagged for its centre
-   of mass or its FF spread (``slab_neighbour_flags``). The femoral head and the total hip share station 4;
+   of mass or its FF spread (``neighbour_flags``). The femoral head and the total hip share station 4;
    when a displaced slab cuts one of them off, the network can take another bone's marrow in the other's
    usual place for it (on the synthetic cohort the upper femoral shaft for the total hip, the pelvis for the
    femoral head): a homogeneous region of the usual size and place, whose value is plausible but wrong.
-5. Flag (``heterogeneous``): the FF inside the mask spreads far more (interquartile range) than inside the
+5. Flag (``table_displaced``): a region on another slab lies far from its usual place along the body axis
+   (centre of mass more than 3 SD off in z, or cut by the slab's end when no training label was). The table
+   moves every station together, so a displaced examination shows other vertebrae or another part of the
+   femur in every slab, and marrow fat changes along the body (lumbar marrow is yellower than thoracic): the
+   spine's slab, filled with vertebrae either way, looks normal but measures other levels.
+6. Flag (``heterogeneous``): the FF inside the mask spreads far more (interquartile range) than inside the
    training labels (``spread_flags``): a mask that spans two tissues, e.g. the total hip taken together with
    part of the femoral head, gives a median between their values. Not in the paper.
 """
@@ -84,6 +89,7 @@ class CheckResult:
     hints: list[str] = field(default_factory=list)
     removed_voxels: int = 0
     joined_pieces: int = 0
+    displaced_along_table: bool = False  # far from the usual place along the body axis (z)
 
 
 def clean_mask(mask: np.ndarray, connected: bool) -> tuple[np.ndarray, int, int]:
@@ -124,8 +130,11 @@ def check_segmentation(mask: np.ndarray, statistics: RegionStatistics, connected
         result.status = Status.SMALL
         result.hints.append(f"volume {volume} voxels is more than {SMALL_SD} SD below the training mean "
                             f"({statistics.volume_mean:.0f} +/- {statistics.volume_sd:.0f})")
+    if abs(centre[0] - statistics.centre_mean[0]) / statistics.centre_sd[0] > CENTRE_SD:
+        result.displaced_along_table = True
     if not statistics.reaches_slab_ends and (cleaned[0].any() or cleaned[-1].any()):
         result.status = Status.SMALL
+        result.displaced_along_table = True
         end = "head" if cleaned[0].any() else "foot"
         result.hints.append(f"the region reaches the slab's {end} end: probably partly outside the slab")
     if distance > CENTRE_SD:
@@ -163,9 +172,11 @@ def spread_flags(spread: float | None, statistics: RegionStatistics) -> tuple[li
                                f"{limit:.1f}): the mask may span two tissues"]
 
 
-def slab_neighbour_flags(results: dict[str, CheckResult | None]) -> dict[str, tuple[list[str], list[str]]]:
-    """Flags and hints for each OK region (name -> its check, None when not segmented) whose neighbour on the
-    same slab failed its checks: Small, Empty, its centre of mass far from the training mean, or heterogeneous."""
+def neighbour_flags(results: dict[str, CheckResult | None]) -> dict[str, tuple[list[str], list[str]]]:
+    """Flags and hints for each OK region (name -> its check, None when not segmented) from the other regions:
+    ``neighbour_failed`` when a neighbour on the same slab failed its checks (Small, Empty, its centre of mass far
+    from the training mean, or heterogeneous); ``table_displaced`` when a region on another slab lies far from
+    its usual place along the body axis."""
     from .regions import REGIONS
 
     def failure(result: CheckResult | None) -> str:
@@ -181,10 +192,23 @@ def slab_neighbour_flags(results: dict[str, CheckResult | None]) -> dict[str, tu
     for name, result in results.items():
         if result is None or result.status != Status.OK:
             continue
-        texts = [f"{REGIONS[other].label} on the same slab {failure(other_result)}: the slab may be displaced, so "
-                 "this segmentation may have taken another bone's marrow"
-                 for other, other_result in results.items()
-                 if other != name and REGIONS[other].station == REGIONS[name].station and failure(other_result)]
-        if texts:
-            added[name] = (["neighbour_failed"], texts)
+        flags, texts = [], []
+        station = REGIONS[name].station
+        same_slab = [f"{REGIONS[other].label} on the same slab {failure(other_result)}: the slab may be displaced, "
+                     "so this segmentation may have taken another bone's marrow"
+                     for other, other_result in results.items()
+                     if other != name and REGIONS[other].station == station and failure(other_result)]
+        if same_slab:
+            flags.append("neighbour_failed")
+            texts += same_slab
+        displaced = [REGIONS[other].label for other, other_result in results.items()
+                     if other_result is not None and REGIONS[other].station != station
+                     and other_result.displaced_along_table]
+        if displaced:
+            flags.append("table_displaced")
+            texts.append(f"{', '.join(displaced)} on another slab far from the usual place along the body axis: the "
+                         "table may have been displaced for the whole examination, so this slab may show other "
+                         "levels than usual, whose marrow fat differs")
+        if flags:
+            added[name] = (flags, texts)
     return added

@@ -14,7 +14,7 @@ from ml.marrow.checks import (
     check_segmentation,
     clean_mask,
     dice,
-    slab_neighbour_flags,
+    neighbour_flags,
     station_hint_flags,
 )
 from ml.marrow.io import LabelError, load_label
@@ -149,22 +149,51 @@ def test_labels_must_lie_on_the_slab_grid_and_hold_zeros_and_ones(tmp_path):
         load_label(tmp_path / "junk.nii.gz", (20, 20, 20), affine)
 
 
-def _result(status: str, flags=()) -> CheckResult:
-    return CheckResult(np.zeros((2, 2, 2), bool), status, 10, [1.0, 1.0, 1.0], 0.5, list(flags))
+def _result(status: str, flags=(), displaced: bool = False) -> CheckResult:
+    return CheckResult(np.zeros((2, 2, 2), bool), status, 10, [1.0, 1.0, 1.0], 0.5, list(flags),
+                       displaced_along_table=displaced)
+
+
+def test_a_region_displaced_along_the_body_flags_the_regions_of_the_other_slabs():
+    results = {"spine": _result(Status.OK), "femoral_head": _result(Status.OK, ["centre_of_mass"], displaced=True),
+               "total_hip": _result(Status.OK), "diaphysis": _result(Status.OK)}
+    added = neighbour_flags(results)
+    assert added["spine"][0] == ["table_displaced"] and added["diaphysis"][0] == ["table_displaced"]
+    assert "Femoral head on another slab far from the usual place along the body axis" in added["spine"][1][0]
+    assert added["total_hip"][0] == ["neighbour_failed"]  # same slab: the neighbour rule, not the table's
+    off_in_plane = {**results, "femoral_head": _result(Status.OK, ["centre_of_mass"])}
+    assert list(neighbour_flags(off_in_plane)) == ["total_hip"]
+
+
+def test_the_check_marks_a_centre_far_along_z_or_a_cut_slab_end_as_displaced_along_the_table():
+    statistics = RegionStatistics(27.0, 3.0, [10.0, 10.0, 10.0], [1.0, 1.0, 1.0], reaches_slab_ends=False)
+    mask = np.zeros((40, 20, 20), bool)
+    mask[9:12, 9:12, 9:12] = True
+    assert not check_segmentation(mask, statistics, True).displaced_along_table
+    shifted_z = np.roll(mask, 5, axis=0)
+    assert check_segmentation(shifted_z, statistics, True).displaced_along_table
+    shifted_x = np.roll(mask, 5, axis=2)
+    result = check_segmentation(shifted_x, statistics, True)
+    assert "centre_of_mass" in result.flags and not result.displaced_along_table
+    cut = np.zeros_like(mask)
+    cut[0:3, 9:12, 9:12] = True  # at the usual z of a region that training labels never cut
+    near_the_end = RegionStatistics(27.0, 3.0, [1.0, 10.0, 10.0], [1.0, 1.0, 1.0], reaches_slab_ends=False)
+    result = check_segmentation(cut, near_the_end, True)
+    assert result.status == Status.SMALL and result.displaced_along_table
 
 
 def test_a_failed_region_flags_its_neighbour_on_the_same_slab_only():
     results = {"spine": _result(Status.OK), "femoral_head": _result(Status.SMALL), "total_hip": _result(Status.OK),
                "diaphysis": _result(Status.OK)}
-    added = slab_neighbour_flags(results)
+    added = neighbour_flags(results)
     assert list(added) == ["total_hip"] and added["total_hip"][0] == ["neighbour_failed"]
     assert "Femoral head on the same slab is small" in added["total_hip"][1][0]
-    assert slab_neighbour_flags({**results, "femoral_head": _result(Status.OK)}) == {}
-    off_centre = slab_neighbour_flags({**results, "femoral_head": _result(Status.OK, ["centre_of_mass"])})
+    assert neighbour_flags({**results, "femoral_head": _result(Status.OK)}) == {}
+    off_centre = neighbour_flags({**results, "femoral_head": _result(Status.OK, ["centre_of_mass"])})
     assert "centre of mass far from the usual place" in off_centre["total_hip"][1][0]
-    assert slab_neighbour_flags({**results, "femoral_head": _result(Status.OK, ["water_fat_swap"])}) == {}
-    assert list(slab_neighbour_flags({**results, "femoral_head": None, "total_hip": _result(Status.EMPTY)})) == []
-    assert list(slab_neighbour_flags({"femoral_head": _result(Status.OK), "total_hip": _result(Status.EMPTY)})) == [
+    assert neighbour_flags({**results, "femoral_head": _result(Status.OK, ["water_fat_swap"])}) == {}
+    assert list(neighbour_flags({**results, "femoral_head": None, "total_hip": _result(Status.EMPTY)})) == []
+    assert list(neighbour_flags({"femoral_head": _result(Status.OK), "total_hip": _result(Status.EMPTY)})) == [
         "femoral_head"]
 
 

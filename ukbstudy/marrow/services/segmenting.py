@@ -4,8 +4,8 @@ Per scan, everything is computed first; then one transaction replaces this model
 and BMFF measurements of the scan, so a re-run is idempotent and a failure leaves the last results. A
 BMFF measurement is written only for an OK segmentation without flags: a centre of mass far from the
 training mean, a water-fat swap hinted on the region's station by the preprocessing, an FF spread inside the
-mask far beyond the training labels' (``spread_flags``), or a failed region on the same slab
-(``slab_neighbour_flags``) withhold it.
+mask far beyond the training labels' (``spread_flags``), a failed region on the same slab or a region on
+another slab displaced along the body axis (``neighbour_flags``) withhold it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ml.marrow.checks import (
     CheckResult,
     Status,
     check_segmentation,
-    slab_neighbour_flags,
+    neighbour_flags,
     spread_flags,
     station_hint_flags,
 )
@@ -77,7 +77,7 @@ def scan_segment(*, scan: Scan, model_version: ModelVersion, job: Job | None = N
             outcome.check.flags += flags
             outcome.flags += flags
             outcome.hints += hints
-    added = slab_neighbour_flags({o.region: o.check for o in outcomes})
+    added = neighbour_flags({o.region: o.check for o in outcomes})
     for outcome in outcomes:
         flags, hints = added.get(outcome.region, ([], []))
         outcome.flags += flags
