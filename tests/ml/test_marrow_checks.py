@@ -150,36 +150,33 @@ def test_labels_must_lie_on_the_slab_grid_and_hold_zeros_and_ones(tmp_path):
 
 
 def _result(status: str, flags=(), displaced: bool = False) -> CheckResult:
-    return CheckResult(np.zeros((2, 2, 2), bool), status, 10, [1.0, 1.0, 1.0], 0.5, list(flags),
-                       displaced_along_table=displaced)
+    return CheckResult(np.zeros((2, 2, 2), bool), status, 10, [1.0, 1.0, 1.0], 0.5, list(flags), displaced=displaced)
 
 
-def test_a_region_displaced_along_the_body_flags_the_regions_of_the_other_slabs():
+def test_a_region_out_of_place_flags_the_regions_of_the_other_slabs():
     results = {"spine": _result(Status.OK), "femoral_head": _result(Status.OK, ["centre_of_mass"], displaced=True),
                "total_hip": _result(Status.OK), "diaphysis": _result(Status.OK)}
     added = neighbour_flags(results)
     assert added["spine"][0] == ["table_displaced"] and added["diaphysis"][0] == ["table_displaced"]
-    assert "Femoral head on another slab far from the usual place along the body axis" in added["spine"][1][0]
+    assert "Femoral head on another slab out of the usual place" in added["spine"][1][0]
     assert added["total_hip"][0] == ["neighbour_failed"]  # same slab: the neighbour rule, not the table's
-    off_in_plane = {**results, "femoral_head": _result(Status.OK, ["centre_of_mass"])}
-    assert list(neighbour_flags(off_in_plane)) == ["total_hip"]
+    small = {**results, "femoral_head": _result(Status.SMALL)}  # small, but in place: e.g. metal
+    assert list(neighbour_flags(small)) == ["total_hip"]
 
 
-def test_the_check_marks_a_centre_far_along_z_or_a_cut_slab_end_as_displaced_along_the_table():
+def test_the_check_marks_an_off_centre_or_cut_region_as_displaced():
     statistics = RegionStatistics(27.0, 3.0, [10.0, 10.0, 10.0], [1.0, 1.0, 1.0], reaches_slab_ends=False)
     mask = np.zeros((40, 20, 20), bool)
     mask[9:12, 9:12, 9:12] = True
-    assert not check_segmentation(mask, statistics, True).displaced_along_table
-    shifted_z = np.roll(mask, 5, axis=0)
-    assert check_segmentation(shifted_z, statistics, True).displaced_along_table
-    shifted_x = np.roll(mask, 5, axis=2)
-    result = check_segmentation(shifted_x, statistics, True)
-    assert "centre_of_mass" in result.flags and not result.displaced_along_table
+    assert not check_segmentation(mask, statistics, True).displaced
+    for axis in range(3):
+        result = check_segmentation(np.roll(mask, 5, axis=axis), statistics, True)
+        assert "centre_of_mass" in result.flags and result.displaced
     cut = np.zeros_like(mask)
     cut[0:3, 9:12, 9:12] = True  # at the usual z of a region that training labels never cut
     near_the_end = RegionStatistics(27.0, 3.0, [1.0, 10.0, 10.0], [1.0, 1.0, 1.0], reaches_slab_ends=False)
     result = check_segmentation(cut, near_the_end, True)
-    assert result.status == Status.SMALL and result.displaced_along_table
+    assert result.status == Status.SMALL and result.displaced and not result.flags
 
 
 def test_a_failed_region_flags_its_neighbour_on_the_same_slab_only():
