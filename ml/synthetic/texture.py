@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ml.synthetic.anatomy import liver_lobes
 from ml.synthetic.body import Body
 from ml.synthetic.tissues import Tissue
 
@@ -147,6 +148,4 @@ def is_marrow(tissue: np.ndarray) -> np.ndarray:
 
 def liver_origin(body: Body) -> tuple[float, float, float]:
     """Centre of the right liver lobe: the origin of the liver texture (it moves with the breath-hold)."""
-    from ml.synthetic.anatomy import liver_lobes
-
     return liver_lobes(body)[0].centre
