@@ -4,8 +4,8 @@ Per scan, everything is computed first; then one transaction replaces this model
 and BMFF measurements of the scan, so a re-run is idempotent and a failure leaves the last results. A
 BMFF measurement is written only for an OK segmentation without flags: a centre of mass far from the
 training mean, a water-fat swap hinted on the region's station by the preprocessing, an FF spread inside the
-mask far beyond the training labels' (``spread_flags``), a failed region on the same slab or a region on
-another slab displaced along the body axis (``neighbour_flags``) withhold it.
+mask far beyond the training labels' (``spread_flags``), a failed region on the same slab or an out-of-place
+region on another slab (``neighbour_flags``: the table may be displaced) withhold it.
 """
 
 from __future__ import annotations
